@@ -1,0 +1,15 @@
+// csv.h: tidy CSV output (one header line, snake_case columns, %.17g numbers).
+#ifndef LORALAB_CSV_H
+#define LORALAB_CSV_H
+
+#include "util.h"
+
+// Header line from `n` column names.
+void csv_header(afile *f, const char *const *cols, int n);
+// One number with full precision (%.17g; nan/inf as "nan", "inf", "-inf"),
+// preceded by a comma unless `first`.
+void csv_num(afile *f, double v, int first);
+// A text field, quoted (RFC 4180) when it holds a comma, quote or newline.
+void csv_text(afile *f, const char *s, int first);
+
+#endif

@@ -1,0 +1,174 @@
+// linalg.c: checked wrappers over CBLAS (OpenBLAS) and LAPACKE.
+//
+// Nothing here is clever: each routine states the mathematics it computes
+// and hands the work to a library routine.
+#include "linalg.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+
+// ---------------------------------------------------------------------------
+// BLAS level 3 and norms
+
+// C = alpha op(A) op(B) + beta C; C: (m, n), op(A): (m, p), op(B): (p, n).
+void mm(char ta, char tb, int m, int n, int p, double alpha, const double *A,
+        const double *B, double beta, double *C)
+{
+    if (m == 0 || n == 0) return;
+    int lda = (ta == 'N') ? p : m;
+    int ldb = (tb == 'N') ? n : p;
+    cblas_dgemm(CblasRowMajor, ta == 'N' ? CblasNoTrans : CblasTrans,
+                tb == 'N' ? CblasNoTrans : CblasTrans, m, n, p, alpha, A, lda, B, ldb,
+                beta, C, n);
+}
+
+// ||X||_F for X: (m, n), by BLAS dnrm2 (scaled, no overflow).
+double fro(const double *X, int m, int n)
+{
+    return cblas_dnrm2((long)m * n, X, 1);
+}
+
+// ||X - Y||_F, accumulated with scaling like dnrm2.
+double fro_diff(const double *X, const double *Y, int m, int n)
+{
+    double scale = 0.0, ssq = 1.0;
+    size_t len = (size_t)m * n;
+    for (size_t i = 0; i < len; i++) {
+        double v = fabs(X[i] - Y[i]);
+        if (v == 0.0) continue;
+        if (scale < v) {
+            ssq = 1.0 + ssq * (scale / v) * (scale / v);
+            scale = v;
+        } else {
+            ssq += (v / scale) * (v / scale);
+        }
+    }
+    return scale * sqrt(ssq);
+}
+
+// <X, Y> = sum_ij X_ij Y_ij.
+double fro_dot(const double *X, const double *Y, int m, int n)
+{
+    return cblas_ddot((long)m * n, X, 1, Y, 1);
+}
+
+// ---------------------------------------------------------------------------
+// SVD and quantities derived from it
+
+// M = U diag(S) Vt (thin), by LAPACK's divide-and-conquer dgesdd on a copy.
+int svd_thin(const double *M, int m, int n, double *U, double *S, double *Vt, lerr *e)
+{
+    int q = m < n ? m : n;
+    double *Mc = xmalloc(sizeof(double) * (size_t)m * n);
+    memcpy(Mc, M, sizeof(double) * (size_t)m * n);
+    int want = (U || Vt);
+    double *Uw = U, *Vw = Vt, *Ut = NULL, *Vtt = NULL;
+    if (want && !U) Uw = Ut = xmalloc(sizeof(double) * (size_t)m * q);
+    if (want && !Vt) Vw = Vtt = xmalloc(sizeof(double) * (size_t)q * n);
+    double dummy[1] = {0.0};   // LAPACKE checks ldu >= q, ldvt >= n even for jobz = 'N'
+    lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, want ? 'S' : 'N', m, n, Mc, n, S,
+                                     want ? Uw : dummy, q, want ? Vw : dummy, n);
+    free(Mc);
+    free(Ut);
+    free(Vtt);
+    if (info != 0)
+        return lerr_run(e, "SVD of a %dx%d matrix failed (LAPACK dgesdd info %d)", m, n,
+                        (int)info);
+    return 0;
+}
+
+// ||M||_op = s_1(M).
+int op_norm(const double *M, int m, int n, double *out, lerr *e)
+{
+    int q = m < n ? m : n;
+    double *S = dalloc((size_t)q);
+    int rc = svd_thin(M, m, n, NULL, S, NULL, e);
+    *out = rc ? NAN : S[0];
+    free(S);
+    return rc;
+}
+
+// #{ i : s_i > max(m, n) eps s_1 }.
+int numerical_rank(const double *M, int m, int n)
+{
+    int q = m < n ? m : n;
+    double *S = dalloc((size_t)q);
+    lerr e;
+    if (svd_thin(M, m, n, NULL, S, NULL, &e)) {
+        free(S);
+        return -1;
+    }
+    double tol = (m > n ? m : n) * DBL_EPSILON * S[0];
+    int r = 0;
+    while (r < q && S[r] > tol) r++;
+    free(S);
+    return r;
+}
+
+// ||(I - U U^T) V||_op with U: (n, p), V: (n, q): the residual R = V - U (U^T V)
+// is formed explicitly so tiny angles are not lost to cancellation.
+int sin_max_angle(const double *U, int p, const double *V, int q, int n, double *out,
+                  lerr *e)
+{
+    double *C = dalloc((size_t)p * q);   // (p, q)
+    double *R = dalloc((size_t)n * q);   // (n, q)
+    memcpy(R, V, sizeof(double) * (size_t)n * q);
+    mm('T', 'N', p, q, n, 1.0, U, V, 0.0, C);
+    mm('N', 'N', n, q, p, -1.0, U, C, 1.0, R);
+    int rc = op_norm(R, n, q, out, e);
+    free(C);
+    free(R);
+    return rc;
+}
+
+// First q left singular vectors of M: (m, n), into Q: (m, q).
+int top_left_subspace(const double *M, int m, int n, int q, double *Q, lerr *e)
+{
+    int mn = m < n ? m : n;
+    double *U = xmalloc(sizeof(double) * (size_t)m * mn);
+    double *S = dalloc((size_t)mn);
+    int rc = svd_thin(M, m, n, U, S, NULL, e);
+    if (rc == 0) {
+        for (int i = 0; i < m; i++)
+            memcpy(Q + (size_t)i * q, U + (size_t)i * mn, sizeof(double) * q);
+        if (!(S[q - 1] > 0.0)) rc = 1;
+    }
+    free(U);
+    free(S);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// Symmetric positive definite solves, M = L L^T by Cholesky (dpotrf).
+
+static int cholesky(const double *M, int r, double *L)
+{
+    memcpy(L, M, sizeof(double) * (size_t)r * r);
+    return LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', r, L, r) != 0;
+}
+
+// X M = G  <=>  X = G L^{-T} L^{-1};  G: (m, r) overwritten by X; work: r*r.
+int spd_solve_right(const double *M, int r, double *G, int m, double *work)
+{
+    if (cholesky(M, r, work)) return 1;
+    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, m, r, 1.0,
+                work, r, G, r);
+    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, m, r, 1.0,
+                work, r, G, r);
+    return 0;
+}
+
+// M X = G  <=>  X = L^{-T} L^{-1} G;  G: (r, m) overwritten by X; work: r*r.
+int spd_solve_left(const double *M, int r, double *G, int m, double *work)
+{
+    if (cholesky(M, r, work)) return 1;
+    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, r, m, 1.0,
+                work, r, G, m);
+    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, r, m, 1.0,
+                work, r, G, m);
+    return 0;
+}

@@ -1,0 +1,53 @@
+// linalg.h: the few dense linear-algebra building blocks the harness needs,
+// as thin checked wrappers over CBLAS and LAPACKE.
+//
+// Conventions: every matrix is double, row-major and contiguous; the shape
+// is given beside each argument as (rows, cols).
+#ifndef LORALAB_LINALG_H
+#define LORALAB_LINALG_H
+
+#include "util.h"
+
+// C = alpha * op(A) op(B) + beta * C, with op(X) = X or X^T ('N' / 'T').
+// C: (m, n); op(A): (m, p); op(B): (p, n).
+void mm(char ta, char tb, int m, int n, int p, double alpha, const double *A,
+        const double *B, double beta, double *C);
+
+// Frobenius norm of a (m, n) matrix, and of the difference X - Y.
+double fro(const double *X, int m, int n);
+double fro_diff(const double *X, const double *Y, int m, int n);
+// Frobenius inner product <X, Y> of two (m, n) matrices.
+double fro_dot(const double *X, const double *Y, int m, int n);
+
+// Thin SVD of M: (m, n) = U diag(S) Vt with q = min(m, n):
+// U: (m, q), S: (q), Vt: (q, n).  Any of U, Vt may be NULL (not wanted).
+// M is not modified.  Singular values in decreasing order.
+int svd_thin(const double *M, int m, int n, double *U, double *S, double *Vt, lerr *e);
+
+// Largest singular value of M: (m, n).
+int op_norm(const double *M, int m, int n, double *out, lerr *e);
+
+// Numerical rank of M: (m, n): the number of singular values above
+// max(m, n) * eps * s_1 (NumPy's matrix_rank rule).  Returns -1 on failure.
+int numerical_rank(const double *M, int m, int n);
+
+// Sine of the largest principal angle between span(U) and span(V), for
+// U: (n, p) and V: (n, q) with orthonormal columns and q <= p:
+//   ||(I - U U^T) V||_op.
+// Computed from the projection residual, so it keeps full accuracy for tiny
+// angles (no sqrt(1 - cos^2)).
+int sin_max_angle(const double *U, int p, const double *V, int q, int n, double *out,
+                  lerr *e);
+
+// Orthonormal basis of the top-q left singular subspace of M: (m, n), q <= min(m, n),
+// written to Q: (m, q).  Returns 1 (and leaves Q undefined) when the q-th
+// singular value is zero, i.e. the subspace is not determined.
+int top_left_subspace(const double *M, int m, int n, int q, double *Q, lerr *e);
+
+// Solve X M = G for X (right division, G: (m, r), M: (r, r) symmetric
+// positive definite) or M X = G (left division, G: (r, m)), in place in G.
+// Returns 1 if M is not numerically positive definite.
+int spd_solve_right(const double *M, int r, double *G, int m, double *work);
+int spd_solve_left(const double *M, int r, double *G, int m, double *work);
+
+#endif

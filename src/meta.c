@@ -1,0 +1,77 @@
+// meta.c: meta.yaml.
+#define _GNU_SOURCE   // dladdr
+#include "meta.h"
+
+#include <cblas.h>
+#include <dlfcn.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include <gsl/gsl_version.h>
+
+#include "build_info.h"
+#include "version.h"
+
+// OpenBLAS's own introspection (declared in its cblas.h on Debian; declared
+// here too so that the build does not depend on that).
+char *openblas_get_config(void);
+char *openblas_get_corename(void);
+int openblas_get_num_threads(void);
+
+const char *blas_library(void)
+{
+    // ISO C has no conversion from a function pointer to void *; go through
+    // a union, which is what dladdr's callers do in practice.
+    union {
+        void (*fn)(void);
+        void *obj;
+    } u = {.fn = (void (*)(void))cblas_dgemm};
+    Dl_info info;
+    if (dladdr(u.obj, &info) && info.dli_fname) return info.dli_fname;
+    return "unknown";
+}
+
+// A YAML double-quoted scalar.
+static void yq(afile *f, const char *s)
+{
+    afile_printf(f, "\"");
+    for (const char *c = s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            afile_printf(f, "\\%c", *c);
+        else if ((unsigned char)*c < 0x20)
+            afile_printf(f, "\\x%02x", (unsigned char)*c);
+        else
+            afile_printf(f, "%c", *c);
+    }
+    afile_printf(f, "\"");
+}
+
+int meta_write(const char *dir, const run_meta *m, lerr *e)
+{
+    char *path = path_join(dir, "meta.yaml");
+    afile f;
+    int rc = afile_open(&f, path, e);
+    free(path);
+    if (rc) return rc;
+    char finished[32], cwd[4096];
+    utc_iso8601(finished, sizeof finished);
+    if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, "unknown");
+    afile_printf(&f, "program: loralab\nversion: %s\ncommit: %s\ncompiler: ", LORALAB_VERSION,
+                 LORALAB_GIT_COMMIT);
+    yq(&f, LORALAB_COMPILER);
+    afile_printf(&f, "\ncommand: ");
+    yq(&f, m->command);
+    afile_printf(&f, "\ncwd: ");
+    yq(&f, cwd);
+    afile_printf(&f, "\ngsl_version: %s\nlibyaml_version: %s\nblas:\n  library: ", GSL_VERSION,
+                 yaml_get_version_string());
+    yq(&f, blas_library());
+    afile_printf(&f, "\n  config: ");
+    yq(&f, openblas_get_config());
+    afile_printf(&f, "\n  core: %s\n  threads: %d\n", openblas_get_corename(),
+                 openblas_get_num_threads());
+    afile_printf(&f, "started: %s\nfinished: %s\nseconds: %.3f\nruns: %d\n", m->started,
+                 finished, now_seconds() - m->t0, m->seeds);
+    return afile_commit(&f, e);
+}

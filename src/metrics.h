@@ -1,0 +1,35 @@
+// metrics.h: what is logged at each step (THEORY.md section 5).
+#ifndef LORALAB_METRICS_H
+#define LORALAB_METRICS_H
+
+#include "problem.h"
+
+typedef struct {
+    double loss;       // training loss L
+    double risk;       // 1/2 ||A B - T||_F^2  (= 1/2 ||W - W_nat||_F^2)
+    double align_a;    // sin of the largest angle, U_{q}(A) vs U_{r*}(G)
+    double align_b;    // sin of the largest angle, V_{q}(B^T) vs V_{r*}(G)
+    double grad_norm;  // (||dL/dA||^2 + ||dL/dB||^2)^(1/2)  (full: ||J||_F)
+    double err_op;     // ||A B - T||_op
+    double balance;    // ||A^T A - B B^T||_F  (full: nan)
+} metrics;
+
+// Names of the metrics in CSV column order, and the values in that order.
+extern const char *const metric_names[];
+enum { NMETRICS = 7 };
+void metrics_values(const metrics *m, double *out);
+
+typedef struct metrics_work metrics_work;
+
+// Work space for one run (no allocation per logged step).
+metrics_work *metrics_work_new(const model *m);
+void metrics_work_free(metrics_work *w);
+
+// Metrics at W = base + A B.  A: (d, r), B: (r, k); gA, gB: loss gradients.
+int metrics_factors(metrics_work *w, const double *A, const double *B, const double *gA,
+                    const double *gB, double loss, metrics *out, lerr *e);
+// Metrics at W = base + D (full fine-tuning).  D, J: (d, k).
+int metrics_dense(metrics_work *w, const double *D, const double *J, double loss,
+                  metrics *out, lerr *e);
+
+#endif

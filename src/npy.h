@@ -1,0 +1,19 @@
+// npy.h: NumPy .npy files (format versions 1.0, 2.0, 3.0).
+//
+// Reading accepts little-endian float64 ('<f8') and float32 ('<f4'), C or
+// Fortran order, 1-D (taken as a column, shape (n, 1)) or 2-D arrays, and
+// always returns a row-major double matrix.  Anything else (other dtypes,
+// big-endian, >2 dimensions, malformed or truncated files) is an input error
+// whose message names the file.  Writing produces version 1.0 '<f8' C order.
+#ifndef LORALAB_NPY_H
+#define LORALAB_NPY_H
+
+#include "util.h"
+
+// Read `path` into a new row-major array *data of shape (*rows, *cols).
+int npy_read(const char *path, double **data, int *rows, int *cols, lerr *e);
+
+// Write a row-major (rows, cols) matrix to `path` atomically (tmp + rename).
+int npy_write(const char *path, const double *data, int rows, int cols, lerr *e);
+
+#endif

@@ -1,0 +1,141 @@
+// problem.c: the teacher registry, and the parts of problems and models that
+// every teacher shares (ground-truth factors, the SVD of G, the shifted base).
+#include "problem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linalg.h"
+#include "registry.h"
+
+// ---------------------------------------------------------------------------
+// Registry: one row per teacher.
+
+int teacher_linear_new(const spec *s, long seed, problem **out, lerr *e);
+
+static const struct {
+    const char *name;
+    int (*make)(const spec *s, long seed, problem **out, lerr *e);
+} teachers[] = {
+    {"linear", teacher_linear_new},
+};
+enum { NTEACHERS = sizeof teachers / sizeof teachers[0] };
+
+int teacher_known(const char *name)
+{
+    for (int i = 0; i < NTEACHERS; i++)
+        if (strcmp(teachers[i].name, name) == 0) return 1;
+    return 0;
+}
+
+const char *teacher_names(void)
+{
+    static char buf[256];
+    if (!buf[0])
+        for (int i = 0; i < NTEACHERS; i++)
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? ", " : "",
+                     teachers[i].name);
+    return buf;
+}
+
+int problem_new(const spec *s, long seed, problem **out, lerr *e)
+{
+    for (int i = 0; i < NTEACHERS; i++)
+        if (strcmp(teachers[i].name, s->teacher.model) == 0)
+            return teachers[i].make(s, seed, out, e);
+    return lerr_input(e, "unknown teacher '%s' (valid: %s)", s->teacher.model, teacher_names());
+}
+
+void problem_free(problem *p)
+{
+    if (!p) return;
+    if (p->ops && p->ops->problem_free) p->ops->problem_free(p);
+    free(p->W0);
+    free(p->Delta);
+    free(p->Dl);
+    free(p->Dr);
+    free(p->G);
+    free(p->UG);
+    free(p->SG);
+    free(p->VGt);
+    free(p);
+}
+
+// G = UG diag(SG) VGt (thin SVD, computed once per problem), and, when the
+// teacher did not supply them, Delta = Dl Dr with Dl = U_q diag(s_q), Dr = Vt_q
+// truncated to Delta's numerical rank q.
+int problem_finish(problem *p, int rstar, lerr *e)
+{
+    int d = p->d, k = p->k;
+    p->rstar = rstar;
+    p->gq = d < k ? d : k;
+    p->UG = dalloc((size_t)d * p->gq);
+    p->SG = dalloc((size_t)p->gq);
+    p->VGt = dalloc((size_t)p->gq * k);
+    if (svd_thin(p->G, d, k, p->UG, p->SG, p->VGt, e))
+        return lerr_prefix(e, "one-step gradient: ");
+    if (p->Dl) return 0;
+    int q = p->gq;
+    double *U = dalloc((size_t)d * q), *S = dalloc((size_t)q), *Vt = dalloc((size_t)q * k);
+    if (svd_thin(p->Delta, d, k, U, S, Vt, e)) {
+        free(U), free(S), free(Vt);
+        return lerr_prefix(e, "delta: ");
+    }
+    int rank = numerical_rank(p->Delta, d, k);
+    if (rank < 1) rank = 1;
+    p->dq = rank;
+    p->Dl = dalloc((size_t)d * rank);
+    p->Dr = dalloc((size_t)rank * k);
+    for (int i = 0; i < d; i++)
+        for (int j = 0; j < rank; j++) p->Dl[(size_t)i * rank + j] = U[(size_t)i * q + j] * S[j];
+    memcpy(p->Dr, Vt, sizeof(double) * (size_t)rank * k);
+    free(U), free(S), free(Vt);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Models
+
+// T = Delta - D0 = Delta + Aoff Boff = [Dl, Aoff] [Dr; Boff].
+model *model_new(const problem *p, int r, const double *Aoff, const double *Boff, int roff,
+                 lerr *e)
+{
+    int d = p->d, k = p->k;
+    model *m = xcalloc(1, sizeof *m);
+    m->p = p;
+    m->r = r;
+    m->roff = roff;
+    m->tq = p->dq + roff;
+    m->Tl = dalloc((size_t)d * m->tq);
+    m->Tr = dalloc((size_t)m->tq * k);
+    for (int i = 0; i < d; i++)
+        memcpy(m->Tl + (size_t)i * m->tq, p->Dl + (size_t)i * p->dq, sizeof(double) * p->dq);
+    memcpy(m->Tr, p->Dr, sizeof(double) * (size_t)p->dq * k);
+    if (roff > 0) {
+        m->Aoff = dalloc((size_t)d * roff);
+        m->Boff = dalloc((size_t)roff * k);
+        memcpy(m->Aoff, Aoff, sizeof(double) * (size_t)d * roff);
+        memcpy(m->Boff, Boff, sizeof(double) * (size_t)roff * k);
+        for (int i = 0; i < d; i++)
+            memcpy(m->Tl + (size_t)i * m->tq + p->dq, Aoff + (size_t)i * roff,
+                   sizeof(double) * roff);
+        memcpy(m->Tr + (size_t)p->dq * k, Boff, sizeof(double) * (size_t)roff * k);
+    }
+    if (p->ops->model_init(m, e)) {
+        model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void model_free(model *m)
+{
+    if (!m) return;
+    if (m->p->ops->model_free) m->p->ops->model_free(m);
+    free(m->Aoff);
+    free(m->Boff);
+    free(m->Tl);
+    free(m->Tr);
+    free(m);
+}

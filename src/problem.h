@@ -1,0 +1,89 @@
+// problem.h: what a teacher makes, and the only way optimisers see data.
+//
+// A `problem` holds one teacher's data and ground truth; it is immutable once
+// built.  A `model` is one run's view of it: the base weight
+//     base = W0 + D0,  D0 = -A_off B_off  (zero unless the initialiser moves it,
+//                                          as lora-ga and pissa do)
+// and the adapted weight W = base + A B (factored optimisers) or W = base + D
+// (full fine-tuning).  The model owns the run's work buffers, so evaluation
+// never allocates.
+//
+// Losses and gradients (THEORY.md sections 1, 2):
+//   L(W),  J(W) = -dL/dW,  dL/dA = -J B^T,  dL/dB = -A^T J.
+// Ground truth for metrics: W_nat = W0 + Delta, so the risk of the adapter is
+//   R = 1/2 ||A B - T||_F^2  with  T = Delta - D0 = Tl Tr   (a low-rank product).
+#ifndef LORALAB_PROBLEM_H
+#define LORALAB_PROBLEM_H
+
+#include "spec.h"
+#include "util.h"
+
+typedef struct problem problem;
+typedef struct model model;
+
+typedef struct {
+    // Loss and gradients at W = base + A B.  A: (d, r), B: (r, k),
+    // gA: (d, r), gB: (r, k).
+    int (*eval_factors)(model *m, const double *A, const double *B, double *loss,
+                        double *gA, double *gB, lerr *e);
+    // Loss and J = -dL/dW at W = base + D.  D, J: (d, k); J may be NULL.
+    int (*eval_dense)(model *m, const double *D, double *loss, double *J, lerr *e);
+    // Teacher-specific part of model_new (the shift is already in m): set up
+    // m->impl.  Called once per run.
+    int (*model_init)(model *m, lerr *e);
+    void (*model_free)(model *m);
+    void (*problem_free)(problem *p);
+} problem_ops;
+
+struct problem {
+    const problem_ops *ops;
+    const char *teacher;       // registered teacher name
+    int d, k, n;
+    double *W0;                // (d, k) pretrained weight
+    double *Delta;             // (d, k) true shift: W_nat = W0 + Delta
+    int dq;                    // rank of the factorisation Delta = Dl Dr
+    double *Dl, *Dr;           // (d, dq), (dq, k)
+    // One-step full gradient G = J(W0) and its thin SVD G = UG diag(SG) VGt.
+    double *G;                 // (d, k)
+    int gq;                    // min(d, k)
+    double *UG, *SG, *VGt;     // (d, gq), (gq), (gq, k)
+    int rstar;                 // r*: size of the subspaces align_a/align_b compare to
+    void *impl;                // the teacher's own data
+};
+
+struct model {
+    const problem *p;
+    int r;                     // LoRA rank (0 for full fine-tuning)
+    int roff;                  // rank of the shift D0 = -A_off B_off (0: none)
+    double *Aoff, *Boff;       // (d, roff), (roff, k)
+    int tq;                    // T = Delta - D0 = Tl Tr, tq = dq + roff
+    double *Tl, *Tr;           // (d, tq), (tq, k)
+    void *impl;                // teacher's per-run buffers
+};
+
+// Build the model for one run: LoRA rank r, optional shift (Aoff: (d, roff),
+// Boff: (roff, k), both copied; pass roff = 0 for none).
+model *model_new(const problem *p, int r, const double *Aoff, const double *Boff, int roff,
+                 lerr *e);
+void model_free(model *m);
+
+static inline int model_eval_factors(model *m, const double *A, const double *B,
+                                     double *loss, double *gA, double *gB, lerr *e)
+{
+    return m->p->ops->eval_factors(m, A, B, loss, gA, gB, e);
+}
+static inline int model_eval_dense(model *m, const double *D, double *loss, double *J,
+                                   lerr *e)
+{
+    return m->p->ops->eval_dense(m, D, loss, J, e);
+}
+
+// Build the teacher named by s->teacher.model for experiment seed `seed`.
+int problem_new(const spec *s, long seed, problem **out, lerr *e);
+void problem_free(problem *p);
+
+// Shared by teachers: compute G's SVD (UG, SG, VGt) and Delta's low-rank
+// factors (Dl, Dr) from p->G and p->Delta; `rstar` is the teacher rank.
+int problem_finish(problem *p, int rstar, lerr *e);
+
+#endif

@@ -1,0 +1,86 @@
+// spec.h: the experiment description, as a plain validated struct.
+//
+// An experiment file (YAML) is parsed, overridden by --set, checked and
+// completed with defaults by config.c; everything downstream reads only this
+// struct.  Every field lists its YAML key, default and valid range: that list
+// is the documentation of the file format and config.c's table mirrors it.
+#ifndef LORALAB_SPEC_H
+#define LORALAB_SPEC_H
+
+#include <stdbool.h>
+
+// Where a matrix comes from.
+typedef enum {
+    MAT_GENERATED = 0,   // "generated": drawn by the teacher (delta, x)
+    MAT_GAUSSIAN,        // "gaussian": i.i.d. N(0,1) entries (w0)
+    MAT_ZERO,            // "zero": all zeros (w0)
+    MAT_FILE,            // a path to a .npy file
+    MAT_INLINE,          // an inline matrix [[..], [..]] (a list of rows)
+} mat_kind;
+
+typedef struct {
+    mat_kind kind;
+    char *path;          // MAT_FILE: absolute path (relative paths are taken
+                         // from the experiment file's folder)
+    int rows, cols;      // MAT_FILE, MAT_INLINE: shape of `data`
+    double *data;        // MAT_FILE, MAT_INLINE: values, row-major (rows, cols)
+} mat_source;
+
+// Which final matrices `log.save` asks for (bit flags).
+enum { SAVE_A = 1, SAVE_B = 2, SAVE_W = 4, SAVE_G = 8 };
+
+typedef struct {
+    char *name;              // name: default the experiment file's stem; [A-Za-z0-9._-]+
+    char *source_path;       // the experiment file as given (not a YAML key)
+
+    struct {
+        char *model;         // teacher.model: "linear" (default) -- nonlinear, ntk later
+        int d;               // teacher.d: 100, >= 1 (from files when given: see below)
+        int k;               // teacher.k: 100, >= 1
+        int n;               // teacher.n: 1600, >= 1
+        int rank;            // teacher.rank: 4, 1 <= rank <= min(d, k); with delta
+                             //   from a file/inline, default = its numerical rank
+        double kappa;        // teacher.kappa: 1, >= 1
+        char *spectrum;      // teacher.spectrum: "linear" | "geometric"
+        double scale;        // teacher.scale: 1, > 0
+        double noise;        // teacher.noise: 0, >= 0
+        mat_source w0;       // teacher.w0: gaussian (default) | zero | path | inline (d, k)
+        double w0_scale;     // teacher.w0_scale: 1, >= 0; W0 = w0_scale * source
+        mat_source delta;    // teacher.delta: generated (default) | path | inline (d, k)
+        mat_source x;        // teacher.x: generated (default) | path | inline (n, d)
+    } teacher;
+
+    struct {
+        int rank;            // lora.rank: 8, 1 <= r <= min(d, k)
+    } lora;
+
+    struct {
+        char *method;        // init.method: "lora" (default) | spectral | lora-ga | pissa | gaussian
+        double alpha2;       // init.alpha2: 1e-3, >= 0 (variance of random factors)
+        double gamma;        // init.gamma: 1, > 0 (spectral scale)
+        bool normalize;      // init.normalize: false (spectral: S <- S / S[0])
+        double scale;        // init.scale: 1, > 0 (lora-ga scale c)
+    } init;
+
+    struct {
+        char *method;        // optimizer.method: "gd" (default) | precgd | full
+        double lr;           // optimizer.lr: 0.015625, > 0
+        double lr_ratio;     // optimizer.lr_ratio: 1, > 0 (LoRA+: lr_B = lr_ratio * lr)
+        int steps;           // optimizer.steps: 1500, >= 0
+        double damping;      // optimizer.damping: 1e-3, >= 0 (precgd)
+        double weight_decay; // optimizer.weight_decay: 0, >= 0
+    } optimizer;
+
+    struct {
+        int every;           // log.every: 1, >= 1 (step 0 and the last step always logged)
+        unsigned save;       // log.save: [] ; any of a, b, w, g (SAVE_* bits)
+    } log;
+
+    int nseeds;              // seeds: 1; a count n (seeds 0..n-1) or a list of
+    long *seeds;             //   distinct integers >= 0
+    bool seeds_is_count;     // how `seeds` was written (kept when re-emitted)
+} spec;
+
+void spec_free(spec *s);
+
+#endif

@@ -1,0 +1,361 @@
+// teacher_linear.c: the linear teacher-student model of LoRA-One, section 3.
+//
+//   x ~ N(0, I_d),  X: (N, d);   W_nat = W0 + Delta,  Delta = U* diag(s) V*^T;
+//   Y = X W_nat + sigma E;       L(W) = 1/(2N) ||X W - Y||_F^2.
+//
+// Steps never touch the (N, d) data.  At construction we take the QR
+// factorisation X = Q R (Q: (N, m), R: (m, d), m = min(N, d)) and keep
+//   Rs = R / sqrt(N)                (so that Sigma_hat = X^T X / N = Rs^T Rs),
+//   c  = Q^T Y / sqrt(N),           (m, k)
+//   L_ls = ||(I - Q Q^T) Y||^2 / (2N)   (the least-squares residual),
+// and then, exactly,
+//   L(W) = L_ls + 1/2 ||Rs W - c||_F^2,      J(W) = -Rs^T (Rs W - c).
+// This is the "loss through the least-squares solution" of THEORY.md section
+// 1 with the square root of Sigma_hat taken by QR instead of Cholesky: the
+// loss is a sum of squares of small residuals, so it keeps full relative
+// accuracy near the optimum and can never come out negative, where the
+// expansion 1/2<W, Sigma W> - <W, X^T Y/N> + ||Y||^2/2N cancels.
+//
+// For a run with base = W0 + D0 and W = base + A B the per-run constant is
+//   C = c - Rs base = C0 - Rs D0,   C0 = c - Rs W0,
+// and a step costs O(d^2 r + d k r) (m <= d):
+//   RA = Rs A (m, r);  Res = RA B - C (m, k);  L = L_ls + 1/2 ||Res||^2;
+//   dL/dA = Rs^T (Res B^T),  dL/dB = RA^T Res.
+#include "teacher_linear.h"
+
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linalg.h"
+#include "random.h"
+
+typedef struct {
+    int m;              // min(N, d)
+    double *X, *Y;      // (N, d), (N, k): kept only for linear_direct_loss
+    double *Rs;         // (m, d) upper trapezoidal
+    double *C0;         // (m, k)
+    double loss_ls;
+} linear_data;
+
+typedef struct {
+    double *C;          // (m, k)  c - Rs base
+    double *RA, *RB;    // (m, r)
+    double *Res;        // (m, k)
+} linear_run;
+
+// ---------------------------------------------------------------------------
+// Evaluation
+
+// out = Rs X for X: (d, c); out: (m, c).  Triangular multiply when Rs is square.
+static void rs_times(const linear_data *L, int d, int c, const double *X, double *out)
+{
+    if (L->m == d) {
+        memcpy(out, X, sizeof(double) * (size_t)d * c);
+        cblas_dtrmm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, d, c,
+                    1.0, L->Rs, d, out, c);
+    } else {
+        mm('N', 'N', L->m, c, d, 1.0, L->Rs, X, 0.0, out);
+    }
+}
+
+// out = alpha Rs^T Y for Y: (m, c); out: (d, c).
+static void rst_times(const linear_data *L, int d, int c, double alpha, const double *Y,
+                      double *out)
+{
+    if (L->m == d) {
+        memcpy(out, Y, sizeof(double) * (size_t)d * c);
+        cblas_dtrmm(CblasRowMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, d, c,
+                    alpha, L->Rs, d, out, c);
+    } else {
+        mm('T', 'N', d, c, L->m, alpha, L->Rs, Y, 0.0, out);
+    }
+}
+
+static double half_sq(const double *X, size_t len)
+{
+    double nrm = cblas_dnrm2((long)len, X, 1);
+    return 0.5 * nrm * nrm;
+}
+
+static int linear_eval_factors(model *mo, const double *A, const double *B, double *loss,
+                               double *gA, double *gB, lerr *e)
+{
+    (void)e;
+    const problem *p = mo->p;
+    const linear_data *L = p->impl;
+    linear_run *w = mo->impl;
+    int d = p->d, k = p->k, r = mo->r, m = L->m;
+    rs_times(L, d, r, A, w->RA);                                   // RA = Rs A
+    memcpy(w->Res, w->C, sizeof(double) * (size_t)m * k);
+    mm('N', 'N', m, k, r, 1.0, w->RA, B, -1.0, w->Res);            // Res = RA B - C
+    *loss = L->loss_ls + half_sq(w->Res, (size_t)m * k);
+    if (gA) {
+        mm('N', 'T', m, r, k, 1.0, w->Res, B, 0.0, w->RB);         // RB = Res B^T
+        rst_times(L, d, r, 1.0, w->RB, gA);                        // gA = Rs^T RB
+    }
+    if (gB) mm('T', 'N', r, k, m, 1.0, w->RA, w->Res, 0.0, gB);    // gB = RA^T Res
+    return 0;
+}
+
+static int linear_eval_dense(model *mo, const double *D, double *loss, double *J, lerr *e)
+{
+    (void)e;
+    const problem *p = mo->p;
+    const linear_data *L = p->impl;
+    linear_run *w = mo->impl;
+    int d = p->d, k = p->k, m = L->m;
+    rs_times(L, d, k, D, w->Res);                                  // Res = Rs D
+    for (size_t i = 0; i < (size_t)m * k; i++) w->Res[i] -= w->C[i];
+    *loss = L->loss_ls + half_sq(w->Res, (size_t)m * k);
+    if (J) rst_times(L, d, k, -1.0, w->Res, J);                    // J = -Rs^T Res
+    return 0;
+}
+
+static int linear_model_init(model *mo, lerr *e)
+{
+    (void)e;
+    const problem *p = mo->p;
+    const linear_data *L = p->impl;
+    int d = p->d, k = p->k, m = L->m, r = mo->r;
+    linear_run *w = xcalloc(1, sizeof *w);
+    w->C = dalloc((size_t)m * k);
+    memcpy(w->C, L->C0, sizeof(double) * (size_t)m * k);
+    if (mo->roff > 0) {                                            // C = C0 + (Rs Aoff) Boff
+        double *RAo = dalloc((size_t)m * mo->roff);
+        rs_times(L, d, mo->roff, mo->Aoff, RAo);
+        mm('N', 'N', m, k, mo->roff, 1.0, RAo, mo->Boff, 1.0, w->C);
+        free(RAo);
+    }
+    w->RA = dalloc((size_t)m * (r > 0 ? r : 1));
+    w->RB = dalloc((size_t)m * (r > 0 ? r : 1));
+    w->Res = dalloc((size_t)m * k);
+    mo->impl = w;
+    return 0;
+}
+
+static void linear_model_free(model *mo)
+{
+    linear_run *w = mo->impl;
+    if (!w) return;
+    free(w->C);
+    free(w->RA);
+    free(w->RB);
+    free(w->Res);
+    free(w);
+}
+
+static void linear_problem_free(problem *p)
+{
+    linear_data *L = p->impl;
+    if (!L) return;
+    free(L->X);
+    free(L->Y);
+    free(L->Rs);
+    free(L->C0);
+    free(L);
+}
+
+static const problem_ops linear_ops = {
+    .eval_factors = linear_eval_factors,
+    .eval_dense = linear_eval_dense,
+    .model_init = linear_model_init,
+    .model_free = linear_model_free,
+    .problem_free = linear_problem_free,
+};
+
+// ---------------------------------------------------------------------------
+// Data generation
+
+// Singular values of Delta: s_1 = scale >= ... >= s_r = scale / kappa, spaced
+// linearly or geometrically.
+static void delta_spectrum(const spec *s, int r, double *sv)
+{
+    double hi = s->teacher.scale, lo = s->teacher.scale / s->teacher.kappa;
+    int geometric = strcmp(s->teacher.spectrum, "geometric") == 0;
+    for (int i = 0; i < r; i++) {
+        double t = r > 1 ? (double)i / (r - 1) : 0.0;
+        sv[i] = geometric ? hi * pow(lo / hi, t) : hi + (lo - hi) * t;
+    }
+}
+
+// Delta = U* diag(s) V*^T with U*: (d, r), V*: (k, r) Haar; stored as
+// Dl = U* diag(s), Dr = V*^T.  The stream depends on (seed, d, k, r) only, so
+// kappa/scale/spectrum sweeps keep the same singular vectors.
+static int make_delta(const spec *s, long seed, problem *p, lerr *e)
+{
+    int d = p->d, k = p->k, r = s->teacher.rank;
+    char tag[128];
+    snprintf(tag, sizeof tag, "delta|d=%d|k=%d|rank=%d", d, k, r);
+    gsl_rng *rng = stream_new(seed, tag);
+    double *U = dalloc((size_t)d * r), *V = dalloc((size_t)k * r), *sv = dalloc((size_t)r);
+    int rc = haar_orthonormal(rng, d, r, U, e);
+    if (!rc) rc = haar_orthonormal(rng, k, r, V, e);
+    gsl_rng_free(rng);
+    if (rc) {
+        free(U), free(V), free(sv);
+        return rc;
+    }
+    delta_spectrum(s, r, sv);
+    p->dq = r;
+    p->Dl = U;
+    for (int i = 0; i < d; i++)
+        for (int j = 0; j < r; j++) U[(size_t)i * r + j] *= sv[j];
+    p->Dr = dalloc((size_t)r * k);
+    for (int j = 0; j < r; j++)
+        for (int i = 0; i < k; i++) p->Dr[(size_t)j * k + i] = V[(size_t)i * r + j];
+    p->Delta = dalloc((size_t)d * k);
+    mm('N', 'N', d, k, r, 1.0, p->Dl, p->Dr, 0.0, p->Delta);
+    free(V);
+    free(sv);
+    return 0;
+}
+
+static double *copy_source(const mat_source *src, double scale)
+{
+    size_t len = (size_t)src->rows * src->cols;
+    double *M = dalloc(len);
+    for (size_t i = 0; i < len; i++) M[i] = src->data[i] * scale;
+    return M;
+}
+
+static double *make_w0(const spec *s, long seed, int d, int k)
+{
+    const mat_source *src = &s->teacher.w0;
+    if (src->kind == MAT_FILE || src->kind == MAT_INLINE) return copy_source(src, s->teacher.w0_scale);
+    double *W0 = dalloc((size_t)d * k);
+    if (src->kind == MAT_GAUSSIAN) {
+        char tag[96];
+        snprintf(tag, sizeof tag, "w0|d=%d|k=%d", d, k);
+        gsl_rng *rng = stream_new(seed, tag);
+        gaussian_fill(rng, W0, d, k, s->teacher.w0_scale);
+        gsl_rng_free(rng);
+    }
+    return W0;
+}
+
+// X rows are drawn in order from a stream that depends on (seed, d) only, so
+// a run with more samples extends the data of a run with fewer.
+static double *make_x(const spec *s, long seed, int n, int d)
+{
+    if (s->teacher.x.kind == MAT_FILE || s->teacher.x.kind == MAT_INLINE)
+        return copy_source(&s->teacher.x, 1.0);
+    double *X = dalloc((size_t)n * d);
+    char tag[64];
+    snprintf(tag, sizeof tag, "x|d=%d", d);
+    gsl_rng *rng = stream_new(seed, tag);
+    gaussian_fill(rng, X, n, d, 1.0);
+    gsl_rng_free(rng);
+    return X;
+}
+
+// Y = X (W0 + Delta) + sigma E, E from a stream depending on (seed, k).
+static double *make_y(const spec *s, long seed, const problem *p, const double *X)
+{
+    int n = p->n, d = p->d, k = p->k;
+    double *Wn = dalloc((size_t)d * k);
+    for (size_t i = 0; i < (size_t)d * k; i++) Wn[i] = p->W0[i] + p->Delta[i];
+    double *Y = dalloc((size_t)n * k);
+    mm('N', 'N', n, k, d, 1.0, X, Wn, 0.0, Y);
+    free(Wn);
+    if (s->teacher.noise > 0) {
+        char tag[64];
+        snprintf(tag, sizeof tag, "noise|k=%d", k);
+        gsl_rng *rng = stream_new(seed, tag);
+        double *E = dalloc((size_t)n * k);
+        gaussian_fill(rng, E, n, k, s->teacher.noise);
+        for (size_t i = 0; i < (size_t)n * k; i++) Y[i] += E[i];
+        free(E);
+        gsl_rng_free(rng);
+    }
+    return Y;
+}
+
+// QR of X and the sufficient statistics Rs, c, L_ls (see the file header).
+static int sufficient_stats(problem *p, linear_data *L, lerr *e)
+{
+    int n = p->n, d = p->d, k = p->k, m = n < d ? n : d;
+    L->m = m;
+    double *QR = xmalloc(sizeof(double) * (size_t)n * d);
+    double *QtY = xmalloc(sizeof(double) * (size_t)n * k);
+    double *tau = dalloc((size_t)m);
+    memcpy(QR, L->X, sizeof(double) * (size_t)n * d);
+    memcpy(QtY, L->Y, sizeof(double) * (size_t)n * k);
+    lapack_int info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, n, d, QR, d, tau);
+    if (info == 0)
+        info = LAPACKE_dormqr(LAPACK_ROW_MAJOR, 'L', 'T', n, k, m, QR, d, tau, QtY, k);
+    if (info != 0) {
+        free(QR), free(QtY), free(tau);
+        return lerr_run(e, "QR factorisation of the %dx%d data failed (LAPACK info %d)", n, d,
+                        (int)info);
+    }
+    double sn = 1.0 / sqrt((double)n);
+    L->Rs = dalloc((size_t)m * d);
+    for (int i = 0; i < m; i++)
+        for (int j = i; j < d; j++) L->Rs[(size_t)i * d + j] = QR[(size_t)i * d + j] * sn;
+    // C0 = Q^T Y / sqrt(N) - Rs W0
+    L->C0 = dalloc((size_t)m * k);
+    for (size_t i = 0; i < (size_t)m * k; i++) L->C0[i] = QtY[i] * sn;
+    double *RW = dalloc((size_t)m * k);
+    rs_times(L, d, k, p->W0, RW);
+    for (size_t i = 0; i < (size_t)m * k; i++) L->C0[i] -= RW[i];
+    free(RW);
+    // rows m..N-1 of Q_full^T Y are the least-squares residual's coordinates
+    double rn = n > m ? cblas_dnrm2((long)(n - m) * k, QtY + (size_t)m * k, 1) : 0.0;
+    L->loss_ls = rn * rn / (2.0 * n);
+    free(QR), free(QtY), free(tau);
+    return 0;
+}
+
+int teacher_linear_new(const spec *s, long seed, problem **out, lerr *e)
+{
+    problem *p = xcalloc(1, sizeof *p);
+    linear_data *L = xcalloc(1, sizeof *L);
+    p->ops = &linear_ops;
+    p->impl = L;
+    p->teacher = "linear";
+    p->d = s->teacher.d;
+    p->k = s->teacher.k;
+    p->n = s->teacher.n;
+    p->W0 = make_w0(s, seed, p->d, p->k);
+    int rc = 0;
+    if (s->teacher.delta.kind == MAT_FILE || s->teacher.delta.kind == MAT_INLINE)
+        p->Delta = copy_source(&s->teacher.delta, 1.0);
+    else
+        rc = make_delta(s, seed, p, e);
+    if (!rc) {
+        L->X = make_x(s, seed, p->n, p->d);
+        L->Y = make_y(s, seed, p, L->X);
+        rc = sufficient_stats(p, L, e);
+    }
+    if (!rc) {
+        // G = J(W0) = Rs^T C0
+        p->G = dalloc((size_t)p->d * p->k);
+        rst_times(L, p->d, p->k, 1.0, L->C0, p->G);
+        rc = problem_finish(p, s->teacher.rank, e);
+    }
+    if (rc) {
+        problem_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+double linear_direct_loss(const problem *p, const double *W)
+{
+    const linear_data *L = p->impl;
+    int n = p->n, d = p->d, k = p->k;
+    double *R = xmalloc(sizeof(double) * (size_t)n * k);
+    memcpy(R, L->Y, sizeof(double) * (size_t)n * k);
+    mm('N', 'N', n, k, d, 1.0, L->X, W, -1.0, R);
+    double v = half_sq(R, (size_t)n * k) / n;
+    free(R);
+    return v;
+}
+
+const double *linear_X(const problem *p) { return ((const linear_data *)p->impl)->X; }
+const double *linear_Y(const problem *p) { return ((const linear_data *)p->impl)->Y; }

@@ -1,0 +1,32 @@
+# e2e_errors.sh: bad input exits with status 2, names file:line:column where
+# there is one, and writes nothing.
+. "$(dirname "$0")/lib.sh"
+
+# case NAME YAML FRAGMENT [ARGS...]: the experiment file NAME.yaml holds YAML
+case_() {
+  local name=$1 yaml=$2 frag=$3; shift 3
+  printf '%s\n' "$yaml" >"$TMP/$name.yaml"
+  expect_status 2 "$LORALAB" run "$TMP/$name.yaml" -o "$TMP/out-$name" --quiet "$@"
+  if grep -qF -- "$frag" "$TMP/err"; then ok "message has '$frag'"; else
+    bad "$name: message lacks '$frag': $(cat "$TMP/err")"; fi
+  [ -e "$TMP/out-$name" ] && bad "$name: output folder was created" || true
+}
+
+case_ syntax    'teacher: {d: 10'                       'syntax.yaml:'
+case_ unknown   $'teacher:\n  dd: 10'                   "unknown key 'teacher.dd'"
+case_ suggest   $'optimizer:\n  lrr: 0.1'               "did you mean 'optimizer.lr'"
+case_ where     $'teacher:\n  d: 10\n  kappa: 0.5'      'where.yaml:3:10'
+case_ type      $'teacher:\n  d: ten'                   'teacher.d'
+case_ negative_lr $'optimizer:\n  lr: -1'               'optimizer.lr'
+case_ rank      $'teacher: {d: 10, k: 10}\nlora: {rank: 12}' 'lora.rank'
+case_ init      $'init:\n  method: spectal'             'spectral'
+case_ optim     $'optimizer:\n  method: adam'           'precgd'
+case_ loraga    $'teacher: {d: 10, k: 10}\nlora: {rank: 6}\ninit: {method: lora-ga}' '2 lora.rank <= min(d, k)'
+case_ badset    'name: x'                               "did you mean 'optimizer.lr'" --set optimizer.lrr=1
+case_ setvalue  'name: x'                               '--set'  --set optimizer.lr=-2
+case_ npy       $'teacher:\n  w0: missing.npy'          'missing.npy'
+
+expect_status 2 "$LORALAB" run "$TMP/does-not-exist.yaml"
+expect_status 2 "$LORALAB" frobnicate
+expect_status 2 "$LORALAB" run
+finish
