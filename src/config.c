@@ -14,9 +14,10 @@
 //      the two cannot drift apart.  Adding a key is one row here and one
 //      field in spec.h.  The row order is the order of config_write.
 //   3. config_resolve, in phases: collect (sections, unknown keys, in
-//      document order), set (every key in table order: type and range),
-//      derive (d, k, n from matrices given by file or inline; teacher.rank
-//      from an explicit delta), cross-check (ranks <= min(d, k)).
+//      document order; the sweep block is skipped), set (every key in
+//      table order: type and range), derive (d, k, n from matrices given
+//      by file or inline; teacher.rank from an explicit delta), cross-check
+//      (ranks <= min(d, k)).
 //
 // Message formats (every error is LERR_INPUT):
 //   FILE:L:C: YAML syntax error: <libyaml's problem> (<its context>)
@@ -36,6 +37,9 @@
 //   --set optimizer.lr: must be > 0 (got -1)        (a value given by --set)
 //   --set optimizer.lrr: unknown key (did you mean 'optimizer.lr'?)
 //   --set expects key=value, got 'abc'
+//   exp.yaml:5:18: lora.rank: 200 exceeds min(d, k) = 100 (d = 100, k = 100)
+//                  (a value set with a place in the file as origin: a sweep value)
+//   FILE:L:C: sweep: ...                            (config_sweep: see config.h)
 //
 // Dimensions come from matrices given by file or inline: teacher.d, k from
 // w0 and delta (d, k), teacher.d, n from x (n, d); teacher.rank defaults to
@@ -47,6 +51,8 @@
 // (for config_parse_string documents: the working directory), and paths
 // given with --set relative to the working directory at the time of the
 // config_doc_set call, which is what a user typing a command line expects.
+// Values set with a place in the file as origin (sweep values) are the
+// file's text, so their paths are taken from the file's folder.
 // They are stored absolute: realpath() when the file exists, otherwise
 // normalised lexically (the load then fails and the message shows it).
 #include "config.h"
@@ -68,6 +74,10 @@
 #include "linalg.h"
 #include "npy.h"
 #include "registry.h"
+
+// The top-level key of the sweep block (config_sweep reads it, config_resolve
+// skips it) and the key of its group of keys that vary together.
+static const char SWEEP_KEY[] = "sweep", ZIP_KEY[] = "zip";
 
 enum {
     MAX_DEPTH = 64,          // deeper YAML nesting is refused, not recursed into
@@ -124,6 +134,24 @@ static void node_free(node *v)
     free(v->text);
     free(v->origin);
     free(v);
+}
+
+// A deep copy of a tree.
+static node *node_copy(const node *v)
+{
+    node *c = node_new(v->kind, v->src, v->origin, v->line, v->col);
+    c->plain = v->plain;
+    c->text = v->text ? xstrdup(v->text) : NULL;
+    c->n = c->cap = v->n;
+    if (v->n) {
+        c->vals = xmalloc(sizeof(node *) * (size_t)v->n);
+        if (v->kind == NODE_MAP) c->keys = xmalloc(sizeof(node *) * (size_t)v->n);
+    }
+    for (int i = 0; i < v->n; i++) {
+        if (v->kind == NODE_MAP) c->keys[i] = node_copy(v->keys[i]);
+        c->vals[i] = node_copy(v->vals[i]);
+    }
+    return c;
 }
 
 // Append a child (and, for a mapping, its key).
@@ -185,6 +213,23 @@ typedef struct {
     lerr *e;
 } reader;
 
+// Whether an override's origin names a command-line option ("--set"), as
+// opposed to a place in the experiment file ("exp.yaml:5:18", what a sweep
+// value is called).  NULL counts as "--set".
+static bool origin_is_option(const char *origin)
+{
+    return !origin || strncmp(origin, "--", 2) == 0;
+}
+
+// An error in the value that `origin` gave for `key`: "--set KEY: BODY" for
+// a command-line option, "ORIGIN: KEY: BODY" for a place in a file.
+static int origin_fail(lerr *e, const char *origin, const char *key, const char *body)
+{
+    if (origin_is_option(origin))
+        return lerr_input(e, "%s %s: %s", origin ? origin : "--set", key, body);
+    return lerr_input(e, "%s: %s: %s", origin, key, body);
+}
+
 // An error at (line, col) of the text being read.
 static int reader_fail(const reader *r, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -196,7 +241,7 @@ static int reader_fail(const reader *r, int line, int col, const char *fmt, ...)
     vsnprintf(body, sizeof body, fmt, ap);
     va_end(ap);
     if (r->src == SRC_FILE) return lerr_input(r->e, "%s:%d:%d: %s", r->name, line, col, body);
-    if (r->src == SRC_SET) return lerr_input(r->e, "%s %s: %s", r->origin, r->key, body);
+    if (r->src == SRC_SET) return origin_fail(r->e, r->origin, r->key, body);
     return lerr_input(r->e, "internal error: the default of %s: %s", r->key, body);
 }
 
@@ -615,6 +660,17 @@ config_doc *config_parse_string(const char *text, const char *name, lerr *e)
     return doc_from_text(text, strlen(text), name ? name : "<string>", NULL, e);
 }
 
+config_doc *config_doc_copy(const config_doc *doc)
+{
+    config_doc *c = xcalloc(1, sizeof *c);
+    c->root = node_copy(doc->root);
+    c->name = xstrdup(doc->name);
+    c->stem = xstrdup(doc->stem);
+    c->base_dir = xstrdup(doc->base_dir);
+    c->set_dir = xstrdup(doc->set_dir);
+    return c;
+}
+
 void config_doc_free(config_doc *doc)
 {
     if (!doc) return;
@@ -909,7 +965,7 @@ static int fail(const rctx *c, const char *key, const node *at, const char *fmt,
     vsnprintf(body, sizeof body, fmt, ap);
     va_end(ap);
     if (at && at->src == SRC_SET)
-        return lerr_input(c->e, "%s %s: %s", at->origin, key, body_without_separator(body));
+        return origin_fail(c->e, at->origin, key, body_without_separator(body));
     if (!at || at->src == SRC_DEFAULT)
         return lerr_input(c->e, "%s: %s (default)%s", c->doc->name, key, body);
     return lerr_input(c->e, "%s:%d:%d: %s%s", c->doc->name, at->line, at->col, key, body);
@@ -1212,7 +1268,8 @@ static int check_finite(rctx *c, const keydef *k, const node *v, const mat_sourc
 
 static int read_matrix_file(rctx *c, const keydef *k, const node *v, mat_source *m)
 {
-    const char *base = v->src == SRC_SET ? c->doc->set_dir : c->doc->base_dir;
+    bool from_cwd = v->src == SRC_SET && origin_is_option(v->origin);
+    const char *base = from_cwd ? c->doc->set_dir : c->doc->base_dir;
     m->path = absolute_path(base, v->text);
     lerr ne = {0};
     if (npy_read(m->path, &m->data, &m->rows, &m->cols, &ne)) {
@@ -1450,6 +1507,28 @@ static const struct {
 // ===========================================================================
 // 5. Resolution
 
+// The hint for an unknown key at the top level of a file, where `sweep:` is
+// valid as well as the keys of the table.
+static void top_level_hint(const char *typed, char *buf, size_t size)
+{
+    char best[64], section[64] = "", list[1024];
+    bool near_key = suggest_key(typed, best, sizeof best);
+    int to_sweep = edit_distance(typed, SWEEP_KEY);
+    if (to_sweep <= typo_budget(strlen(typed)) &&
+        (!near_key || to_sweep < edit_distance(typed, best))) {
+        snprintf(buf, size, "(did you mean '%s'?)", SWEEP_KEY);
+        return;
+    }
+    size_t sl = section_len(typed);
+    if (sl && sl < sizeof section) snprintf(section, sizeof section, "%.*s", (int)sl, typed);
+    if (near_key || (section[0] && is_section(section))) {
+        unknown_hint(typed, buf, size);
+        return;
+    }
+    section_keys("", list, sizeof list);
+    snprintf(buf, size, "(valid top-level keys: %s, %s)", list, SWEEP_KEY);
+}
+
 // An unknown key met in the document (`at` is its key node).
 static int unknown_key(const rctx *c, const node *at, const char *typed, bool top_level)
 {
@@ -1457,10 +1536,15 @@ static int unknown_key(const rctx *c, const node *at, const char *typed, bool to
     if (top_level && section_len(typed) && key_index(typed) >= 0)
         snprintf(hint, sizeof hint, "(write it as '%s:' inside the '%.*s:' section)",
                  leaf_of(typed), (int)section_len(typed), typed);
+    else if (top_level)
+        top_level_hint(typed, hint, sizeof hint);
     else
         unknown_hint(typed, hint, sizeof hint);
-    if (at->src == SRC_SET)
-        return lerr_input(c->e, "%s %s: unknown key %s", at->origin, typed, hint);
+    if (at->src == SRC_SET) {
+        char body[1300];
+        snprintf(body, sizeof body, "unknown key %s", hint);
+        return origin_fail(c->e, at->origin, typed, body);
+    }
     return lerr_input(c->e, "%s:%d:%d: unknown key '%s' %s", c->doc->name, at->line, at->col,
                       typed, hint);
 }
@@ -1494,6 +1578,7 @@ static int collect(rctx *c)
     const node *root = c->doc->root;
     for (int i = 0; i < root->n; i++) {
         const node *key = root->keys[i], *v = root->vals[i];
+        if (strcmp(key->text, SWEEP_KEY) == 0) continue;   // config_sweep's business
         if (is_section(key->text)) {
             if (collect_section(c, key, v)) return -1;
             continue;
@@ -1651,15 +1736,16 @@ int config_resolve(const config_doc *doc, spec *out, lerr *e)
 // "--set teacher: ..." for a section name, or an unknown key with a hint.
 static int set_unknown_key(const char *key, const char *origin, lerr *e)
 {
-    char hint[1200];
+    char hint[1200], body[1300];
     if (is_section(key)) {
         char list[1024];
         section_keys(key, list, sizeof list);
-        return lerr_input(e, "%s %s: a section, not a key; set one of its keys (%s)", origin, key,
-                          list);
+        snprintf(body, sizeof body, "a section, not a key; set one of its keys (%s)", list);
+        return origin_fail(e, origin, key, body);
     }
     unknown_hint(key, hint, sizeof hint);
-    return lerr_input(e, "%s %s: unknown key %s", origin, key, hint);
+    snprintf(body, sizeof body, "unknown key %s", hint);
+    return origin_fail(e, origin, key, body);
 }
 
 // The mapping that holds `key` (the root or its section, created if missing).
@@ -1684,8 +1770,10 @@ static node *holder_of(config_doc *doc, const char *key, const char *origin, ler
         v = doc->root->vals[i] = node_new(NODE_MAP, SRC_SET, origin, 1, 1);
     }
     if (v->kind != NODE_MAP) {
-        lerr_input(e, "%s %s: cannot set it: %s:%d:%d: %s is not a mapping", origin, key,
-                   doc->name, v->line, v->col, section);
+        char body[1536];
+        snprintf(body, sizeof body, "cannot set it: %s:%d:%d: %s is not a mapping", doc->name,
+                 v->line, v->col, section);
+        origin_fail(e, origin, key, body);
         free(section);
         return NULL;
     }
@@ -1705,8 +1793,9 @@ int config_doc_set(config_doc *doc, const char *key, const char *yaml_value,
         node_free(v);
         return -1;
     }
-    // Relative .npy paths in this value are taken from the working directory now.
-    char *cwd = current_dir();
+    // Relative .npy paths in a command-line value are taken from the working
+    // directory now (those of a place in the file from the file's folder).
+    char *cwd = origin_is_option(origin) ? current_dir() : NULL;
     if (cwd) {
         free(doc->set_dir);
         doc->set_dir = cwd;
@@ -1797,4 +1886,335 @@ const char *const *config_keys(void)
 {
     call_once(&key_names_once, fill_key_names);
     return key_names;
+}
+
+// ===========================================================================
+// 8. Sweeps
+//
+// The `sweep:` block is read straight from the document tree: every value is
+// kept as flow text for config_doc_set (so each cell is checked by the very
+// code that checks a --set value) and as a label for CSV cells.  Only the
+// shape of values is checked here; config_resolve checks each cell.
+
+typedef struct {
+    const config_doc *doc;
+    sweep_def *out;
+    lerr *e;
+    const char *where;          // "sweep" or "sweep.zip", for messages
+    const node *seen[NKEYS];    // the key node where each key was swept first
+    int zip_first;              // index in out->axes of the first zip axis, or -1
+} sctx;
+
+// An error at node `at` of the sweep block: "FILE:L:C: WHERE: BODY".
+static int sweep_fail(const sctx *c, const node *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int sweep_fail(const sctx *c, const node *at, const char *fmt, ...)
+{
+    char body[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    return lerr_input(c->e, "%s:%d:%d: %s: %s", c->doc->name, at->line, at->col, c->where, body);
+}
+
+// "(did you mean 'x'?)", the keys of a valid section, or a reminder that
+// sweep keys are dotted, for an unknown key under sweep.
+static void sweep_hint(const char *typed, char *buf, size_t size)
+{
+    char best[64], section[64] = "";
+    if (suggest_key(typed, best, sizeof best)) {
+        snprintf(buf, size, "(did you mean '%s'?)", best);
+        return;
+    }
+    size_t sl = section_len(typed);
+    if (sl && sl < sizeof section) snprintf(section, sizeof section, "%.*s", (int)sl, typed);
+    if (section[0] && is_section(section)) {
+        unknown_hint(typed, buf, size);
+        return;
+    }
+    snprintf(buf, size, "(sweep keys are dotted keys such as teacher.d or init.alpha2)");
+}
+
+// Check a key of the sweep block; returns its row in KEYS, or -1.
+static int sweep_key(sctx *c, const node *key)
+{
+    const char *k = key->text;
+    int ki = key_index(k);
+    if (ki < 0 && strcmp(k, ZIP_KEY) == 0)
+        return sweep_fail(c, key, "zip groups cannot be nested");
+    if (ki < 0 && is_section(k)) {
+        char list[1024];
+        section_keys(k, list, sizeof list);
+        return sweep_fail(c, key, "'%s' is a section, not a key; sweep one of its keys as %s.KEY "
+                          "(%s)", k, k, list);
+    }
+    if (ki < 0) {
+        char hint[1200];
+        sweep_hint(k, hint, sizeof hint);
+        return sweep_fail(c, key, "unknown key '%s' %s", k, hint);
+    }
+    if (KEYS[ki].type == T_SEEDS)
+        return sweep_fail(c, key, "'%s' cannot be swept: every grid point runs each seed; "
+                          "give them as seeds: at the top level", k);
+    if (KEYS[ki].type == T_NAME)
+        return sweep_fail(c, key, "'%s' cannot be swept: an experiment has one name", k);
+    if (c->seen[ki])
+        return sweep_fail(c, key, "%s is swept twice (first at line %d, column %d); a key is "
+                          "either a product key or under zip, once", k, c->seen[ki]->line,
+                          c->seen[ki]->col);
+    c->seen[ki] = key;
+    return ki;
+}
+
+// The first mapping inside `v` (itself included), or NULL.
+static const node *find_mapping(const node *v)
+{
+    if (v->kind == NODE_MAP) return v;
+    for (int i = 0; v->kind == NODE_SEQ && i < v->n; i++) {
+        const node *m = find_mapping(v->vals[i]);
+        if (m) return m;
+    }
+    return NULL;
+}
+
+// Whether every item of sequence `v` is a sequence (the rows of a matrix).
+static bool all_rows(const node *v)
+{
+    for (int i = 0; i < v->n; i++)
+        if (v->vals[i]->kind != NODE_SEQ) return false;
+    return true;
+}
+
+// The shape of value i of key k: what no cell could accept is refused here.
+static int sweep_value(const sctx *c, const keydef *k, const node *v, int i)
+{
+    char got[128];
+    const node *m = find_mapping(v);
+    if (m) return sweep_fail(c, m, "%s: value %d: a mapping is not a value of any key", k->key, i);
+    if (is_null(v)) return sweep_fail(c, v, "%s: value %d is empty", k->key, i);
+    if (k->type == T_SAVE && v->kind != NODE_SEQ)
+        return sweep_fail(c, v, "%s: value %d: expected a list such as [a, w] (sweep log.save "
+                          "as a list of lists: [[a], [a, w]]), got %s",
+                          k->key, i, describe(v, got, sizeof got));
+    if (k->type == T_MATRIX && v->kind == NODE_SEQ && !all_rows(v))
+        return sweep_fail(c, v, "%s: value %d is a list but not a matrix (a list of rows); "
+                          "sweep inline matrices as a list of them: [[[1, 2]], [[3, 4]]]",
+                          k->key, i);
+    if (k->type != T_SAVE && k->type != T_MATRIX && v->kind != NODE_SCALAR)
+        return sweep_fail(c, v, "%s: value %d: expected a single value, got %s", k->key, i,
+                          describe(v, got, sizeof got));
+    return 0;
+}
+
+// The list of values of key k: a non-empty sequence of well-shaped values.
+static int sweep_list(const sctx *c, const keydef *k, const node *list)
+{
+    char got[128];
+    if (list->kind != NODE_SEQ)
+        return sweep_fail(c, list, "%s: expected a list of values such as %s, got %s", k->key,
+                          k->type == T_SAVE ? "[[a], [a, w]]" : "[1, 0.1]",
+                          describe(list, got, sizeof got));
+    if (list->n == 0) return sweep_fail(c, list, "%s: the list of values is empty", k->key);
+    for (int i = 0; i < list->n; i++)
+        if (sweep_value(c, k, list->vals[i], i + 1)) return -1;
+    return 0;
+}
+
+// Whether a plain scalar reads back as the same plain scalar when written
+// as is, alone or as an item of a flow list: only characters that are never
+// YAML indicators, and neither a lone "-" nor a document marker.
+static bool flow_plain_ok(const char *s)
+{
+    if (!s[0] || strcmp(s, "-") == 0 || strcmp(s, "---") == 0 || strcmp(s, "...") == 0)
+        return false;
+    for (const char *p = s; *p; p++) {
+        char ch = *p;
+        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                  (ch >= '0' && ch <= '9') || strchr("._/+-", ch);
+        if (!ok) return false;
+    }
+    return true;
+}
+
+// `v` as YAML flow text: plain scalars as written where that is safe, other
+// scalars double-quoted, sequences as [a, b].
+static void write_flow(FILE *f, const node *v)
+{
+    if (v->kind == NODE_SCALAR) {
+        if (v->plain && flow_plain_ok(v->text))
+            fputs(v->text, f);
+        else
+            write_quoted(f, v->text);
+        return;
+    }
+    fputc('[', f);
+    for (int i = 0; i < v->n; i++) {
+        if (i) fputs(", ", f);
+        write_flow(f, v->vals[i]);
+    }
+    fputc(']', f);
+}
+
+// write_flow into a new string.
+static char *flow_text(const node *v)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        fprintf(stderr, "loralab: out of memory (%s:%d)\n", __FILE__, __LINE__);
+        exit(1);
+    }
+    write_flow(f, v);
+    fclose(f);
+    return buf;
+}
+
+// Fill an axis from a checked list of values.
+static void fill_axis(sweep_axis *ax, const keydef *k, const node *list, int zip)
+{
+    size_t n = (size_t)list->n;
+    ax->key = xstrdup(k->key);
+    ax->zip = zip;
+    ax->nvalues = list->n;
+    ax->values = xcalloc(n, sizeof(char *));
+    ax->labels = xcalloc(n, sizeof(char *));
+    ax->lines = xcalloc(n, sizeof(int));
+    ax->cols = xcalloc(n, sizeof(int));
+    for (size_t i = 0; i < n; i++) {
+        const node *v = list->vals[i];
+        ax->values[i] = flow_text(v);
+        ax->labels[i] = xstrdup(v->kind == NODE_SCALAR ? v->text : ax->values[i]);
+        ax->lines[i] = v->line;
+        ax->cols[i] = v->col;
+    }
+}
+
+// One key: list pair of the sweep block (or of its zip group) -> an axis.
+static int sweep_axis_from(sctx *c, const node *key, const node *list, int zip)
+{
+    int ki = sweep_key(c, key);
+    if (ki < 0 || sweep_list(c, &KEYS[ki], list)) return -1;
+    if (zip && c->zip_first >= 0 && list->n != c->out->axes[c->zip_first].nvalues) {
+        const sweep_axis *first = &c->out->axes[c->zip_first];
+        return sweep_fail(c, list, "%s has %d value%s but %s has %d; keys under zip vary "
+                          "together, so their lists need the same length", KEYS[ki].key,
+                          list->n, list->n == 1 ? "" : "s", first->key, first->nvalues);
+    }
+    if (zip && c->zip_first < 0) c->zip_first = c->out->naxes;
+    fill_axis(&c->out->axes[c->out->naxes++], &KEYS[ki], list, zip);
+    return 0;
+}
+
+// The zip group: a non-empty mapping of keys to lists of one length.
+static int sweep_zip(sctx *c, const node *key, const node *v)
+{
+    char got[128];
+    c->where = "sweep.zip";
+    if (is_null(v) || (v->kind == NODE_MAP && v->n == 0))
+        return sweep_fail(c, is_null(v) ? key : v, "no keys; list the keys that vary together "
+                          "under it (or remove zip:)");
+    if (v->kind != NODE_MAP)
+        return sweep_fail(c, v, "must be a mapping of dotted keys to lists of the same length "
+                          "(as in teacher.d: [50, 100]), got %s", describe(v, got, sizeof got));
+    for (int i = 0; i < v->n; i++)
+        if (sweep_axis_from(c, v->keys[i], v->vals[i], 1)) return -1;
+    c->where = "sweep";
+    return 0;
+}
+
+// Move the zip axes behind the product axes, keeping file order in each.
+static void zip_last(sweep_def *d)
+{
+    if (d->naxes == 0) {   // an empty block: no axes, no array
+        free(d->axes);
+        d->axes = NULL;
+        return;
+    }
+    sweep_axis *sorted = xcalloc((size_t)d->naxes, sizeof *sorted);
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int a = 0; a < d->naxes; a++)
+            if (d->axes[a].zip == pass) sorted[n++] = d->axes[a];
+    free(d->axes);
+    d->axes = sorted;
+}
+
+// Read the sweep mapping `block` into c->out.
+static int sweep_block(sctx *c, const node *block)
+{
+    char got[128];
+    if (block->kind != NODE_MAP)
+        return sweep_fail(c, block, "must be a mapping of dotted keys to lists of values "
+                          "(as in init.alpha2: [1, 0.1]), got %s",
+                          describe(block, got, sizeof got));
+    c->out->axes = xcalloc(NKEYS, sizeof(sweep_axis));
+    for (int i = 0; i < block->n; i++) {
+        const node *key = block->keys[i], *v = block->vals[i];
+        int rc = strcmp(key->text, ZIP_KEY) == 0 ? sweep_zip(c, key, v)
+                                                 : sweep_axis_from(c, key, v, 0);
+        if (rc) return -1;
+    }
+    zip_last(c->out);
+    return 0;
+}
+
+int config_sweep(const config_doc *doc, sweep_def *out, lerr *e)
+{
+    memset(out, 0, sizeof *out);
+    out->file = xstrdup(doc->name);
+    int i = map_find(doc->root, SWEEP_KEY);
+    if (i < 0 || is_null(doc->root->vals[i])) return 0;
+    sctx c = {.doc = doc, .out = out, .e = e, .where = SWEEP_KEY, .zip_first = -1};
+    if (sweep_block(&c, doc->root->vals[i]) == 0) return 0;
+    sweep_def_free(out);
+    return -1;
+}
+
+// Release one axis.
+static void axis_free(sweep_axis *ax)
+{
+    for (int i = 0; i < ax->nvalues; i++) {
+        free(ax->values[i]);
+        free(ax->labels[i]);
+    }
+    free(ax->values);
+    free(ax->labels);
+    free(ax->lines);
+    free(ax->cols);
+    free(ax->key);
+}
+
+void sweep_def_free(sweep_def *d)
+{
+    if (!d) return;
+    for (int a = 0; a < d->naxes; a++) axis_free(&d->axes[a]);
+    free(d->axes);
+    free(d->file);
+    memset(d, 0, sizeof *d);
+}
+
+// "  KEY: [v1, v2]" with `indent` leading spaces.
+static void write_axis(FILE *f, const sweep_axis *ax, int indent)
+{
+    fprintf(f, "%*s%s: [", indent, "", ax->key);
+    for (int i = 0; i < ax->nvalues; i++) fprintf(f, "%s%s", i ? ", " : "", ax->values[i]);
+    fputs("]\n", f);
+}
+
+int config_write_sweep(const sweep_def *d, FILE *f)
+{
+    bool any_zip = false;
+    if (d->naxes > 0) fprintf(f, "%s:\n", SWEEP_KEY);
+    for (int a = 0; a < d->naxes; a++) {
+        if (d->axes[a].zip)
+            any_zip = true;
+        else
+            write_axis(f, &d->axes[a], 2);
+    }
+    if (any_zip) fprintf(f, "  %s:\n", ZIP_KEY);
+    for (int a = 0; any_zip && a < d->naxes; a++)
+        if (d->axes[a].zip) write_axis(f, &d->axes[a], 4);
+    return ferror(f) ? -1 : 0;
 }

@@ -14,6 +14,11 @@
 //      offending value.
 // All failures are LERR_INPUT: the caller exits with status 2 before writing
 // anything.
+//
+// Sweeps: the optional top-level `sweep:` block (config_sweep) lists dotted
+// keys with lists of values; config_resolve skips it.  A runner copies the
+// parsed document per cell (config_doc_copy), applies one config_doc_set per
+// swept value with the value's place in the file as origin, then resolves.
 #ifndef LORALAB_CONFIG_H
 #define LORALAB_CONFIG_H
 
@@ -27,11 +32,25 @@ typedef struct config_doc config_doc;
 config_doc *config_parse_file(const char *path, lerr *e);
 // Parse YAML text held in memory; `name` is what messages call it.
 config_doc *config_parse_string(const char *text, const char *name, lerr *e);
+// A deep copy: overrides applied to the copy leave `doc` as it was.  Reads
+// no files (a copy of a parsed file costs a walk of its tree).
+config_doc *config_doc_copy(const config_doc *doc);
 void config_doc_free(config_doc *doc);
 
 // Apply "key.path=value" as given on the command line (--set).
 int config_doc_set_arg(config_doc *doc, const char *arg, lerr *e);
-// Apply one override; `origin` names it in messages (e.g. "--set").
+// Apply one override; `origin` (NULL: "--set") names it in messages and
+// says where relative .npy paths in the value start from:
+//   - an origin starting with "--" is a command-line option: messages read
+//     "--set optimizer.lr: must be > 0 (got -1)", paths are taken from the
+//     working directory at the time of the call;
+//   - any other origin is a place in the experiment file, e.g. a sweep value
+//     "exp.yaml:5:18": messages read
+//     "exp.yaml:5:18: lora.rank: 200 exceeds min(d, k) = 100 (d = 100, k = 100)",
+//     paths are taken from the experiment file's folder, like the file's own.
+// Either way the value outranks the file's own (a matrix given so replaces
+// the d, k, n and rank the file wrote), and the key is checked now, the
+// value by config_resolve.
 int config_doc_set(config_doc *doc, const char *key, const char *yaml_value,
                    const char *origin, lerr *e);
 
@@ -44,6 +63,79 @@ int config_load(const char *path, char *const *sets, int nsets, spec *out, lerr 
 // in, matrices from files by absolute path, inline matrices inline, numbers
 // with %.17g).  Loading the output again gives an identical spec.
 int config_write(const spec *s, FILE *f);
+
+// ---------------------------------------------------------------------------
+// Sweeps
+//
+//   sweep:
+//     init.alpha2: [1, 0.1, 0.01]   # product axes: every combination ...
+//     teacher.kappa: [1, 4]
+//     zip:                          # ... except keys under zip, which vary
+//       teacher.d: [50, 100]        #     together (lists of one length)
+//       teacher.n: [800, 1600]
+//
+// Keys are dotted keys of the table except `name` and `seeds`, each at most
+// once across the product keys and zip; lists are non-empty; zip, when
+// present, has at least one key.  A value is anything its key accepts
+// (scalars; an inline matrix [[1, 2], [3, 4]] for matrix keys; a list such as
+// [a, w] for log.save); config_sweep refuses only shapes no cell could accept
+// (a mapping, an empty value, a list for a scalar key, a scalar for log.save,
+// a list that is not a list of rows for a matrix key).  Whether a value suits
+// its key is decided per cell by config_doc_set + config_resolve.  Messages:
+//   FILE:L:C: sweep: must be a mapping of dotted keys to lists of values (...), got '3'
+//   FILE:L:C: sweep.zip: must be a mapping of dotted keys to lists of the same length (...)
+//   FILE:L:C: sweep: unknown key 'init.alpah2' (did you mean 'init.alpha2'?)
+//   FILE:L:C: sweep: 'teacher' is a section, not a key; sweep one of its keys as teacher.KEY (...)
+//   FILE:L:C: sweep: 'seeds' cannot be swept: every grid point runs each seed; ...
+//   FILE:L:C: sweep: 'name' cannot be swept: an experiment has one name
+//   FILE:L:C: sweep.zip: teacher.d is swept twice (first at line 2, column 3); ...
+//   FILE:L:C: sweep: init.alpha2: expected a list of values such as [1, 0.1], got '0.1'
+//   FILE:L:C: sweep: init.alpha2: the list of values is empty
+//   FILE:L:C: sweep: teacher.d: value 2: expected a single value, got a list
+//   FILE:L:C: sweep: teacher.w0: value 1: a mapping is not a value of any key
+//   FILE:L:C: sweep: teacher.d: value 2 is empty
+//   FILE:L:C: sweep: log.save: value 1: expected a list such as [a, w] (...), got 'a'
+//   FILE:L:C: sweep: teacher.w0: value 1 is a list but not a matrix (a list of rows); ...
+//   FILE:L:C: sweep.zip: teacher.n has 2 values but teacher.d has 3; keys under zip vary ...
+//   FILE:L:C: sweep.zip: no keys; list the keys that vary together under it (or remove zip:)
+//   FILE:L:C: sweep.zip: zip groups cannot be nested
+
+typedef struct {
+    char *key;         // dotted key, e.g. "init.alpha2"
+    int zip;           // 1 if the key is in the zip group, 0 for a product axis
+    int nvalues;       // >= 1; the same for every zip axis
+    char **values;     // each value as YAML flow text that config_doc_set accepts:
+                       //   plain scalars as written ("1e-3", "gaussian", "../w.npy")
+                       //   unless they hold characters that YAML flow text would
+                       //   read otherwise (spaces, ',', ':', '#', ...): those, and
+                       //   quoted scalars, are written double-quoted; sequences as
+                       //   flow "[[1, 2], [3, 4]]" (items written the same way)
+    char **labels;     // each value as plain text for a CSV cell: a scalar's text
+                       //   (unquoted), a sequence's flow text
+    int *lines, *cols; // 1-based mark of each value in the file
+} sweep_axis;
+
+typedef struct {
+    int naxes;         // 0 when there is no sweep block (or it is empty)
+    sweep_axis *axes;  // product axes in file order, then the zip keys in file order
+    char *file;        // the experiment file's name as used in messages
+} sweep_def;
+
+// Read the sweep block of `doc` into *out (naxes = 0 without one).  On
+// failure *out is empty (safe to free) and e holds FILE:L:C: message.
+int config_sweep(const config_doc *doc, sweep_def *out, lerr *e);
+void sweep_def_free(sweep_def *d);
+
+// Write the sweep block (nothing when naxes == 0) as block YAML after a
+// config_write, using the `values` texts:
+//   sweep:
+//     init.alpha2: [1, 0.1]
+//     zip:
+//       teacher.d: [50, 100]
+//       teacher.n: [800, 1600]
+// Product axes first, then zip.  Parsing the output of config_write +
+// config_write_sweep again gives the same spec and the same values.
+int config_write_sweep(const sweep_def *d, FILE *f);
 
 // The list of valid dotted keys, NULL-terminated (for messages and docs).
 const char *const *config_keys(void);

@@ -12,7 +12,6 @@
 #include <gsl/gsl_errno.h>
 
 #include "build_info.h"
-#include "config.h"
 #include "meta.h"
 #include "run.h"
 #include "version.h"
@@ -20,17 +19,24 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: loralab run FILE [-o DIR] [--set key=value ...] [--force] [--quiet]\n"
+            "usage: loralab run FILE [-o DIR] [--set key=value ...] [-j N] [--resume | --force]\n"
+            "                        [--shard I/N] [--list] [--quiet]\n"
+            "       loralab merge DIR SHARD_DIR ... [--force]\n"
             "       loralab version\n"
             "       loralab help\n"
             "\n"
-            "run     run the experiment described by FILE (YAML) and write trace.csv,\n"
-            "        summary.csv, config.yaml and meta.yaml to DIR (default results/NAME)\n"
-            "  -o DIR          output folder\n"
+            "run     run every cell (grid point x seed) of the experiment in FILE (YAML) and\n"
+            "        write trace.csv, summary.csv, config.yaml, meta.yaml to DIR\n"
+            "  -o DIR          output folder (default results/NAME)\n"
             "  --set KEY=VAL   override any key, VAL in YAML syntax (repeatable),\n"
             "                  e.g. --set optimizer.lr=0.1 --set lora.rank=4\n"
+            "  -j N            N worker processes (default 1; BLAS single-threaded in each)\n"
+            "  --resume        skip cells already complete in DIR\n"
             "  --force         overwrite a non-empty output folder\n"
-            "  --quiet         no progress lines on stderr\n"
+            "  --shard I/N     run only cells with index = I-1 (mod N), 1 <= I <= N\n"
+            "  --list          print the cells and exit\n"
+            "  --quiet         no progress output\n"
+            "merge   combine shard folders into DIR, exactly as an unsharded run writes it\n"
             "\n"
             "exit status: 0 success, 1 a run failed, 2 bad input\n");
 }
@@ -55,54 +61,102 @@ static int fail(const lerr *e)
     return e->kind == LERR_INPUT ? EXIT_INPUT : EXIT_RUN;
 }
 
+// A positive integer option value, or -1.
+static int parse_count(const char *v)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    return (*v && !*end && n >= 1 && n <= 4096) ? (int)n : -1;
+}
+
+// "I/N" with 1 <= I <= N.
+static int parse_shard(const char *v, int *i, int *n)
+{
+    char *end;
+    long a = strtol(v, &end, 10);
+    if (end == v || *end != '/') return -1;
+    const char *q = end + 1;
+    long b = strtol(q, &end, 10);
+    if (end == q || *end || b < 1 || a < 1 || a > b || b > 1000000) return -1;
+    *i = (int)a, *n = (int)b;
+    return 0;
+}
+
 static int cmd_run(int argc, char **argv, char *command)
 {
     const char *file = NULL;
-    run_opts o = {.command = command};
-    char **sets = xcalloc((size_t)argc, sizeof *sets);
+    run_opts o = {.command = command, .workers = 1};
+    char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
     int nsets = 0;
     lerr e = {0};
-    for (int i = 0; i < argc; i++) {
+    for (int i = 0; i < argc && !e.kind; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--set")) {
-            if (i + 1 >= argc) {
-                free(sets);
-                lerr_input(&e, "%s needs a value", a);
-                return fail(&e);
-            }
+        int takes = !strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--set") ||
+                    !strcmp(a, "-j") || !strcmp(a, "--jobs") || !strcmp(a, "--shard");
+        const char *v = takes && i + 1 < argc ? argv[i + 1] : NULL;
+        if (takes && !v) {
+            lerr_input(&e, "%s needs a value", a);
+        } else if (takes) {
+            i++;
             if (!strcmp(a, "--set"))
-                sets[nsets++] = argv[++i];
-            else
-                o.out_dir = argv[++i];
+                sets[nsets++] = (char *)v;
+            else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
+                if ((o.workers = parse_count(v)) < 0)
+                    lerr_input(&e, "-j takes a number of workers from 1 to 4096, got '%s'", v);
+            } else if (!strcmp(a, "--shard")) {
+                if (parse_shard(v, &o.shard_i, &o.shard_n))
+                    lerr_input(&e, "--shard takes I/N with 1 <= I <= N, got '%s'", v);
+            } else
+                o.out_dir = v;
         } else if (!strncmp(a, "--set=", 6)) {
             sets[nsets++] = (char *)a + 6;
+        } else if (!strncmp(a, "-j", 2) && a[2]) {
+            if ((o.workers = parse_count(a + 2)) < 0)
+                lerr_input(&e, "-j takes a number of workers from 1 to 4096, got '%s'", a + 2);
         } else if (!strcmp(a, "--force")) {
             o.force = 1;
+        } else if (!strcmp(a, "--resume")) {
+            o.resume = 1;
+        } else if (!strcmp(a, "--list")) {
+            o.list = 1;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o.quiet = 1;
         } else if (a[0] == '-' && a[1]) {
-            free(sets);
             lerr_input(&e, "unknown option %s (see 'loralab help')", a);
-            return fail(&e);
         } else if (!file) {
             file = a;
         } else {
-            free(sets);
             lerr_input(&e, "more than one experiment file given (%s and %s)", file, a);
-            return fail(&e);
         }
     }
-    if (!file) {
+    if (!e.kind && o.force && o.resume) lerr_input(&e, "--force and --resume exclude each other");
+    if (!e.kind && !file) {
         free(sets);
         usage(stderr);
         return EXIT_INPUT;
     }
-    spec s;
-    int rc = config_load(file, sets, nsets, &s, &e);
+    int rc = e.kind ? -1 : run_experiment(file, sets, nsets, &o, &e);
     free(sets);
-    if (rc) return fail(&e);
-    rc = run_experiment(&s, &o, &e);
-    spec_free(&s);
+    return rc ? fail(&e) : EXIT_OK;
+}
+
+static int cmd_merge(int argc, char **argv, char *command)
+{
+    int force = 0, n = 0;
+    char **dirs = xcalloc((size_t)argc + 1, sizeof *dirs);
+    lerr e = {0};
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--force"))
+            force = 1;
+        else if (argv[i][0] == '-')
+            lerr_input(&e, "unknown option %s for merge", argv[i]);
+        else
+            dirs[n++] = argv[i];
+    }
+    if (!e.kind && n < 2) lerr_input(&e, "usage: loralab merge DIR SHARD_DIR ... [--force]");
+    int rc = e.kind ? -1 : merge_shards(dirs[0], dirs + 1, n - 1, force, command, &e);
+    if (!rc) fprintf(stderr, "loralab: merged %d shard folder(s) into %s/\n", n - 1, dirs[0]);
+    free(dirs);
     return rc ? fail(&e) : EXIT_OK;
 }
 
@@ -124,9 +178,10 @@ int main(int argc, char **argv)
                LORALAB_COMPILER, blas_library());
         return EXIT_OK;
     }
-    if (!strcmp(cmd, "run")) {
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "merge")) {
         char *command = join_args(argc, argv);
-        int rc = cmd_run(argc - 2, argv + 2, command);
+        int rc = !strcmp(cmd, "run") ? cmd_run(argc - 2, argv + 2, command)
+                                     : cmd_merge(argc - 2, argv + 2, command);
         free(command);
         return rc;
     }

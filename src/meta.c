@@ -70,8 +70,24 @@ int meta_write(const char *dir, const run_meta *m, lerr *e)
     afile_printf(&f, "\n  config: ");
     yq(&f, openblas_get_config());
     afile_printf(&f, "\n  core: %s\n  threads: %d\n", openblas_get_corename(),
-                 openblas_get_num_threads());
-    afile_printf(&f, "started: %s\nfinished: %s\nseconds: %.3f\nruns: %d\n", m->started,
-                 finished, now_seconds() - m->t0, m->seeds);
+                 m->blas_threads ? m->blas_threads : openblas_get_num_threads());
+    afile_printf(&f, "started: %s\nfinished: %s\nseconds: %.3f\n", m->started, finished,
+                 now_seconds() - m->t0);
+    afile_printf(&f, "sweep:\n  cells: %d\n", m->cells);
+    if (m->nmerged) {
+        afile_printf(&f, "  merged:\n");
+        for (int i = 0; i < m->nmerged; i++) {
+            afile_printf(&f, "    - ");
+            yq(&f, m->merged[i]);
+            afile_printf(&f, "\n");
+        }
+    } else {
+        afile_printf(&f, "  cells_run: %d\n  cells_skipped: %d\n  workers: %d\n", m->cells_run,
+                     m->cells_skipped, m->workers);
+        if (m->shard_n)
+            afile_printf(&f, "  shard: \"%d/%d\"\n", m->shard_i, m->shard_n);
+        else
+            afile_printf(&f, "  shard: none\n");
+    }
     return afile_commit(&f, e);
 }

@@ -1,325 +1,502 @@
-// run.c: the training loop and the results folder.
-//
-// For each seed:  teacher -> problem;  initialiser -> (A0, B0, shift);
-// optimiser steps t = 0 .. T-1, each using only the model's loss/gradient;
-// metrics at every logged step (step 0 = the initialisation, step t = after t
-// updates; step 0 and the last step are always logged).
-// A run stops as `diverged` at the first step whose loss is not finite or
-// exceeds 1e12 times the initial loss; that step is not logged.
+// run.c: experiments as sets of cells; resumable, parallel, shardable.
 #include "run.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "cells.h"
 #include "config.h"
 #include "csv.h"
-#include "init.h"
-#include "linalg.h"
 #include "meta.h"
-#include "metrics.h"
-#include "npy.h"
-#include "optim.h"
-#include "problem.h"
+#include "pool.h"
+#include "train.h"
 
-#define DIVERGENCE_FACTOR 1e12
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int n);
 
-typedef struct {
-    run_status status;
-    int steps;               // updates made
-    metrics last;            // metrics of the last logged step
-    double min_align_a;
-    double seconds;
-    char message[sizeof(((lerr *)0)->msg)];
-} seed_result;
-
-// The final matrices of one seed, kept for log.save.
-typedef struct {
-    double *A, *B, *W;       // (d, r), (r, k), (d, k)
-} finals;
-
-static const char *const status_names[] = {"ok", "diverged", "error"};
-
-// ---------------------------------------------------------------------------
-// One seed
+enum { CELL_OK = 0, CELL_DIVERGED = 1, CELL_ERROR = 2, CELL_FAILED = 3 };
 
 typedef struct {
-    const spec *s;
-    long seed;
-    afile *trace;
-    problem *p;
-    model *m;
-    optim *opt;
-    metrics_work *mw;
-    train_state st;
-} seed_run;
+    const cell_list *cl;
+    const char *dir;
+    char *cells_dir, *npy_dir;
+    // progress
+    int quiet, tty, total, done, diverged, errors, failed;
+    double t0;
+} run_ctx;
 
-static void trace_row(seed_run *sr, int t, const metrics *mt)
+static int file_exists(const char *path)
 {
-    double v[NMETRICS];
-    metrics_values(mt, v);
-    afile_printf(sr->trace, "%ld,%d", sr->seed, t);
-    for (int i = 0; i < NMETRICS; i++) csv_num(sr->trace, v[i], 0);
-    afile_printf(sr->trace, "\n");
+    struct stat st;
+    return stat(path, &st) == 0;
 }
 
-// Loss (and gradients) at the current iterate.
-static int evaluate(seed_run *sr, double *loss, lerr *e)
+static char *cell_file(const char *cells_dir, const cell *c, const char *ext)
 {
-    train_state *st = &sr->st;
-    if (optim_dense(sr->opt)) return model_eval_dense(sr->m, st->D, loss, st->J, e);
-    return model_eval_factors(sr->m, st->A, st->B, loss, st->gA, st->gB, e);
-}
-
-static int measure(seed_run *sr, double loss, metrics *mt, lerr *e)
-{
-    train_state *st = &sr->st;
-    if (optim_dense(sr->opt)) return metrics_dense(sr->mw, st->D, st->J, loss, mt, e);
-    return metrics_factors(sr->mw, st->A, st->B, st->gA, st->gB, loss, mt, e);
-}
-
-static int train(seed_run *sr, seed_result *res, lerr *e)
-{
-    const spec *s = sr->s;
-    int T = s->optimizer.steps, every = s->log.every;
-    double loss0 = 0.0;
-    res->min_align_a = INFINITY;
-    for (int t = 0; t <= T; t++) {
-        double loss;
-        if (evaluate(sr, &loss, e)) return lerr_prefix(e, "step %d: ", t);
-        if (t == 0) loss0 = loss;
-        if (!isfinite(loss) || (loss0 > 0 && loss > DIVERGENCE_FACTOR * loss0)) {
-            res->status = RUN_DIVERGED;
-            res->steps = t;
-            snprintf(res->message, sizeof res->message,
-                     "diverged at step %d: loss %.3g (initial %.3g)", t, loss, loss0);
-            return 0;
-        }
-        if (t % every == 0 || t == T) {
-            metrics mt;
-            if (measure(sr, loss, &mt, e)) return lerr_prefix(e, "step %d: ", t);
-            trace_row(sr, t, &mt);
-            res->last = mt;
-            if (mt.align_a < res->min_align_a) res->min_align_a = mt.align_a;
-        }
-        res->steps = t;
-        if (t == T) break;
-        if (optim_step(sr->opt, &sr->st, t, e)) return -1;
-    }
-    return 0;
-}
-
-// W = base + A B = W0 - Aoff Boff + A B  (or base + D).
-static double *final_weight(const seed_run *sr)
-{
-    const problem *p = sr->p;
-    const model *m = sr->m;
-    int d = p->d, k = p->k;
-    double *W = dalloc((size_t)d * k);
-    memcpy(W, p->W0, sizeof(double) * (size_t)d * k);
-    if (m->roff) mm('N', 'N', d, k, m->roff, -1.0, m->Aoff, m->Boff, 1.0, W);
-    if (optim_dense(sr->opt))
-        for (size_t i = 0; i < (size_t)d * k; i++) W[i] += sr->st.D[i];
-    else
-        mm('N', 'N', d, k, sr->st.r, 1.0, sr->st.A, sr->st.B, 1.0, W);
-    return W;
-}
-
-static int save_matrices(const spec *s, const char *dir, const seed_run *sr, lerr *e)
-{
-    const train_state *st = &sr->st;
-    int dense = optim_dense(sr->opt);
-    struct {
-        unsigned bit;
-        const char *name;
-    } items[] = {{SAVE_A, "a"}, {SAVE_B, "b"}, {SAVE_W, "w"}, {SAVE_G, "g"}};
-    for (int i = 0; i < 4; i++) {
-        if (!(s->log.save & items[i].bit)) continue;
-        if (dense && (items[i].bit == SAVE_A || items[i].bit == SAVE_B)) continue;
-        char name[64];
-        snprintf(name, sizeof name, "%s_seed%ld.npy", items[i].name, sr->seed);
-        char *path = path_join(dir, name);
-        int rc;
-        if (items[i].bit == SAVE_A)
-            rc = npy_write(path, st->A, st->d, st->r, e);
-        else if (items[i].bit == SAVE_B)
-            rc = npy_write(path, st->B, st->r, st->k, e);
-        else if (items[i].bit == SAVE_G)
-            rc = npy_write(path, sr->p->G, st->d, st->k, e);
-        else {
-            double *W = final_weight(sr);
-            rc = npy_write(path, W, st->d, st->k, e);
-            free(W);
-        }
-        free(path);
-        if (rc) return rc;
-    }
-    return 0;
-}
-
-static void seed_run_free(seed_run *sr)
-{
-    metrics_work_free(sr->mw);
-    optim_free(sr->opt);
-    model_free(sr->m);
-    problem_free(sr->p);
-    free(sr->st.A), free(sr->st.B), free(sr->st.gA), free(sr->st.gB);
-    free(sr->st.D), free(sr->st.J);
-}
-
-// Build everything for one seed and train.  Errors that are the run's own
-// (a singular system, a failed factorisation) end up in res as `error`.
-static int run_seed(const spec *s, long seed, afile *trace, const char *dir, seed_result *res,
-                    lerr *e)
-{
-    seed_run sr = {.s = s, .seed = seed, .trace = trace};
-    double t0 = now_seconds();
-    memset(res, 0, sizeof *res);
-    res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN};
-    int rc = problem_new(s, seed, &sr.p, e);
-    if (!rc) {
-        int d = sr.p->d, k = sr.p->k, r = s->lora.rank;
-        sr.opt = optim_new(s, d, k, r, e);
-        rc = sr.opt ? 0 : -1;
-        if (!rc && optim_dense(sr.opt)) {
-            sr.st = (train_state){.d = d, .k = k, .r = 0};
-            sr.st.D = dalloc((size_t)d * k);
-            sr.st.J = dalloc((size_t)d * k);
-            sr.m = model_new(sr.p, 0, NULL, NULL, 0, e);
-        } else if (!rc) {
-            sr.st = (train_state){.d = d, .k = k, .r = r};
-            sr.st.A = dalloc((size_t)d * r);
-            sr.st.B = dalloc((size_t)r * k);
-            sr.st.gA = dalloc((size_t)d * r);
-            sr.st.gB = dalloc((size_t)r * k);
-            int shift = 0;
-            rc = init_factors(s, sr.p, seed, sr.st.A, sr.st.B, &shift, e);
-            if (!rc)
-                sr.m = model_new(sr.p, r, shift ? sr.st.A : NULL, shift ? sr.st.B : NULL,
-                                 shift ? r : 0, e);
-        }
-        if (!rc && !sr.m) rc = -1;
-    }
-    if (!rc) {
-        sr.mw = metrics_work_new(sr.m);
-        rc = train(&sr, res, e);
-    }
-    if (!rc && s->log.save) rc = save_matrices(s, dir, &sr, e);
-    res->seconds = now_seconds() - t0;
-    seed_run_free(&sr);
-    if (rc) {
-        if (e->kind == LERR_INPUT) return rc;
-        res->status = RUN_ERROR;
-        snprintf(res->message, sizeof res->message, "%s", e->msg);
-    }
-    return 0;
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", c->id, ext);
+    return path_join(cells_dir, name);
 }
 
 // ---------------------------------------------------------------------------
-// The results folder
+// CSV layout
 
-static void summary_row(afile *f, long seed, const seed_result *r)
+static void write_header(afile *f, const cell_list *cl, int summary)
+{
+    const char *cols[64 + NMETRICS + 8];
+    int n = cells_columns(cl, cols);
+    if (summary) {
+        cols[n++] = "status";
+        cols[n++] = "steps";
+    } else {
+        cols[n++] = "step";
+    }
+    for (int i = 0; i < NMETRICS; i++) cols[n++] = metric_names[i];
+    if (summary) {
+        cols[n++] = "min_align_a";
+        cols[n++] = "seconds";
+        cols[n++] = "message";
+    }
+    csv_header(f, cols, n);
+}
+
+static void summary_row(afile *f, const char *prefix, long seed, const train_result *r)
 {
     double v[NMETRICS];
     metrics_values(&r->last, v);
-    afile_printf(f, "%ld,%s,%d", seed, status_names[r->status], r->steps);
+    afile_printf(f, "%s%ld,%s,%d", prefix, seed, run_status_names[r->status], r->steps);
     for (int i = 0; i < NMETRICS; i++) csv_num(f, v[i], 0);
-    csv_num(f, isinf(r->min_align_a) ? NAN : r->min_align_a, 0);
+    csv_num(f, r->min_align_a, 0);
     afile_printf(f, ",%.3f", r->seconds);
     csv_text(f, r->message, 0);
     afile_printf(f, "\n");
 }
 
-static void write_headers(afile *trace, afile *summary)
-{
-    const char *tcols[2 + NMETRICS] = {"seed", "step"};
-    for (int i = 0; i < NMETRICS; i++) tcols[2 + i] = metric_names[i];
-    csv_header(trace, tcols, 2 + NMETRICS);
-    const char *scols[3 + NMETRICS + 3] = {"seed", "status", "steps"};
-    for (int i = 0; i < NMETRICS; i++) scols[3 + i] = metric_names[i];
-    scols[3 + NMETRICS] = "min_align_a";
-    scols[4 + NMETRICS] = "seconds";
-    scols[5 + NMETRICS] = "message";
-    csv_header(summary, scols, 6 + NMETRICS);
-}
+// ---------------------------------------------------------------------------
+// One cell: train into cells/ID.trace, then cells/ID.summary (the marker)
 
-static int write_config(const spec *s, const char *dir, lerr *e)
+static int cell_run(const run_ctx *x, const cell *c, train_result *res, lerr *e)
 {
-    char *path = path_join(dir, "config.yaml");
-    afile f;
-    int rc = afile_open(&f, path, e);
-    free(path);
-    if (rc) return rc;
-    if (config_write(s, f.f) != 0) f.failed = 1;
-    return afile_commit(&f, e);
-}
-
-static char *output_dir(const spec *s, const run_opts *o)
-{
-    if (o->out_dir) return xstrdup(o->out_dir);
-    char *base = path_join("results", s->name);
-    return base;
-}
-
-int run_experiment(const spec *s, const run_opts *o, lerr *e)
-{
-    // every input check happens before anything is written
-    if (init_check(s, e)) return -1;
-    optim *probe = optim_new(s, 1, 1, 1, e);
-    if (!probe) return -1;
-    optim_free(probe);
-    char *dir = output_dir(s, o);
-    if (dir_nonempty(dir) && !o->force) {
-        lerr_input(e, "output folder %s is not empty (use --force to overwrite it, or -o to "
-                   "choose another)", dir);
-        free(dir);
-        return -1;
-    }
-    run_meta meta = {.command = o->command, .t0 = now_seconds(), .seeds = s->nseeds};
-    utc_iso8601(meta.started, sizeof meta.started);
-    if (make_dirs(dir, e)) {
-        free(dir);
-        return -1;
-    }
+    spec s;
+    if (cells_spec(x->cl, c, &s, e)) return -1;
+    char *prefix = cells_prefix(x->cl, c);
+    char *tp = cell_file(x->cells_dir, c, "trace"), *sp = cell_file(x->cells_dir, c, "summary");
     afile trace, summary;
+    int rc = afile_open(&trace, tp, e);
+    if (!rc) {
+        rc = train_cell(&s, c->seed, prefix, &trace, x->npy_dir, c->id, res, e);
+        if (rc) afile_abort(&trace);
+    }
+    if (!rc) rc = afile_commit(&trace, e);
+    if (!rc && !(rc = afile_open(&summary, sp, e))) {
+        summary_row(&summary, prefix, c->seed, res);
+        rc = afile_commit(&summary, e);
+    }
+    free(prefix), free(tp), free(sp);
+    spec_free(&s);
+    return rc;
+}
+
+static int cell_task(int index, void *ctx)
+{
+    run_ctx *x = ctx;
+    const cell *c = &x->cl->cells[index];
+    train_result res;
+    lerr e = {0};
+    if (cell_run(x, c, &res, &e)) {
+        fprintf(stderr, "loralab: cell %s: %s\n", c->id, e.msg);
+        return CELL_FAILED;
+    }
+    if (res.status == RUN_ERROR)
+        fprintf(stderr, "%sloralab: cell %s (seed %ld): %s\n", x->tty && !x->quiet ? "\n" : "",
+                c->id, c->seed, res.message);
+    return res.status == RUN_OK ? CELL_OK : res.status == RUN_DIVERGED ? CELL_DIVERGED : CELL_ERROR;
+}
+
+static void cell_progress(int index, int status, void *ctx)
+{
+    (void)index;
+    run_ctx *x = ctx;
+    x->done++;
+    x->diverged += status == CELL_DIVERGED;
+    x->errors += status == CELL_ERROR;
+    x->failed += status == CELL_FAILED;
+    if (x->quiet || !x->tty) return;
+    double el = now_seconds() - x->t0;
+    double eta = x->done ? el / x->done * (x->total - x->done) : 0;
+    fprintf(stderr, "\r\033[Kloralab: %d/%d cells, %d diverged, %d errors, %.1f s elapsed, ETA %.1f s",
+            x->done, x->total, x->diverged, x->errors + x->failed, el, eta);
+    if (x->done == x->total) fprintf(stderr, "\n");
+}
+
+// ---------------------------------------------------------------------------
+// Assembly: trace.csv and summary.csv from the cells' files, in cell order
+
+static int append_file(afile *out, const char *path, lerr *e)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in) return lerr_run(e, "cannot read %s", path);
+    char buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out->f) != n) out->failed = 1;
+    int bad = ferror(in);
+    fclose(in);
+    return bad ? lerr_run(e, "error reading %s", path) : 0;
+}
+
+// Assemble the cells with index % shard_n == shard_i - 1 (all when shard_n = 0).
+static int assemble(const char *dir, const cell_list *cl, int shard_i, int shard_n, lerr *e)
+{
+    char *cells_dir = path_join(dir, "cells");
     char *tp = path_join(dir, "trace.csv"), *sp = path_join(dir, "summary.csv");
+    afile trace, summary;
     int rc = afile_open(&trace, tp, e);
     if (!rc && (rc = afile_open(&summary, sp, e))) afile_abort(&trace);
     free(tp), free(sp);
     if (rc) {
-        free(dir);
-        return -1;
+        free(cells_dir);
+        return rc;
     }
-    write_headers(&trace, &summary);
-    int failed = 0;
-    lerr first_failure = {0};
-    for (int i = 0; i < s->nseeds; i++) {
-        seed_result res;
-        long seed = s->seeds[i];
-        if (run_seed(s, seed, &trace, dir, &res, e)) {
-            afile_abort(&trace), afile_abort(&summary);
-            free(dir);
+    write_header(&trace, cl, 0);
+    write_header(&summary, cl, 1);
+    for (int i = 0; i < cl->ncells && !rc; i++) {
+        if (shard_n && i % shard_n != shard_i - 1) continue;
+        char *ct = cell_file(cells_dir, &cl->cells[i], "trace");
+        char *cs = cell_file(cells_dir, &cl->cells[i], "summary");
+        if (!file_exists(cs))
+            rc = lerr_run(e, "cell %s is not complete (no %s)", cl->cells[i].id, cs);
+        if (!rc) rc = append_file(&trace, ct, e);
+        if (!rc) rc = append_file(&summary, cs, e);
+        free(ct), free(cs);
+    }
+    if (rc) {
+        afile_abort(&trace), afile_abort(&summary);
+    } else {
+        rc = afile_commit(&trace, e);
+        if (rc) afile_abort(&summary);
+        else rc = afile_commit(&summary, e);
+    }
+    free(cells_dir);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// config.yaml
+
+// The resolved experiment plus its sweep block, as text (malloc'ed).
+static char *config_text(const cell_list *cl, lerr *e)
+{
+    spec s;
+    if (cells_base_spec(cl, &s, e)) return NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    int bad = config_write(&s, f) != 0 || config_write_sweep(&cl->sweep, f) != 0;
+    fclose(f);
+    spec_free(&s);
+    if (bad) {
+        free(buf);
+        lerr_run(e, "cannot format config.yaml");
+        return NULL;
+    }
+    return buf;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, n, m);
+    fclose(f);
+    fclose(m);
+    return buf;
+}
+
+static int write_text(const char *dir, const char *name, const char *text, lerr *e)
+{
+    char *path = path_join(dir, name);
+    afile f;
+    int rc = afile_open(&f, path, e);
+    free(path);
+    if (rc) return rc;
+    afile_printf(&f, "%s", text);
+    return afile_commit(&f, e);
+}
+
+// ---------------------------------------------------------------------------
+// run
+
+static void list_cells(const cell_list *cl, const run_opts *o)
+{
+    printf("%-12s %6s %6s", "cell", "index", "seed");
+    for (int a = 0; a < cl->sweep.naxes; a++) printf("  %s", cl->sweep.axes[a].key);
+    printf("\n");
+    for (int i = 0; i < cl->ncells; i++) {
+        if (o->shard_n && i % o->shard_n != o->shard_i - 1) continue;
+        const cell *c = &cl->cells[i];
+        printf("%-12s %6d %6ld", c->id, i, c->seed);
+        for (int a = 0; a < cl->sweep.naxes; a++)
+            printf("  %s", cl->sweep.axes[a].labels[c->choice[a]]);
+        printf("\n");
+    }
+}
+
+// Checks on the output folder before anything is written.
+static int check_folder(const char *dir, const char *config, const run_opts *o, lerr *e)
+{
+    if (!dir_nonempty(dir)) return 0;
+    if (o->resume) {
+        char *path = path_join(dir, "config.yaml");
+        char *old = read_text(path);
+        int same = old && strcmp(old, config) == 0;
+        free(old);
+        if (!same) {
+            lerr_input(e, "cannot resume in %s: %s %s (use --force to start again, or -o "
+                       "another folder)", dir, path,
+                       file_exists(path) ? "describes a different experiment" : "is missing");
+            free(path);
             return -1;
         }
-        summary_row(&summary, seed, &res);
-        if (res.status == RUN_ERROR && !failed++) lerr_run(&first_failure, "seed %ld: %s", seed, res.message);
-        if (!o->quiet)
-            fprintf(stderr, "loralab: %s seed %ld: %s after %d steps, loss %.3g, risk %.3g (%.2f s)%s%s\n",
-                    s->name, seed, status_names[res.status], res.steps, res.last.loss,
-                    res.last.risk, res.seconds, res.message[0] ? ": " : "", res.message);
+        free(path);
+        return 0;
     }
-    rc = afile_commit(&trace, e);
-    if (rc) afile_abort(&summary);
-    if (!rc) rc = afile_commit(&summary, e);
-    if (!rc) rc = write_config(s, dir, e);
-    if (!rc) rc = meta_write(dir, &meta, e);
-    if (!rc && !o->quiet) fprintf(stderr, "loralab: wrote %s/\n", dir);
-    free(dir);
+    if (o->force) return 0;
+    return lerr_input(e, "output folder %s is not empty (use --resume to continue it, --force "
+                      "to overwrite it, or -o to choose another)", dir);
+}
+
+// Remove the temporary files of cells that a killed run left behind
+// ("ID.trace.tmp.PID"); they never count as complete anyway.
+static void remove_stale_tmp(const char *cells_dir)
+{
+    DIR *d = opendir(cells_dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strstr(de->d_name, ".tmp.")) {
+            char *p = path_join(cells_dir, de->d_name);
+            remove(p);
+            free(p);
+        }
+    closedir(d);
+}
+
+static int run_cells(const cell_list *cl, const char *dir, const run_opts *o, run_meta *meta,
+                     lerr *e)
+{
+    run_ctx x = {.cl = cl, .dir = dir, .quiet = o->quiet, .tty = isatty(2), .t0 = now_seconds()};
+    x.cells_dir = path_join(dir, "cells");
+    x.npy_dir = path_join(dir, "npy");
+    int rc = make_dirs(x.cells_dir, e);
+    if (!rc) remove_stale_tmp(x.cells_dir);
+    if (!rc && cl->ncells > 0) {
+        spec s;   // log.save is not swept in practice; make the folder if any cell asks
+        if (!(rc = cells_base_spec(cl, &s, e))) {
+            if (s.log.save) rc = make_dirs(x.npy_dir, e);
+            spec_free(&s);
+        }
+    }
+    int *todo = xcalloc((size_t)cl->ncells + 1, sizeof(int));
+    int ntodo = 0, skipped = 0;
+    for (int i = 0; i < cl->ncells && !rc; i++) {
+        if (o->shard_n && i % o->shard_n != o->shard_i - 1) continue;
+        char *sp = cell_file(x.cells_dir, &cl->cells[i], "summary");
+        if (o->resume && file_exists(sp))
+            skipped++;
+        else
+            todo[ntodo++] = i;
+        free(sp);
+    }
+    x.total = ntodo;
+    // Results must not depend on -j: OpenBLAS with several threads may sum in
+    // another order, so every cell of a multi-cell experiment runs BLAS on one
+    // thread (workers do anyway).  A single cell owns the machine.
+    if (cl->ncells > 1) openblas_set_num_threads(1);
+    meta->blas_threads = openblas_get_num_threads();
+    if (!rc) rc = pool_run(todo, ntodo, o->workers, cell_task, cell_progress, &x, e);
+    meta->cells_run = ntodo;
+    meta->cells_skipped = skipped;
+    free(todo);
+    free(x.cells_dir), free(x.npy_dir);
     if (rc) return rc;
-    if (failed) {
-        *e = first_failure;
+    if (x.failed) return lerr_run(e, "%d cell(s) could not be run (see the messages above)", x.failed);
+    if (!o->quiet)
+        fprintf(stderr, "loralab: %d cells run (%d skipped as complete): %d ok, %d diverged, %d errors\n",
+                ntodo, skipped, ntodo - x.diverged - x.errors, x.diverged, x.errors);
+    if (x.errors) meta->errors = x.errors;
+    return 0;
+}
+
+int run_experiment(const char *file, char *const *sets, int nsets, const run_opts *o,
+                   lerr *e)
+{
+    config_doc *doc = config_parse_file(file, e);
+    if (!doc) return -1;
+    for (int i = 0; i < nsets; i++)
+        if (config_doc_set_arg(doc, sets[i], e)) {
+            config_doc_free(doc);
+            return -1;
+        }
+    cell_list cl;
+    if (cells_make(doc, &cl, e)) {
+        config_doc_free(doc);
         return -1;
     }
-    return 0;
+    int rc = 0;
+    if (o->list) {
+        list_cells(&cl, o);
+        goto done;
+    }
+    spec base;
+    if ((rc = cells_base_spec(&cl, &base, e))) goto done;
+    char *dir = o->out_dir ? xstrdup(o->out_dir) : path_join("results", base.name);
+    spec_free(&base);
+    char *config = config_text(&cl, e);
+    rc = config ? check_folder(dir, config, o, e) : -1;
+    run_meta meta = {.command = o->command, .t0 = now_seconds(), .cells = cl.ncells,
+                     .workers = o->workers, .shard_i = o->shard_i, .shard_n = o->shard_n};
+    utc_iso8601(meta.started, sizeof meta.started);
+    if (!rc) rc = make_dirs(dir, e);
+    if (!rc) rc = write_text(dir, "config.yaml", config, e);
+    if (!rc) rc = run_cells(&cl, dir, o, &meta, e);
+    if (!rc) rc = assemble(dir, &cl, o->shard_i, o->shard_n, e);
+    if (!rc) rc = meta_write(dir, &meta, e);
+    if (!rc && !o->quiet) fprintf(stderr, "loralab: wrote %s/\n", dir);
+    if (!rc && meta.errors)
+        rc = lerr_run(e, "%d cell(s) ended with status error (see summary.csv)", meta.errors);
+    free(config);
+    free(dir);
+done:
+    cells_free(&cl);
+    config_doc_free(doc);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// merge
+
+static int copy_file(const char *from, const char *to, lerr *e)
+{
+    afile out;
+    if (afile_open(&out, to, e)) return -1;
+    if (append_file(&out, from, e)) {
+        afile_abort(&out);
+        return -1;
+    }
+    return afile_commit(&out, e);
+}
+
+// Copy shard/npy/*.npy into dir/npy (shards hold disjoint cells, so the
+// names, NAME_ID.npy, never clash).
+static int copy_npy(const char *shard, const char *dir, lerr *e)
+{
+    char *from = path_join(shard, "npy");
+    DIR *d = opendir(from);
+    if (!d) {
+        free(from);
+        return 0;
+    }
+    char *to = path_join(dir, "npy");
+    int rc = make_dirs(to, e);
+    struct dirent *de;
+    while (!rc && (de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        if (n < 5 || strcmp(de->d_name + n - 4, ".npy") != 0) continue;
+        char *src = path_join(from, de->d_name), *dst = path_join(to, de->d_name);
+        rc = copy_file(src, dst, e);
+        free(src), free(dst);
+    }
+    closedir(d);
+    free(from), free(to);
+    return rc;
+}
+
+int merge_shards(const char *dir, char *const *shards, int nshards, int force,
+                 const char *command, lerr *e)
+{
+    if (nshards < 1) return lerr_input(e, "merge needs at least one shard folder");
+    char *cfg0 = path_join(shards[0], "config.yaml");
+    char *config = read_text(cfg0);
+    if (!config) {
+        lerr_input(e, "cannot read %s", cfg0);
+        free(cfg0);
+        return -1;
+    }
+    for (int i = 1; i < nshards; i++) {
+        char *p = path_join(shards[i], "config.yaml");
+        char *t = read_text(p);
+        int same = t && strcmp(t, config) == 0;
+        free(t);
+        if (!same) {
+            lerr_input(e, "%s %s from %s: the shards are not of one experiment", p,
+                       file_exists(p) ? "differs" : "is missing", cfg0);
+            free(p), free(cfg0), free(config);
+            return -1;
+        }
+        free(p);
+    }
+    config_doc *doc = config_parse_file(cfg0, e);
+    free(cfg0);
+    if (!doc) {
+        free(config);
+        return -1;
+    }
+    cell_list cl;
+    int rc = cells_make(doc, &cl, e);
+    if (rc) {
+        config_doc_free(doc);
+        free(config);
+        return -1;
+    }
+    if (dir_nonempty(dir) && !force)
+        rc = lerr_input(e, "output folder %s is not empty (use --force to overwrite it)", dir);
+    char *cells_dir = path_join(dir, "cells");
+    if (!rc) rc = make_dirs(cells_dir, e);
+    run_meta meta = {.command = command, .t0 = now_seconds(), .cells = cl.ncells,
+                     .merged = shards, .nmerged = nshards};
+    utc_iso8601(meta.started, sizeof meta.started);
+    int missing = 0;
+    const char *first_missing = NULL;
+    for (int i = 0; i < cl.ncells && !rc; i++) {
+        const cell *c = &cl.cells[i];
+        int found = 0;
+        for (int s = 0; s < nshards && !found && !rc; s++) {
+            char *sc = path_join(shards[s], "cells");
+            char *sum = cell_file(sc, c, "summary");
+            if (file_exists(sum)) {
+                found = 1;
+                char *tr = cell_file(sc, c, "trace");
+                char *dt = cell_file(cells_dir, c, "trace"), *ds = cell_file(cells_dir, c, "summary");
+                rc = copy_file(tr, dt, e);
+                if (!rc) rc = copy_file(sum, ds, e);
+                free(tr), free(dt), free(ds);
+            }
+            free(sc), free(sum);
+        }
+        if (!found && !missing++) first_missing = c->id;
+    }
+    if (!rc && missing)
+        rc = lerr_run(e, "%d of %d cells are in none of the shard folders (first: %s); run the "
+                      "missing shards (or --resume them) and merge again", missing, cl.ncells,
+                      first_missing);
+    for (int s = 0; s < nshards && !rc; s++) rc = copy_npy(shards[s], dir, e);
+    if (!rc) rc = write_text(dir, "config.yaml", config, e);
+    if (!rc) rc = assemble(dir, &cl, 0, 0, e);
+    if (!rc) rc = meta_write(dir, &meta, e);
+    free(cells_dir);
+    free(config);
+    cells_free(&cl);
+    config_doc_free(doc);
+    return rc;
 }

@@ -1,25 +1,41 @@
-// run.h: run one experiment (every seed) and write its results folder.
+// run.h: run an experiment (every cell of its sweep) into a results folder,
+// and merge shard folders.
+//
+// Folder layout:
+//   config.yaml     the resolved experiment and its sweep block
+//   meta.yaml       provenance (versions, BLAS, times, cells, workers, shard)
+//   trace.csv       one row per logged step of every cell, in cell order
+//   summary.csv     one row per cell, in cell order
+//   cells/ID.trace  a cell's trace rows, ID.summary its summary row: written
+//                   under temporary names and renamed when complete (summary
+//                   last), so a cell is complete exactly when ID.summary
+//                   exists.  trace.csv and summary.csv are assembled from them.
+//   npy/            matrices asked for by log.save, NAME_ID.npy
 #ifndef LORALAB_RUN_H
 #define LORALAB_RUN_H
 
-#include "spec.h"
 #include "util.h"
 
 typedef struct {
     const char *out_dir;     // NULL: results/<name>
     int force;               // overwrite a non-empty output folder
-    int quiet;               // no per-seed lines on stderr
+    int resume;              // skip cells already complete in the folder
+    int quiet;               // no progress output
+    int workers;             // processes (>= 1)
+    int shard_i, shard_n;    // run cells with index % n == i - 1 (n = 0: all)
+    int list;                // print the cells and stop
     const char *command;     // command line, for meta.yaml
 } run_opts;
 
-// What one seed's run ended with.
-typedef enum { RUN_OK = 0, RUN_DIVERGED, RUN_ERROR } run_status;
+// Returns 0 when every cell finished (ok or diverged); -1 with e filled on bad
+// input (LERR_INPUT, nothing written), when a cell failed (LERR_RUN, the
+// folder is written with the cell marked `error`) or when cells were lost.
+int run_experiment(const char *file, char *const *sets, int nsets, const run_opts *o,
+                   lerr *e);
 
-// Runs every seed of `s`, writing trace.csv, summary.csv, config.yaml,
-// meta.yaml (and any .npy asked for by log.save) into the output folder.
-// Returns 0 when every seed finished (ok or diverged), -1 with e filled on
-// bad input (LERR_INPUT, nothing written) or when a seed failed (LERR_RUN,
-// the folder is still written, the failed seed marked `error`).
-int run_experiment(const spec *s, const run_opts *o, lerr *e);
+// Combine shard folders into `dir`, giving exactly the trace.csv and
+// summary.csv an unsharded run writes.
+int merge_shards(const char *dir, char *const *shards, int nshards, int force,
+                 const char *command, lerr *e);
 
 #endif

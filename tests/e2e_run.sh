@@ -9,7 +9,7 @@ expect_status 0 "$LORALAB" run "$Q" -o "$TMP/q1" --quiet
 for f in trace.csv summary.csv config.yaml meta.yaml; do
   [ -s "$TMP/q1/$f" ] && ok "wrote $f" || bad "missing $f"
 done
-head -1 "$TMP/q1/trace.csv" | grep -qx 'seed,step,loss,risk,align_a,align_b,grad_norm,err_op,balance' \
+head -1 "$TMP/q1/trace.csv" | grep -qx 'cell,seed,step,loss,risk,align_a,align_b,grad_norm,err_op,balance' \
   && ok "trace header" || bad "trace header: $(head -1 "$TMP/q1/trace.csv")"
 rows=$(($(wc -l <"$TMP/q1/trace.csv") - 1))
 [ "$rows" = 1501 ] && ok "1501 logged steps" || bad "$rows rows, wanted 1501"
@@ -49,12 +49,13 @@ if column "$TMP/div/trace.csv" loss | grep -qiE 'nan|inf'; then bad "non-finite 
 
 # 6. log.save writes .npy files; a saved matrix can be fed back as delta
 expect_status 0 "$LORALAB" run "$Q" -o "$TMP/save" --quiet --set optimizer.steps=3 --set 'log.save=[a, b, w, g]'
-for f in a_seed0.npy b_seed0.npy w_seed0.npy g_seed0.npy; do
-  [ -s "$TMP/save/$f" ] && ok "saved $f" || bad "missing $f"
+id=$(column "$TMP/save/summary.csv" cell)
+for f in a b w g; do
+  [ -s "$TMP/save/npy/${f}_$id.npy" ] && ok "saved npy/${f}_$id.npy" || bad "missing npy/${f}_$id.npy"
 done
 expect_status 0 "$LORALAB" run "$Q" -o "$TMP/fromnpy" --quiet --set optimizer.steps=3 \
-  --set teacher.delta="$TMP/save/a_seed0.npy" --set teacher.k=8 --set lora.rank=2
-grep -q "delta: .*a_seed0.npy" "$TMP/fromnpy/config.yaml" && ok "delta from .npy recorded" || bad "delta path"
+  --set teacher.delta="$TMP/save/npy/a_$id.npy" --set teacher.k=8 --set lora.rank=2
+grep -q "delta: .*a_$id.npy" "$TMP/fromnpy/config.yaml" && ok "delta from .npy recorded" || bad "delta path"
 grep -A6 '^teacher:' "$TMP/fromnpy/config.yaml" | grep -q 'rank: 8' && ok "rank defaults to numerical rank of delta" || bad "rank from delta"
 
 # 7. inline matrices: the two-parameter toy (d = 2, k = 1 from delta)

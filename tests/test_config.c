@@ -519,7 +519,12 @@ static const error_case ERRORS[] = {
         "c.yaml:1:1: unknown key 'optimiser' (did you mean 'optimizer'?)"),
     ERR("name: x\nfoo: 1\n", NULL, NULL,
         "c.yaml:2:1: unknown key 'foo' (valid top-level keys: name, teacher, lora, init, optimizer, "
-        "log, seeds)"),
+        "log, seeds, sweep)"),
+    ERR("swep:\n  teacher.d: [1]\n", NULL, NULL,
+        "c.yaml:1:1: unknown key 'swep' (did you mean 'sweep'?)"),
+    ERR("sweep:\n  teacher.d: [1]\nzip:\n  teacher.n: [1]\n", NULL, NULL,
+        "c.yaml:3:1: unknown key 'zip' (valid top-level keys: name, teacher, lora, init, "
+        "optimizer, log, seeds, sweep)"),
     ERR("teacher:\n  d: 5\n  dd: 5\n", NULL, NULL,
         "c.yaml:3:3: unknown key 'teacher.dd' (did you mean 'teacher.d'?)"),
     ERR("teacher:\n  kapa: 2\n", NULL, NULL,
@@ -741,6 +746,515 @@ static void test_accepted(void)
 }
 
 // ---------------------------------------------------------------------------
+// Sweeps
+
+// Parse tmpdir/name holding `text` into *doc and read its sweep block.
+static int load_sweep(const char *name, const char *text, config_doc **doc, sweep_def *sw,
+                      lerr *e)
+{
+    memset(sw, 0, sizeof *sw);
+    memset(e, 0, sizeof *e);
+    *doc = config_parse_file(write_text(name, text), e);
+    if (!*doc) return -1;
+    return config_sweep(*doc, sw, e);
+}
+
+// What one axis should hold (at most 5 values).
+typedef struct {
+    const char *key;
+    int zip, n;
+    const char *values[5], *labels[5];
+    int lines[5], cols[5];
+} axis_want;
+
+static void check_axis(const char *what, const sweep_axis *got, const axis_want *w)
+{
+    CHECK(same_str(got->key, w->key), "%s: key %s, want %s", what, got->key, w->key);
+    CHECK(got->zip == w->zip, "%s %s: zip %d", what, w->key, got->zip);
+    CHECK(got->nvalues == w->n, "%s %s: %d values, want %d", what, w->key, got->nvalues, w->n);
+    for (int i = 0; i < w->n && i < got->nvalues; i++) {
+        CHECK(same_str(got->values[i], w->values[i]), "%s %s value %d: [%s], want [%s]", what,
+              w->key, i, got->values[i], w->values[i]);
+        CHECK(same_str(got->labels[i], w->labels[i]), "%s %s label %d: [%s], want [%s]", what,
+              w->key, i, got->labels[i], w->labels[i]);
+        CHECK(got->lines[i] == w->lines[i] && got->cols[i] == w->cols[i],
+              "%s %s value %d at %d:%d, want %d:%d", what, w->key, i, got->lines[i],
+              got->cols[i], w->lines[i], w->cols[i]);
+    }
+}
+
+// Resolve one cell the way the sweep runner does: a copy of the document,
+// one override per axis (origin: the value's place in the file), the seed.
+static int resolve_cell(const config_doc *doc, const sweep_def *sw, const int *choice, long seed,
+                        spec *s, lerr *e)
+{
+    config_doc *d = config_doc_copy(doc);
+    int rc = 0;
+    for (int a = 0; !rc && a < sw->naxes; a++) {
+        const sweep_axis *ax = &sw->axes[a];
+        char origin[PATH_MAX + 64];
+        snprintf(origin, sizeof origin, "%s:%d:%d", sw->file, ax->lines[choice[a]],
+                 ax->cols[choice[a]]);
+        rc = config_doc_set(d, ax->key, ax->values[choice[a]], origin, e);
+    }
+    char seeds[32];
+    snprintf(seeds, sizeof seeds, "[%ld]", seed);
+    if (!rc) rc = config_doc_set(d, "seeds", seeds, NULL, e);
+    if (!rc) rc = config_resolve(d, s, e);
+    config_doc_free(d);
+    return rc;
+}
+
+// config_write + config_write_sweep, parsed again: the same spec and values.
+static void check_sweep_round_trip(const char *what, const spec *s, const sweep_def *sw)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) exit(1);
+    CHECK(config_write(s, f) == 0 && config_write_sweep(sw, f) == 0, "%s: write", what);
+    fclose(f);
+    lerr e = {0};
+    config_doc *doc = config_parse_string(buf, "rt.yaml", &e);
+    CHECK(doc != NULL, "%s: re-parse: %s\n%s", what, e.msg, buf);
+    sweep_def again = {0};
+    spec s2;
+    int rc = doc ? config_sweep(doc, &again, &e) : -1;
+    CHECK(rc == 0, "%s: re-read sweep: %s\n%s", what, e.msg, buf);
+    CHECK(again.naxes == sw->naxes, "%s: %d axes, want %d", what, again.naxes, sw->naxes);
+    for (int a = 0; rc == 0 && a < sw->naxes && a < again.naxes; a++) {
+        const sweep_axis *x = &sw->axes[a], *y = &again.axes[a];
+        CHECK(same_str(x->key, y->key) && x->zip == y->zip && x->nvalues == y->nvalues,
+              "%s: axis %d differs (%s)", what, a, x->key);
+        for (int i = 0; i < x->nvalues && i < y->nvalues; i++)
+            CHECK(same_str(x->values[i], y->values[i]) && same_str(x->labels[i], y->labels[i]),
+                  "%s: %s value %d: [%s] became [%s]", what, x->key, i, x->values[i],
+                  y->values[i]);
+    }
+    rc = doc ? config_resolve(doc, &s2, &e) : -1;
+    CHECK(rc == 0, "%s: re-resolve: %s\n%s", what, e.msg, buf);
+    if (rc == 0) CHECK(same_spec(s, &s2), "%s: round trip changed the spec", what);
+    spec_free(&s2);
+    sweep_def_free(&again);
+    config_doc_free(doc);
+    free(buf);
+}
+
+static const char *const SWEEP_MAIN =
+    "name: sw\n"
+    "sweep:\n"
+    "  init.alpha2: [1, 0.1, 1e-3]\n"
+    "  zip:\n"
+    "    teacher.d: [50, 100, 200]\n"
+    "    teacher.n:\n"
+    "      - 800\n"
+    "      - 1.6e3\n"
+    "      - 3200\n"
+    "  init.method: ['lora', \"spectral\"]\n"
+    "  teacher.kappa: [1, +4]\n"
+    "seeds: 5\n";
+
+// Product keys in file order, then zip keys in file order, with marks.
+static void test_sweep_parse(void)
+{
+    static const axis_want want[] = {
+        {"init.alpha2", 0, 3, {"1", "0.1", "1e-3"}, {"1", "0.1", "1e-3"}, {3, 3, 3},
+         {17, 20, 25}},
+        {"init.method", 0, 2, {"\"lora\"", "\"spectral\""}, {"lora", "spectral"}, {10, 10},
+         {17, 25}},
+        {"teacher.kappa", 0, 2, {"1", "+4"}, {"1", "+4"}, {11, 11}, {19, 22}},
+        {"teacher.d", 1, 3, {"50", "100", "200"}, {"50", "100", "200"}, {5, 5, 5}, {17, 21, 26}},
+        {"teacher.n", 1, 3, {"800", "1.6e3", "3200"}, {"800", "1.6e3", "3200"}, {7, 8, 9},
+         {9, 9, 9}},
+    };
+    config_doc *doc;
+    sweep_def sw;
+    lerr e;
+    int rc = load_sweep("sw.yaml", SWEEP_MAIN, &doc, &sw, &e);
+    CHECK(rc == 0, "sweep: %s", e.msg);
+    if (rc) {
+        config_doc_free(doc);
+        return;
+    }
+    CHECK(sw.naxes == 5, "%d axes", sw.naxes);
+    CHECK(sw.file && strstr(sw.file, "/sw.yaml"), "file %s", sw.file);
+    for (int a = 0; a < 5 && a < sw.naxes; a++) check_axis("main", &sw.axes[a], &want[a]);
+
+    // config_resolve skips the block: the file's own values and defaults.
+    spec s;
+    rc = config_resolve(doc, &s, &e);
+    CHECK(rc == 0 && same_str(s.name, "sw") && s.teacher.d == 100 && s.nseeds == 5 &&
+              s.init.alpha2 == 1e-3,
+          "resolve ignores sweep: %s", e.msg);
+    if (rc == 0) check_sweep_round_trip("main", &s, &sw);
+
+    // The block as written back.
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) exit(1);
+    CHECK(config_write_sweep(&sw, f) == 0, "write_sweep");
+    fclose(f);
+    CHECK(same_str(buf, "sweep:\n"
+                        "  init.alpha2: [1, 0.1, 1e-3]\n"
+                        "  init.method: [\"lora\", \"spectral\"]\n"
+                        "  teacher.kappa: [1, +4]\n"
+                        "  zip:\n"
+                        "    teacher.d: [50, 100, 200]\n"
+                        "    teacher.n: [800, 1.6e3, 3200]\n"),
+          "written sweep:\n%s", buf);
+    free(buf);
+    spec_free(&s);
+
+    // Cells: every value reaches its field; the zip pair moves together.
+    const int pick[5] = {2, 1, 1, 1, 1};
+    rc = resolve_cell(doc, &sw, pick, 7, &s, &e);
+    CHECK(rc == 0, "cell: %s", e.msg);
+    if (rc == 0)
+        CHECK(s.init.alpha2 == 1e-3 && same_str(s.init.method, "spectral") &&
+                  s.teacher.kappa == 4 && s.teacher.d == 100 && s.teacher.n == 1600 &&
+                  s.nseeds == 1 && s.seeds[0] == 7 && same_str(s.name, "sw"),
+              "cell values");
+    spec_free(&s);
+    const int first[5] = {0, 0, 0, 0, 0};
+    rc = resolve_cell(doc, &sw, first, 0, &s, &e);
+    CHECK(rc == 0 && s.init.alpha2 == 1 && same_str(s.init.method, "lora") &&
+              s.teacher.kappa == 1 && s.teacher.d == 50 && s.teacher.n == 800,
+          "first cell: %s", e.msg);
+    spec_free(&s);
+    sweep_def_free(&sw);
+    config_doc_free(doc);
+
+    // No block, a null block and an empty one: no axes (and nothing written).
+    static const char *const none[] = {"name: x\n", "sweep:\n", "sweep: {}\n"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        rc = load_sweep("none.yaml", none[i], &doc, &sw, &e);
+        CHECK(rc == 0 && sw.naxes == 0 && sw.axes == NULL, "no sweep %zu: %s", i, e.msg);
+        f = open_memstream(&buf, &len);
+        if (!f) exit(1);
+        CHECK(config_write_sweep(&sw, f) == 0, "write nothing");
+        fclose(f);
+        CHECK(len == 0, "nothing written: %s", buf);
+        free(buf);
+        sweep_def_free(&sw);
+        config_doc_free(doc);
+    }
+}
+
+// Matrices, lists and paths as values.
+static const char *const SWEEP_MATRIX =
+    "lora:\n"
+    "  rank: 1\n"
+    "sweep:\n"
+    "  teacher.w0: [[[1, 2], [3, 4]], zero, \"my w0.npy\"]\n"
+    "  teacher.delta:\n"
+    "    - [[1, 0], [0, 1]]\n"
+    "    - - [1, 1]\n"
+    "      - [1, -1]\n"
+    "  log.save: [[a], [a, w], []]\n";
+
+static void test_sweep_values(void)
+{
+    static const axis_want want[] = {
+        {"teacher.w0", 0, 3, {"[[1, 2], [3, 4]]", "zero", "\"my w0.npy\""},
+         {"[[1, 2], [3, 4]]", "zero", "my w0.npy"}, {4, 4, 4}, {16, 34, 40}},
+        {"teacher.delta", 0, 2, {"[[1, 0], [0, 1]]", "[[1, 1], [1, -1]]"},
+         {"[[1, 0], [0, 1]]", "[[1, 1], [1, -1]]"}, {6, 7}, {7, 7}},
+        {"log.save", 0, 3, {"[a]", "[a, w]", "[]"}, {"[a]", "[a, w]", "[]"}, {9, 9, 9},
+         {14, 19, 27}},
+    };
+    config_doc *doc;
+    sweep_def sw;
+    lerr e;
+    int rc = load_sweep("mat.yaml", SWEEP_MATRIX, &doc, &sw, &e);
+    CHECK(rc == 0 && sw.naxes == 3, "matrix sweep: %s", e.msg);
+    if (rc) {
+        config_doc_free(doc);
+        return;
+    }
+    for (int a = 0; a < 3 && a < sw.naxes; a++) check_axis("matrix", &sw.axes[a], &want[a]);
+
+    spec s;
+    const int c1[3] = {0, 1, 1};
+    rc = resolve_cell(doc, &sw, c1, 0, &s, &e);
+    CHECK(rc == 0, "matrix cell: %s", e.msg);
+    if (rc == 0) {
+        CHECK(s.teacher.w0.kind == MAT_INLINE && s.teacher.w0.data[3] == 4 && s.teacher.d == 2 &&
+                  s.teacher.k == 2,
+              "w0 inline");
+        CHECK(s.teacher.delta.kind == MAT_INLINE && s.teacher.delta.data[3] == -1 &&
+                  s.teacher.rank == 2,
+              "delta inline, rank from it: %d", s.teacher.rank);
+        CHECK(s.log.save == (SAVE_A | SAVE_W), "log.save");
+        check_sweep_round_trip("matrix", &s, &sw);
+    }
+    spec_free(&s);
+    const int c2[3] = {1, 0, 2};
+    rc = resolve_cell(doc, &sw, c2, 0, &s, &e);
+    CHECK(rc == 0 && s.teacher.w0.kind == MAT_ZERO && s.log.save == 0, "zero, []: %s", e.msg);
+    spec_free(&s);
+    // A path value that does not exist: the value's place, taken from the file's folder.
+    const int c3[3] = {2, 0, 0};
+    rc = resolve_cell(doc, &sw, c3, 0, &s, &e);
+    char want_msg[PATH_MAX + 64];
+    snprintf(want_msg, sizeof want_msg, "mat.yaml:4:40: teacher.w0: ");
+    CHECK(rc != 0 && strstr(e.msg, want_msg) && strstr(e.msg, "/my w0.npy"), "path: %s", e.msg);
+    spec_free(&s);
+    sweep_def_free(&sw);
+    config_doc_free(doc);
+}
+
+// Relative .npy paths in sweep values start at the experiment's folder,
+// whatever the working directory (test_npy made data/w0.npy, 6 x 4).
+static void test_sweep_paths(void)
+{
+    char real[PATH_MAX], want[PATH_MAX + 64];
+    CHECK(realpath(tmpdir, real) != NULL, "realpath");
+    snprintf(want, sizeof want, "%s/data/w0.npy", real);
+    config_doc *doc;
+    sweep_def sw;
+    lerr e;
+    int rc = load_sweep("exp/swp.yaml", "lora:\n  rank: 2\nsweep:\n"
+                                        "  teacher.w0: [../data/w0.npy, zero]\n",
+                        &doc, &sw, &e);
+    CHECK(rc == 0 && sw.naxes == 1 && same_str(sw.axes[0].values[0], "../data/w0.npy"),
+          "path sweep: %s", e.msg);
+    if (rc == 0) {
+        spec s;
+        const int c0[1] = {0};
+        rc = resolve_cell(doc, &sw, c0, 0, &s, &e);
+        CHECK(rc == 0 && s.teacher.w0.kind == MAT_FILE && same_str(s.teacher.w0.path, want) &&
+                  s.teacher.d == 6 && s.teacher.k == 4,
+              "sweep path from the file's folder: %s", rc ? e.msg : s.teacher.w0.path);
+        spec_free(&s);
+    }
+    sweep_def_free(&sw);
+    config_doc_free(doc);
+}
+
+// config_doc_copy: a deep copy; overrides on it leave the original alone.
+static void test_doc_copy(void)
+{
+    lerr e = {0};
+    config_doc *doc = config_parse_string("teacher:\n  d: 20\n  k: 30\n", "cp.yaml", &e);
+    CHECK(doc != NULL, "parse: %s", e.msg);
+    if (!doc) return;
+    config_doc *copy = config_doc_copy(doc);
+    CHECK(config_doc_set(copy, "teacher.d", "25", NULL, &e) == 0 &&
+              config_doc_set(copy, "optimizer.lr", "0.5", "cp.yaml:3:4", &e) == 0 &&
+              config_doc_set(copy, "lora.rank", "2", NULL, &e) == 0,
+          "set on copy: %s", e.msg);
+    config_doc *copy2 = config_doc_copy(copy);   // sections made by set are copied too
+    CHECK(config_doc_set(copy2, "lora.rank", "3", NULL, &e) == 0, "set on copy2: %s", e.msg);
+    spec a, b, c;
+    int ra = config_resolve(doc, &a, &e);
+    CHECK(ra == 0 && a.teacher.d == 20 && a.optimizer.lr == 0.015625 && a.lora.rank == 8,
+          "original unchanged? %s (d %d, lr %g, rank %d)", e.msg, a.teacher.d, a.optimizer.lr,
+          a.lora.rank);
+    config_doc_free(doc);   // the copies must not depend on it
+    int rb = config_resolve(copy, &b, &e);
+    CHECK(rb == 0 && b.teacher.d == 25 && b.teacher.k == 30 && b.optimizer.lr == 0.5 &&
+              b.lora.rank == 2,
+          "copy: %s", e.msg);
+    int rc = config_resolve(copy2, &c, &e);
+    CHECK(rc == 0 && c.lora.rank == 3 && c.teacher.d == 25, "copy of a copy: %s", e.msg);
+    CHECK(rb == 0 && rc == 0 && same_str(b.source_path, "cp.yaml"), "name copied");
+    spec_free(&a);
+    spec_free(&b);
+    spec_free(&c);
+    config_doc_free(copy);
+    config_doc_free(copy2);
+}
+
+// Messages for values set with a place in the file as origin.
+static void test_origin_messages(void)
+{
+    static const struct {
+        const char *key, *value, *want;
+        int at_set;   // 1: config_doc_set fails, 0: config_resolve does
+    } cases[] = {
+        {"lora.rank", "200", "o.yaml:5:18: lora.rank: 200 exceeds min(d, k) = 100 (d = 100, "
+                             "k = 100)", 0},
+        {"optimizer.lr", "-1", "o.yaml:5:18: optimizer.lr: must be > 0 (got -1)", 0},
+        {"teacher.d", "abc", "o.yaml:5:18: teacher.d: expected an integer, got 'abc'", 0},
+        {"teacher.x", "[[1, 2], [3]]", "o.yaml:5:18: teacher.x: row 2 has 1 entry but row 1 "
+                                       "has 2", 0},
+        {"optimizer.lrr", "1", "o.yaml:5:18: optimizer.lrr: unknown key (did you mean "
+                               "'optimizer.lr'?)", 1},
+        {"teacher", "1", "o.yaml:5:18: teacher: a section, not a key; set one of its keys", 1},
+        {"optimizer.lr", "[1,", "o.yaml:5:18: optimizer.lr: YAML syntax error in '[1,'", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lerr e = {0};
+        config_doc *doc = config_parse_string("{}\n", "o.yaml", &e);
+        if (!doc) exit(1);
+        int rc = config_doc_set(doc, cases[i].key, cases[i].value, "o.yaml:5:18", &e);
+        CHECK((rc != 0) == cases[i].at_set, "origin case %zu: set gave %d (%s)", i, rc, e.msg);
+        spec s;
+        if (rc == 0) {
+            rc = config_resolve(doc, &s, &e);
+            CHECK(rc != 0, "origin case %zu accepted", i);
+            if (rc == 0) spec_free(&s);
+        }
+        if (getenv("TEST_CONFIG_VERBOSE")) printf("%s\n", e.msg);
+        CHECK(strncmp(e.msg, cases[i].want, strlen(cases[i].want)) == 0,
+              "origin case %zu:\n  want: %s\n  got:  %s", i, cases[i].want, e.msg);
+        config_doc_free(doc);
+    }
+    // The exact form of the first case, whole.
+    lerr e = {0};
+    config_doc *doc = config_parse_string("{}\n", "o.yaml", &e);
+    spec s;
+    CHECK(doc && config_doc_set(doc, "lora.rank", "200", "exp.yaml:5:18", &e) == 0 &&
+              config_resolve(doc, &s, &e) != 0 &&
+              same_str(e.msg, "exp.yaml:5:18: lora.rank: 200 exceeds min(d, k) = 100 (d = 100, "
+                              "k = 100)"),
+          "whole message: %s", e.msg);
+    config_doc_free(doc);
+}
+
+// Sweep blocks that are refused, each with its place.
+static void test_sweep_errors(void)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"sweep:\n  init.alpha2: []\n",
+         "s.yaml:2:16: sweep: init.alpha2: the list of values is empty"},
+        {"sweep:\n  init.alpha2: 0.1\n",
+         "s.yaml:2:16: sweep: init.alpha2: expected a list of values such as [1, 0.1], got "
+         "'0.1'"},
+        {"sweep:\n  log.save: a\n",
+         "s.yaml:2:13: sweep: log.save: expected a list of values such as [[a], [a, w]], got "
+         "'a'"},
+        {"sweep:\n  zip:\n    teacher.d: [50, 100, 200]\n    teacher.n: [800, 1600]\n",
+         "s.yaml:4:16: sweep.zip: teacher.n has 2 values but teacher.d has 3; keys under zip "
+         "vary together"},
+        {"sweep:\n  zip:\n    teacher.d: [50]\n    teacher.n: [800, 1600]\n    teacher.k: [1]\n",
+         "s.yaml:4:16: sweep.zip: teacher.n has 2 values but teacher.d has 1"},
+        {"sweep:\n  init.alpah2: [1]\n",
+         "s.yaml:2:3: sweep: unknown key 'init.alpah2' (did you mean 'init.alpha2'?)"},
+        {"sweep:\n  alpha2: [1]\n",
+         "s.yaml:2:3: sweep: unknown key 'alpha2' (did you mean 'init.alpha2'?)"},
+        {"sweep:\n  zip:\n    teacher.dd: [1]\n",
+         "s.yaml:3:5: sweep.zip: unknown key 'teacher.dd' (did you mean 'teacher.d'?)"},
+        {"sweep:\n  optimizer.learning_rate: [1]\n",
+         "s.yaml:2:3: sweep: unknown key 'optimizer.learning_rate' (valid keys in optimizer: "
+         "method, lr,"},
+        {"sweep:\n  foo: [1]\n",
+         "s.yaml:2:3: sweep: unknown key 'foo' (sweep keys are dotted keys such as teacher.d"},
+        {"sweep:\n  teacher: [1]\n",
+         "s.yaml:2:3: sweep: 'teacher' is a section, not a key; sweep one of its keys as "
+         "teacher.KEY (model, d,"},
+        {"sweep:\n  seeds: [1, 2]\n", "s.yaml:2:3: sweep: 'seeds' cannot be swept"},
+        {"sweep:\n  zip:\n    name: [a, b]\n", "s.yaml:3:5: sweep.zip: 'name' cannot be swept"},
+        {"sweep:\n  teacher.d: [1, 2]\n  zip:\n    teacher.d: [3, 4]\n",
+         "s.yaml:4:5: sweep.zip: teacher.d is swept twice (first at line 2, column 3)"},
+        {"sweep:\n  zip:\n    teacher.d: [3, 4]\n  teacher.d: [1, 2]\n",
+         "s.yaml:4:3: sweep: teacher.d is swept twice (first at line 3, column 5)"},
+        {"sweep:\n  teacher.d: [1]\n  teacher.d: [2]\n",
+         "s.yaml:3:3: duplicate key 'sweep.teacher.d' (first at line 2, column 3)"},
+        {"sweep:\n  zip: {}\n", "s.yaml:2:8: sweep.zip: no keys; list the keys"},
+        {"sweep:\n  zip:\n  teacher.d: [1]\n", "s.yaml:2:3: sweep.zip: no keys"},
+        {"sweep:\n  zip: [teacher.d]\n",
+         "s.yaml:2:8: sweep.zip: must be a mapping of dotted keys to lists of the same length"},
+        {"sweep:\n  zip:\n    zip: {}\n", "s.yaml:3:5: sweep.zip: zip groups cannot be nested"},
+        {"sweep: [1, 2]\n", "s.yaml:1:8: sweep: must be a mapping of dotted keys to lists of "
+                            "values (as in init.alpha2: [1, 0.1]), got a list"},
+        {"sweep:\n  teacher.w0: [zero, {a: 1}]\n",
+         "s.yaml:2:22: sweep: teacher.w0: value 2: a mapping is not a value of any key"},
+        {"sweep:\n  teacher.w0: [[[1, {a: 1}]]]\n",
+         "s.yaml:2:21: sweep: teacher.w0: value 1: a mapping is not a value of any key"},
+        {"sweep:\n  teacher.d: [1, [2]]\n",
+         "s.yaml:2:18: sweep: teacher.d: value 2: expected a single value, got a list"},
+        {"sweep:\n  teacher.d:\n    - 1\n    -\n",
+         "s.yaml:4:6: sweep: teacher.d: value 2 is empty"},
+        {"sweep:\n  teacher.d: [1, ~]\n", "s.yaml:2:18: sweep: teacher.d: value 2 is empty"},
+        {"sweep:\n  log.save: [a, w]\n",
+         "s.yaml:2:14: sweep: log.save: value 1: expected a list such as [a, w] (sweep log.save "
+         "as a list of lists: [[a], [a, w]]), got 'a'"},
+        {"sweep:\n  teacher.w0: [[1, 2], [3, 4]]\n",
+         "s.yaml:2:16: sweep: teacher.w0: value 1 is a list but not a matrix"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config_doc *doc;
+        sweep_def sw;
+        lerr e;
+        int rc = load_sweep("s.yaml", cases[i].text, &doc, &sw, &e);
+        CHECK(rc != 0, "sweep case %zu (%s) was accepted", i, cases[i].want);
+        if (getenv("TEST_CONFIG_VERBOSE")) printf("%s\n", e.msg);
+        CHECK(e.kind == LERR_INPUT, "sweep case %zu: kind %d", i, e.kind);
+        CHECK(strstr(e.msg, cases[i].want) != NULL, "sweep case %zu:\n  want: %s\n  got:  %s", i,
+              cases[i].want, e.msg);
+        CHECK(sw.naxes == 0 && sw.axes == NULL && sw.file == NULL, "sweep case %zu: not emptied",
+              i);
+        sweep_def_free(&sw);
+        config_doc_free(doc);
+    }
+}
+
+// A value fine in shape but wrong for its key: found when its cell resolves,
+// named by its place in the file.
+static void test_sweep_cell_errors(void)
+{
+    config_doc *doc;
+    sweep_def sw;
+    lerr e;
+    int rc = load_sweep("ce.yaml",
+                        "sweep:\n  lora.rank: [2, 200]\n  init.method: [lora, nope]\n", &doc,
+                        &sw, &e);
+    CHECK(rc == 0 && sw.naxes == 2, "cell errors: %s", e.msg);
+    if (rc == 0) {
+        spec s;
+        const int bad_rank[2] = {1, 0}, bad_method[2] = {0, 1};
+        rc = resolve_cell(doc, &sw, bad_rank, 0, &s, &e);
+        CHECK(rc != 0 && strstr(e.msg, "ce.yaml:2:18: lora.rank: 200 exceeds min(d, k) = 100 "
+                                       "(d = 100, k = 100)"),
+              "bad rank: %s", e.msg);
+        if (rc == 0) spec_free(&s);
+        rc = resolve_cell(doc, &sw, bad_method, 0, &s, &e);
+        CHECK(rc != 0 && strstr(e.msg, "ce.yaml:3:23: init.method: 'nope' is not one of: "),
+              "bad method: %s", e.msg);
+        if (rc == 0) spec_free(&s);
+    }
+    sweep_def_free(&sw);
+    config_doc_free(doc);
+}
+
+// Plain scalars that flow text would read otherwise come back quoted; the
+// values still round-trip and reach the same field.
+static void test_sweep_quoting(void)
+{
+    config_doc *doc;
+    sweep_def sw;
+    lerr e;
+    int rc = load_sweep("qt.yaml", "sweep:\n  teacher.x:\n    - a b, c.npy\n    - x:y#z.npy\n"
+                                   "    - '-'\n  teacher.noise: [-1e-3, .5]\n",
+                        &doc, &sw, &e);
+    CHECK(rc == 0 && sw.naxes == 2, "quoting: %s", e.msg);
+    if (rc == 0 && sw.naxes == 2) {
+        const sweep_axis *x = &sw.axes[0], *n = &sw.axes[1];
+        CHECK(same_str(x->values[0], "\"a b, c.npy\"") && same_str(x->labels[0], "a b, c.npy"),
+              "spaces and comma: %s", x->values[0]);
+        CHECK(same_str(x->values[1], "\"x:y#z.npy\"") && same_str(x->values[2], "\"-\""),
+              "indicators: %s %s", x->values[1], x->values[2]);
+        CHECK(same_str(n->values[0], "-1e-3") && same_str(n->values[1], ".5"), "numbers plain");
+        spec s;
+        rc = config_resolve(doc, &s, &e);
+        if (rc == 0) check_sweep_round_trip("quoting", &s, &sw);
+        spec_free(&s);
+        const int c[2] = {0, 1};
+        rc = resolve_cell(doc, &sw, c, 0, &s, &e);
+        CHECK(rc != 0 && strstr(e.msg, "qt.yaml:3:7: teacher.x: ") &&
+                  strstr(e.msg, "/a b, c.npy"),
+              "quoted path reaches the field: %s", e.msg);
+        if (rc == 0) spec_free(&s);
+    }
+    sweep_def_free(&sw);
+    config_doc_free(doc);
+}
+
+// ---------------------------------------------------------------------------
 
 static void remove_tree(const char *dir)
 {
@@ -763,6 +1277,14 @@ int main(void)
     test_set();
     test_errors();
     test_accepted();
+    test_sweep_parse();
+    test_sweep_values();
+    test_sweep_paths();
+    test_doc_copy();
+    test_origin_messages();
+    test_sweep_errors();
+    test_sweep_cell_errors();
+    test_sweep_quoting();
     remove_tree(tmpdir);
     return check_summary("test_config");
 }

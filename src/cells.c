@@ -1,0 +1,200 @@
+// cells.c: grid expansion (product x zip x seeds) and per-cell specs.
+#include "cells.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "init.h"
+
+// Hash of "key=label\n" for every axis and "seed=N", as 12 hex digits.
+static void cell_id(const sweep_def *sw, const cell *c, char *out)
+{
+    unsigned long long h = FNV_OFFSET;
+    for (int a = 0; a < sw->naxes; a++) {
+        const sweep_axis *ax = &sw->axes[a];
+        h = fnv1a(h, ax->key, strlen(ax->key));
+        h = fnv1a(h, "=", 1);
+        const char *v = ax->labels[c->choice[a]];
+        h = fnv1a(h, v, strlen(v));
+        h = fnv1a(h, "\n", 1);
+    }
+    char sd[40];
+    int n = snprintf(sd, sizeof sd, "seed=%ld", c->seed);
+    h = fnv1a(h, sd, (size_t)n);
+    snprintf(out, 16, "%012llx", h & 0xffffffffffffULL);
+}
+
+// Number of grid points: product of the product axes' lengths times the
+// zip group's common length.
+static long grid_size(const sweep_def *sw)
+{
+    long n = 1;
+    int zip_len = 0;
+    for (int a = 0; a < sw->naxes; a++) {
+        if (sw->axes[a].zip)
+            zip_len = sw->axes[a].nvalues;
+        else
+            n *= sw->axes[a].nvalues;
+    }
+    return zip_len ? n * zip_len : n;
+}
+
+// The axis choices of grid point g (mixed radix, last product axis fastest,
+// then the zip index fastest of all).
+static void grid_point(const sweep_def *sw, long g, int *choice)
+{
+    int zip_len = 0;
+    for (int a = 0; a < sw->naxes; a++)
+        if (sw->axes[a].zip) zip_len = sw->axes[a].nvalues;
+    int zi = 0;
+    if (zip_len) {
+        zi = (int)(g % zip_len);
+        g /= zip_len;
+    }
+    for (int a = sw->naxes - 1; a >= 0; a--) {
+        if (sw->axes[a].zip) {
+            choice[a] = zi;
+        } else {
+            choice[a] = (int)(g % sw->axes[a].nvalues);
+            g /= sw->axes[a].nvalues;
+        }
+    }
+}
+
+// Resolve the doc with every axis at `choice` and, when seed is not NULL,
+// seeds = [*seed].  Errors in a swept value name its file:line:column.
+static int resolve_at(const cell_list *cl, const int *choice, const long *seed, spec *out,
+                      lerr *e)
+{
+    config_doc *d = config_doc_copy(cl->doc);
+    const sweep_def *sw = &cl->sweep;
+    int rc = 0;
+    for (int a = 0; a < sw->naxes && !rc; a++) {
+        const sweep_axis *ax = &sw->axes[a];
+        char origin[1024];
+        snprintf(origin, sizeof origin, "%s:%d:%d", sw->file, ax->lines[choice[a]],
+                 ax->cols[choice[a]]);
+        rc = config_doc_set(d, ax->key, ax->values[choice[a]], origin, e);
+    }
+    if (!rc && seed) {
+        char sd[48];
+        snprintf(sd, sizeof sd, "[%ld]", *seed);
+        rc = config_doc_set(d, "seeds", sd, "the cell's seed", e);
+    }
+    if (!rc) rc = config_resolve(d, out, e);
+    if (!rc && (rc = init_check(out, e))) spec_free(out);
+    config_doc_free(d);
+    return rc;
+}
+
+int cells_spec(const cell_list *cl, const cell *c, spec *out, lerr *e)
+{
+    return resolve_at(cl, c->choice, &c->seed, out, e);
+}
+
+int cells_base_spec(const cell_list *cl, spec *out, lerr *e)
+{
+    int *first = xcalloc((size_t)(cl->sweep.naxes ? cl->sweep.naxes : 1), sizeof(int));
+    int rc = resolve_at(cl, first, NULL, out, e);
+    free(first);
+    return rc;
+}
+
+// The seeds of the experiment (count or list).
+static int base_seeds(const cell_list *cl, long **seeds, int *n, lerr *e)
+{
+    spec s;
+    if (cells_base_spec(cl, &s, e)) return -1;
+    *n = s.nseeds;
+    *seeds = xmalloc(sizeof(long) * (size_t)s.nseeds);
+    memcpy(*seeds, s.seeds, sizeof(long) * (size_t)s.nseeds);
+    spec_free(&s);
+    return 0;
+}
+
+int cells_make(const config_doc *doc, cell_list *out, lerr *e)
+{
+    memset(out, 0, sizeof *out);
+    out->doc = doc;
+    if (config_sweep(doc, &out->sweep, e)) return -1;
+    long *seeds = NULL;
+    int nseeds = 0;
+    if (base_seeds(out, &seeds, &nseeds, e)) {
+        sweep_def_free(&out->sweep);
+        return -1;
+    }
+    const sweep_def *sw = &out->sweep;
+    long grid = grid_size(sw);
+    if (grid * nseeds > 10000000L) {
+        free(seeds);
+        sweep_def_free(&out->sweep);
+        return lerr_input(e, "%s: the sweep has %ld cells; more than 10^7 is surely a mistake",
+                          sw->file, grid * nseeds);
+    }
+    out->ncells = (int)(grid * nseeds);
+    out->cells = xcalloc((size_t)out->ncells, sizeof(cell));
+    for (long g = 0, i = 0; g < grid; g++) {
+        for (int s = 0; s < nseeds; s++, i++) {
+            cell *c = &out->cells[i];
+            c->index = (int)i;
+            c->seed = seeds[s];
+            c->choice = xcalloc((size_t)(sw->naxes ? sw->naxes : 1), sizeof(int));
+            grid_point(sw, g, c->choice);
+            cell_id(sw, c, c->id);
+        }
+    }
+    free(seeds);
+    // every cell must resolve: bad sweep values are input errors, found now
+    for (int i = 0; i < out->ncells; i++) {
+        spec s;
+        if (cells_spec(out, &out->cells[i], &s, e)) {
+            cells_free(out);
+            return -1;
+        }
+        spec_free(&s);
+    }
+    return 0;
+}
+
+void cells_free(cell_list *cl)
+{
+    for (int i = 0; i < cl->ncells; i++) free(cl->cells[i].choice);
+    free(cl->cells);
+    sweep_def_free(&cl->sweep);
+    memset(cl, 0, sizeof *cl);
+}
+
+int cells_columns(const cell_list *cl, const char **cols)
+{
+    int n = 0;
+    cols[n++] = "cell";
+    for (int a = 0; a < cl->sweep.naxes; a++) cols[n++] = cl->sweep.axes[a].key;
+    cols[n++] = "seed";
+    return n;
+}
+
+char *cells_prefix(const cell_list *cl, const cell *c)
+{
+    size_t cap = 64;
+    for (int a = 0; a < cl->sweep.naxes; a++)
+        cap += 2 * strlen(cl->sweep.axes[a].labels[c->choice[a]]) + 4;
+    char *p = xmalloc(cap);
+    size_t n = (size_t)snprintf(p, cap, "%s,", c->id);
+    for (int a = 0; a < cl->sweep.naxes; a++) {
+        const char *v = cl->sweep.axes[a].labels[c->choice[a]];
+        if (!strpbrk(v, ",\"\n\r")) {
+            n += (size_t)snprintf(p + n, cap - n, "%s,", v);
+            continue;
+        }
+        p[n++] = '"';
+        for (const char *s = v; *s; s++) {
+            if (*s == '"') p[n++] = '"';
+            p[n++] = *s;
+        }
+        p[n++] = '"';
+        p[n++] = ',';
+        p[n] = '\0';
+    }
+    return p;
+}

@@ -1,0 +1,48 @@
+// cells.h: the cells of an experiment: grid points of the sweep times seeds.
+//
+// Order: the product axes in file order (the first varies slowest), then the
+// zip group, then the seed (fastest).  A cell's id is a hash of its swept
+// values and its seed, so it stays the same when values are added to a list
+// or axes are reordered in enumeration; randomness comes from the settings
+// (random.h), never from a cell's position.
+#ifndef LORALAB_CELLS_H
+#define LORALAB_CELLS_H
+
+#include "config.h"
+#include "spec.h"
+
+typedef struct {
+    int index;              // position in the enumeration
+    long seed;
+    int *choice;            // per axis: index into axis.values
+    char id[16];            // 12 hex digits
+} cell;
+
+typedef struct {
+    const config_doc *doc;  // the parsed experiment (not owned)
+    sweep_def sweep;        // its sweep block
+    int ncells;
+    cell *cells;
+} cell_list;
+
+// Enumerate the cells of `doc` (sweep block and seeds) and check that every
+// cell resolves to a valid spec (input errors name the sweep value's
+// file:line:column).
+int cells_make(const config_doc *doc, cell_list *out, lerr *e);
+void cells_free(cell_list *cl);
+
+// The experiment at the first grid point with its own seeds: the spec that
+// config.yaml records (the sweep block follows it there).
+int cells_base_spec(const cell_list *cl, spec *out, lerr *e);
+
+// The resolved spec of one cell (seeds = [cell's seed]).
+int cells_spec(const cell_list *cl, const cell *c, spec *out, lerr *e);
+
+// The CSV columns that identify a cell: "cell", the swept keys, "seed".
+// Returns how many were written to cols (at most 2 + naxes).
+int cells_columns(const cell_list *cl, const char **cols);
+
+// The row prefix "<id>,<label>,...," (without the seed), as a new string.
+char *cells_prefix(const cell_list *cl, const cell *c);
+
+#endif

@@ -1,0 +1,203 @@
+// train.c: the training loop of one cell.
+//
+// teacher -> problem;  initialiser -> (A0, B0, shift);  optimiser steps
+// t = 0 .. T-1, each using only the model's loss and gradient; metrics at
+// every logged step (step 0 = the initialisation, step t = after t updates;
+// step 0 and the last step are always logged).  A run stops as `diverged` at
+// the first step whose loss is not finite or exceeds 1e12 times the initial
+// loss; that step is not logged.
+#include "train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "init.h"
+#include "linalg.h"
+#include "npy.h"
+#include "optim.h"
+#include "problem.h"
+
+#define DIVERGENCE_FACTOR 1e12
+
+const char *const run_status_names[] = {"ok", "diverged", "error"};
+
+// ---------------------------------------------------------------------------
+// One seed
+
+typedef struct {
+    const spec *s;
+    long seed;
+    afile *trace;
+    const char *prefix;
+    problem *p;
+    model *m;
+    optim *opt;
+    metrics_work *mw;
+    train_state st;
+} seed_run;
+
+static void trace_row(seed_run *sr, int t, const metrics *mt)
+{
+    double v[NMETRICS];
+    metrics_values(mt, v);
+    afile_printf(sr->trace, "%s%ld,%d", sr->prefix, sr->seed, t);
+    for (int i = 0; i < NMETRICS; i++) csv_num(sr->trace, v[i], 0);
+    afile_printf(sr->trace, "\n");
+}
+
+// Loss (and gradients) at the current iterate.
+static int evaluate(seed_run *sr, double *loss, lerr *e)
+{
+    train_state *st = &sr->st;
+    if (optim_dense(sr->opt)) return model_eval_dense(sr->m, st->D, loss, st->J, e);
+    return model_eval_factors(sr->m, st->A, st->B, loss, st->gA, st->gB, e);
+}
+
+static int measure(seed_run *sr, double loss, metrics *mt, lerr *e)
+{
+    train_state *st = &sr->st;
+    if (optim_dense(sr->opt)) return metrics_dense(sr->mw, st->D, st->J, loss, mt, e);
+    return metrics_factors(sr->mw, st->A, st->B, st->gA, st->gB, loss, mt, e);
+}
+
+static int train(seed_run *sr, train_result *res, lerr *e)
+{
+    const spec *s = sr->s;
+    int T = s->optimizer.steps, every = s->log.every;
+    double loss0 = 0.0;
+    res->min_align_a = INFINITY;
+    for (int t = 0; t <= T; t++) {
+        double loss;
+        if (evaluate(sr, &loss, e)) return lerr_prefix(e, "step %d: ", t);
+        if (t == 0) loss0 = loss;
+        if (!isfinite(loss) || (loss0 > 0 && loss > DIVERGENCE_FACTOR * loss0)) {
+            res->status = RUN_DIVERGED;
+            res->steps = t;
+            snprintf(res->message, sizeof res->message,
+                     "diverged at step %d: loss %.3g (initial %.3g)", t, loss, loss0);
+            return 0;
+        }
+        if (t % every == 0 || t == T) {
+            metrics mt;
+            if (measure(sr, loss, &mt, e)) return lerr_prefix(e, "step %d: ", t);
+            trace_row(sr, t, &mt);
+            res->last = mt;
+            if (mt.align_a < res->min_align_a) res->min_align_a = mt.align_a;
+        }
+        res->steps = t;
+        if (t == T) break;
+        if (optim_step(sr->opt, &sr->st, t, e)) return -1;
+    }
+    return 0;
+}
+
+// W = base + A B = W0 - Aoff Boff + A B  (or base + D).
+static double *final_weight(const seed_run *sr)
+{
+    const problem *p = sr->p;
+    const model *m = sr->m;
+    int d = p->d, k = p->k;
+    double *W = dalloc((size_t)d * k);
+    memcpy(W, p->W0, sizeof(double) * (size_t)d * k);
+    if (m->roff) mm('N', 'N', d, k, m->roff, -1.0, m->Aoff, m->Boff, 1.0, W);
+    if (optim_dense(sr->opt))
+        for (size_t i = 0; i < (size_t)d * k; i++) W[i] += sr->st.D[i];
+    else
+        mm('N', 'N', d, k, sr->st.r, 1.0, sr->st.A, sr->st.B, 1.0, W);
+    return W;
+}
+
+static int save_matrices(const spec *s, const char *dir, const char *tag, const seed_run *sr,
+                         lerr *e)
+{
+    const train_state *st = &sr->st;
+    int dense = optim_dense(sr->opt);
+    struct {
+        unsigned bit;
+        const char *name;
+    } items[] = {{SAVE_A, "a"}, {SAVE_B, "b"}, {SAVE_W, "w"}, {SAVE_G, "g"}};
+    for (int i = 0; i < 4; i++) {
+        if (!(s->log.save & items[i].bit)) continue;
+        if (dense && (items[i].bit == SAVE_A || items[i].bit == SAVE_B)) continue;
+        char name[128];
+        snprintf(name, sizeof name, "%s_%s.npy", items[i].name, tag);
+        char *path = path_join(dir, name);
+        int rc;
+        if (items[i].bit == SAVE_A)
+            rc = npy_write(path, st->A, st->d, st->r, e);
+        else if (items[i].bit == SAVE_B)
+            rc = npy_write(path, st->B, st->r, st->k, e);
+        else if (items[i].bit == SAVE_G)
+            rc = npy_write(path, sr->p->G, st->d, st->k, e);
+        else {
+            double *W = final_weight(sr);
+            rc = npy_write(path, W, st->d, st->k, e);
+            free(W);
+        }
+        free(path);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static void seed_run_free(seed_run *sr)
+{
+    metrics_work_free(sr->mw);
+    optim_free(sr->opt);
+    model_free(sr->m);
+    problem_free(sr->p);
+    free(sr->st.A), free(sr->st.B), free(sr->st.gA), free(sr->st.gB);
+    free(sr->st.D), free(sr->st.J);
+}
+
+int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
+               const char *save_dir, const char *tag, train_result *res, lerr *e)
+{
+    seed_run sr = {.s = s, .seed = seed, .trace = trace, .prefix = prefix};
+    double t0 = now_seconds();
+    memset(res, 0, sizeof *res);
+    res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    res->min_align_a = INFINITY;
+    int rc = problem_new(s, seed, &sr.p, e);
+    if (!rc) {
+        int d = sr.p->d, k = sr.p->k, r = s->lora.rank;
+        sr.opt = optim_new(s, d, k, r, e);
+        rc = sr.opt ? 0 : -1;
+        if (!rc && optim_dense(sr.opt)) {
+            sr.st = (train_state){.d = d, .k = k, .r = 0};
+            sr.st.D = dalloc((size_t)d * k);
+            sr.st.J = dalloc((size_t)d * k);
+            sr.m = model_new(sr.p, 0, NULL, NULL, 0, e);
+        } else if (!rc) {
+            sr.st = (train_state){.d = d, .k = k, .r = r};
+            sr.st.A = dalloc((size_t)d * r);
+            sr.st.B = dalloc((size_t)r * k);
+            sr.st.gA = dalloc((size_t)d * r);
+            sr.st.gB = dalloc((size_t)r * k);
+            int shift = 0;
+            rc = init_factors(s, sr.p, seed, sr.st.A, sr.st.B, &shift, e);
+            if (!rc)
+                sr.m = model_new(sr.p, r, shift ? sr.st.A : NULL, shift ? sr.st.B : NULL,
+                                 shift ? r : 0, e);
+        }
+        if (!rc && !sr.m) rc = -1;
+    }
+    if (!rc) {
+        sr.mw = metrics_work_new(sr.m);
+        rc = train(&sr, res, e);
+    }
+    if (!rc && s->log.save) rc = save_matrices(s, save_dir, tag, &sr, e);
+    res->seconds = now_seconds() - t0;
+    seed_run_free(&sr);
+    if (isinf(res->min_align_a)) res->min_align_a = NAN;
+    if (rc) {
+        if (e->kind == LERR_INPUT) return rc;
+        res->status = RUN_ERROR;
+        snprintf(res->message, sizeof res->message, "%s", e->msg);
+    }
+    return 0;
+}
+

@@ -1,0 +1,30 @@
+// train.h: train one cell (one grid point, one seed) and log it.
+#ifndef LORALAB_TRAIN_H
+#define LORALAB_TRAIN_H
+
+#include "metrics.h"
+#include "spec.h"
+#include "util.h"
+
+typedef enum { RUN_OK = 0, RUN_DIVERGED, RUN_ERROR } run_status;
+extern const char *const run_status_names[];
+
+typedef struct {
+    run_status status;
+    int steps;                 // updates made
+    metrics last;              // metrics of the last logged step
+    double min_align_a;        // over logged steps (nan if none was defined)
+    double seconds;            // wall time of the cell
+    char message[sizeof(((lerr *)0)->msg)];
+} train_result;
+
+// Train s (teacher, init, optimiser) with experiment seed `seed`.  Each
+// logged step appends one line "<prefix><seed>,<step>,<metrics...>\n" to
+// `trace`.  Matrices asked for by log.save go to save_dir as
+// "<a|b|w|g>_<tag>.npy".  Failures of the run itself (a singular system...)
+// end up in res as RUN_ERROR and return 0; -1 is returned only for input
+// errors and output failures (e filled).
+int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
+               const char *save_dir, const char *tag, train_result *res, lerr *e);
+
+#endif

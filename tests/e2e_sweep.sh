@@ -1,0 +1,113 @@
+# e2e_sweep.sh: sweeps: grid expansion, workers, shards + merge, kill -9 and
+# --resume, a divergent cell, stable cells when a list grows.
+. "$(dirname "$0")/lib.sh"
+
+# A small sweep: 2 (alpha2) x 2 (kappa) x zip 2 (d, n) x 2 seeds = 16 cells.
+cat >"$TMP/sw.yaml" <<'YAML'
+name: sw
+teacher: {d: 20, k: 12, n: 200, rank: 2}
+lora: {rank: 3}
+init: {method: lora}
+optimizer: {method: gd, lr: 0.05, steps: 150}
+log: {every: 5}
+sweep:
+  init.alpha2: [0.1, 0.001]
+  teacher.kappa: [1, 4]
+  zip:
+    teacher.d: [20, 30]
+    teacher.n: [200, 300]
+seeds: 2
+YAML
+
+# drop the timing column so files can be compared byte for byte
+strip_seconds() {
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") c = i }
+           { out = ""; for (i = 1; i <= NF; i++) if (i != c) out = out (out == "" ? "" : ",") $i; print out }' "$1"
+}
+same_results() {  # same_results DIR1 DIR2 WHAT
+  if cmp -s "$1/trace.csv" "$2/trace.csv" && \
+     [ "$(strip_seconds "$1/summary.csv")" = "$(strip_seconds "$2/summary.csv")" ]; then
+    ok "$3: identical trace.csv and summary.csv"
+  else bad "$3: results differ"; fi
+}
+
+# 1. grid expansion against the hand-computed order: alpha2 slowest, then
+#    kappa, then the zip pair, then the seed
+expect_status 0 "$LORALAB" run "$TMP/sw.yaml" --list
+got=$(tail -n +2 "$TMP/out" | awk '{print $4, $5, $6, $7, $3}' | tr '\n' ';')
+want=""
+for a in 0.1 0.001; do for k in 1 4; do for dn in "20 200" "30 300"; do for s in 0 1; do
+  want="$want$a $k $dn $s;"; done; done; done; done
+[ "$got" = "$want" ] && ok "16 cells in the expected order" || { bad "cell list"; echo "got  $got"; echo "want $want"; }
+[ "$(tail -n +2 "$TMP/out" | awk '{print $1}' | sort -u | wc -l)" = 16 ] && ok "16 distinct cell ids" || bad "cell ids not distinct"
+
+# 2. -j 1 and -j 2 give the same files
+expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/j1" -j 1 --quiet
+expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/j2" -j 2 --quiet
+same_results "$TMP/j1" "$TMP/j2" "-j 1 vs -j 2"
+head -1 "$TMP/j1/trace.csv" | grep -qx 'cell,init.alpha2,teacher.kappa,teacher.d,teacher.n,seed,step,loss,risk,align_a,align_b,grad_norm,err_op,balance' \
+  && ok "swept keys are columns" || bad "trace header: $(head -1 "$TMP/j1/trace.csv")"
+[ $(($(wc -l <"$TMP/j1/summary.csv") - 1)) = 16 ] && ok "16 summary rows" || bad "summary rows"
+grep -q 'cells: 16' "$TMP/j2/meta.yaml" && grep -q 'workers: 2' "$TMP/j2/meta.yaml" && ok "meta.yaml records the sweep" || bad "meta sweep"
+
+# 3. three shards merged = the unsharded run
+for i in 1 2 3; do
+  expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/shard$i" --shard $i/3 --quiet
+done
+expect_status 0 "$LORALAB" merge "$TMP/merged" "$TMP/shard1" "$TMP/shard2" "$TMP/shard3"
+same_results "$TMP/j1" "$TMP/merged" "3 shards merged vs unsharded"
+grep -q 'shard: "2/3"' "$TMP/shard2/meta.yaml" && ok "meta.yaml records the shard" || bad "meta shard"
+grep -q 'merged:' "$TMP/merged/meta.yaml" && ok "meta.yaml records the merge" || bad "meta merge"
+expect_status 1 "$LORALAB" merge "$TMP/merged2" "$TMP/shard1" "$TMP/shard3"
+grep -q 'in none of the shard folders' "$TMP/err" && ok "missing shard reported" || bad "missing shard: $(cat "$TMP/err")"
+
+# 4. kill -9 at several moments, then --resume: the same files as uninterrupted
+cat >"$TMP/long.yaml" <<'YAML'
+name: long
+teacher: {d: 60, k: 40, n: 600, rank: 3}
+lora: {rank: 4}
+optimizer: {method: gd, lr: 0.02, steps: 1500}
+sweep:
+  init.alpha2: [0.1, 0.01, 0.001, 0.0001]
+seeds: 3
+YAML
+expect_status 0 "$LORALAB" run "$TMP/long.yaml" -o "$TMP/long-ref" --quiet
+for delay in 0.05 0.2 0.4; do
+  d="$TMP/long-$delay"
+  "$LORALAB" run "$TMP/long.yaml" -o "$d" -j 2 --quiet 2>/dev/null &
+  pid=$!
+  sleep $delay
+  kill -9 $pid 2>/dev/null; pkill -9 -P $pid 2>/dev/null; wait $pid 2>/dev/null
+  n=$(ls "$d/cells" 2>/dev/null | grep -c '\.summary$')
+  expect_status 0 "$LORALAB" run "$TMP/long.yaml" -o "$d" --resume --quiet
+  same_results "$TMP/long-ref" "$d" "killed after ${delay}s ($n cells complete), resumed"
+done
+# resume with a different experiment is refused
+expect_status 2 "$LORALAB" run "$TMP/long.yaml" -o "$TMP/long-ref" --resume --set optimizer.lr=0.03 --quiet
+grep -q 'different experiment' "$TMP/err" && ok "resume of another experiment refused" || bad "$(cat "$TMP/err")"
+
+# 5. a divergent cell is reported while the others finish
+cat >"$TMP/div.yaml" <<'YAML'
+teacher: {d: 20, k: 12, n: 200, rank: 2}
+lora: {rank: 3}
+optimizer: {steps: 200}
+sweep:
+  optimizer.lr: [0.05, 1000]
+YAML
+expect_status 0 "$LORALAB" run "$TMP/div.yaml" -o "$TMP/div" --quiet
+[ "$(column "$TMP/div/summary.csv" status | tr '\n' ' ')" = "ok diverged " ] && ok "one ok, one diverged" \
+  || bad "statuses: $(column "$TMP/div/summary.csv" status | tr '\n' ' ')"
+
+# 6. adding a value to a list leaves the existing cells unchanged
+sed 's/init.alpha2: \[0.1, 0.001\]/init.alpha2: [0.1, 0.01, 0.001]/' "$TMP/sw.yaml" >"$TMP/sw3.yaml"
+expect_status 0 "$LORALAB" run "$TMP/sw3.yaml" -o "$TMP/sw3" --quiet
+if [ "$(grep -v ',0.01,' "$TMP/sw3/trace.csv")" = "$(cat "$TMP/j1/trace.csv")" ]; then
+  ok "existing cells unchanged (ids and rows)"; else bad "existing cells changed"; fi
+
+# 7. option errors
+expect_status 2 "$LORALAB" run "$TMP/sw.yaml" --shard 4/3 -o "$TMP/x"
+expect_status 2 "$LORALAB" run "$TMP/sw.yaml" --shard 0/3 -o "$TMP/x"
+expect_status 2 "$LORALAB" run "$TMP/sw.yaml" -j 0 -o "$TMP/x"
+expect_status 2 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/j1" --quiet
+grep -q 'not empty' "$TMP/err" && ok "non-empty folder refused" || bad "$(cat "$TMP/err")"
+finish
