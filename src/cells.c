@@ -113,6 +113,40 @@ static int base_seeds(const cell_list *cl, long **seeds, int *n, lerr *e)
     return 0;
 }
 
+// log.params: the (d, k, r) of every cell must agree (they name trace columns).
+static int param_dims(const spec *s, int i, int *dims, lerr *e)
+{
+    int d = s->teacher.d, k = s->teacher.k, r = s->lora.rank;
+    if ((long)d * r + (long)r * k > 1000)
+        return lerr_input(e, "log.params writes every entry of A and B to the trace: it is "
+                          "meant for tiny problems (d r + r k <= 1000), here %ld",
+                          (long)d * r + (long)r * k);
+    if (i > 0 && (dims[0] != d || dims[1] != k || dims[2] != r))
+        return lerr_input(e, "log.params needs the same d, k and lora.rank in every cell of "
+                          "the sweep (they name the trace's columns)");
+    dims[0] = d, dims[1] = k, dims[2] = r;
+    return 0;
+}
+
+// Column names a_I_J (A: (d, r)) then b_I_J (B: (r, k)), 0-based.
+static void param_names(cell_list *cl, int d, int k, int r)
+{
+    cl->nparams = d * r + r * k;
+    cl->param_names = xcalloc((size_t)cl->nparams, sizeof(char *));
+    int n = 0;
+    char buf[32];
+    for (int i = 0; i < d; i++)
+        for (int j = 0; j < r; j++) {
+            snprintf(buf, sizeof buf, "a_%d_%d", i, j);
+            cl->param_names[n++] = xstrdup(buf);
+        }
+    for (int i = 0; i < r; i++)
+        for (int j = 0; j < k; j++) {
+            snprintf(buf, sizeof buf, "b_%d_%d", i, j);
+            cl->param_names[n++] = xstrdup(buf);
+        }
+}
+
 int cells_make(const config_doc *doc, cell_list *out, lerr *e)
 {
     memset(out, 0, sizeof *out);
@@ -146,20 +180,29 @@ int cells_make(const config_doc *doc, cell_list *out, lerr *e)
     }
     free(seeds);
     // every cell must resolve: bad sweep values are input errors, found now
+    int dims[3] = {0, 0, 0};
     for (int i = 0; i < out->ncells; i++) {
         spec s;
         if (cells_spec(out, &out->cells[i], &s, e)) {
             cells_free(out);
             return -1;
         }
+        int rc = s.log.params ? param_dims(&s, i, dims, e) : 0;
         spec_free(&s);
+        if (rc) {
+            cells_free(out);
+            return -1;
+        }
     }
+    if (dims[0]) param_names(out, dims[0], dims[1], dims[2]);
     return 0;
 }
 
 void cells_free(cell_list *cl)
 {
     for (int i = 0; i < cl->ncells; i++) free(cl->cells[i].choice);
+    for (int i = 0; i < cl->nparams; i++) free(cl->param_names[i]);
+    free(cl->param_names);
     free(cl->cells);
     sweep_def_free(&cl->sweep);
     memset(cl, 0, sizeof *cl);

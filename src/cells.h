@@ -23,11 +23,14 @@ typedef struct {
     sweep_def sweep;        // its sweep block
     int ncells;
     cell *cells;
+    int nparams;            // log.params: trace columns a_I_J, b_I_J (0 if off)
+    char **param_names;
 } cell_list;
 
 // Enumerate the cells of `doc` (sweep block and seeds) and check that every
 // cell resolves to a valid spec (input errors name the sweep value's
-// file:line:column).
+// file:line:column).  With log.params, every cell must have the same d, k, r
+// (they are trace columns) and d r + r k <= 1000.
 int cells_make(const config_doc *doc, cell_list *out, lerr *e);
 void cells_free(cell_list *cl);
 

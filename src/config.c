@@ -751,6 +751,8 @@ static const keydef KEYS[] = {
     {"optimizer.weight_decay", T_DOUBLE, OFF(optimizer.weight_decay), "0", GE(0)},
     {"log.every", T_INT, OFF(log.every), "1", GE(1)},
     {"log.save", T_SAVE, OFF(log.save), "[]", ANY},
+    {"log.risk_tol", T_DOUBLE, OFF(log.risk_tol), "1e-20", GT(0)},
+    {"log.params", T_BOOL, OFF(log.params), "false", ANY},
     {"seeds", T_SEEDS, OFF(nseeds), "1", ANY},
 };
 

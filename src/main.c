@@ -13,6 +13,7 @@
 
 #include "build_info.h"
 #include "meta.h"
+#include "plot.h"
 #include "run.h"
 #include "version.h"
 
@@ -22,6 +23,7 @@ static void usage(FILE *f)
             "usage: loralab run FILE [-o DIR] [--set key=value ...] [-j N] [--resume | --force]\n"
             "                        [--shard I/N] [--list] [--quiet]\n"
             "       loralab merge DIR SHARD_DIR ... [--force]\n"
+            "       loralab plot DIR\n"
             "       loralab version\n"
             "       loralab help\n"
             "\n"
@@ -35,8 +37,10 @@ static void usage(FILE *f)
             "  --force         overwrite a non-empty output folder\n"
             "  --shard I/N     run only cells with index = I-1 (mod N), 1 <= I <= N\n"
             "  --list          print the cells and exit\n"
+            "  --plot          plot the results when the run is done (loralab plot)\n"
             "  --quiet         no progress output\n"
             "merge   combine shard folders into DIR, exactly as an unsharded run writes it\n"
+            "plot    draw DIR's figures with gnuplot (plots/NAME.gp) as DIR/*.png and *.pdf\n"
             "\n"
             "exit status: 0 success, 1 a run failed, 2 bad input\n");
 }
@@ -86,6 +90,7 @@ static int cmd_run(int argc, char **argv, char *command)
 {
     const char *file = NULL;
     run_opts o = {.command = command, .workers = 1};
+    int plot = 0;
     char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
     int nsets = 0;
     lerr e = {0};
@@ -117,6 +122,8 @@ static int cmd_run(int argc, char **argv, char *command)
             o.force = 1;
         } else if (!strcmp(a, "--resume")) {
             o.resume = 1;
+        } else if (!strcmp(a, "--plot")) {
+            plot = 1;
         } else if (!strcmp(a, "--list")) {
             o.list = 1;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
@@ -135,8 +142,11 @@ static int cmd_run(int argc, char **argv, char *command)
         usage(stderr);
         return EXIT_INPUT;
     }
-    int rc = e.kind ? -1 : run_experiment(file, sets, nsets, &o, &e);
+    char *dir = NULL;
+    int rc = e.kind ? -1 : run_experiment(file, sets, nsets, &o, &dir, &e);
     free(sets);
+    if (!rc && plot && !o.list) rc = plot_results(dir, o.quiet, &e);
+    free(dir);
     return rc ? fail(&e) : EXIT_OK;
 }
 
@@ -177,6 +187,14 @@ int main(int argc, char **argv)
         printf("loralab %s (commit %s, %s, BLAS %s)\n", LORALAB_VERSION, LORALAB_GIT_COMMIT,
                LORALAB_COMPILER, blas_library());
         return EXIT_OK;
+    }
+    if (!strcmp(cmd, "plot")) {
+        lerr e = {0};
+        if (argc != 3) {
+            usage(stderr);
+            return EXIT_INPUT;
+        }
+        return plot_results(argv[2], 0, &e) ? fail(&e) : EXIT_OK;
     }
     if (!strcmp(cmd, "run") || !strcmp(cmd, "merge")) {
         char *command = join_args(argc, argv);

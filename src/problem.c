@@ -85,6 +85,7 @@ int problem_finish(problem *p, int rstar, lerr *e)
     int rank = numerical_rank(p->Delta, d, k);
     if (rank < 1) rank = 1;
     p->dq = rank;
+    p->delta_op = S[0];
     p->Dl = dalloc((size_t)d * rank);
     p->Dr = dalloc((size_t)rank * k);
     for (int i = 0; i < d; i++)

@@ -48,6 +48,9 @@ struct problem {
     int gq;                    // min(d, k)
     double *UG, *SG, *VGt;     // (d, gq), (gq), (gq, k)
     int rstar;                 // r*: size of the subspaces align_a/align_b compare to
+    double delta_op;           // ||Delta||_op
+    double sigma_dev;          // ||Sigma_hat - I||_op (nan when the teacher has no
+                               //   Sigma_hat or it was too large to compute)
     void *impl;                // the teacher's own data
 };
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aggregate.h"
 #include "cells.h"
 #include "config.h"
 #include "csv.h"
@@ -48,7 +49,8 @@ static char *cell_file(const char *cells_dir, const cell *c, const char *ext)
 
 static void write_header(afile *f, const cell_list *cl, int summary)
 {
-    const char *cols[64 + NMETRICS + 8];
+    const char **cols = xcalloc((size_t)(cl->sweep.naxes + cl->nparams + NMETRICS + 16),
+                                sizeof *cols);
     int n = cells_columns(cl, cols);
     if (summary) {
         cols[n++] = "status";
@@ -58,11 +60,15 @@ static void write_header(afile *f, const cell_list *cl, int summary)
     }
     for (int i = 0; i < NMETRICS; i++) cols[n++] = metric_names[i];
     if (summary) {
-        cols[n++] = "min_align_a";
-        cols[n++] = "seconds";
-        cols[n++] = "message";
+        const char *extra[] = {"min_align_a", "risk_init",    "err_op_init", "steps_to_tol",
+                               "sigma_dev",   "err_op_bound", "t_star",      "s_rstar_g",
+                               "seconds",     "message"};
+        for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) cols[n++] = extra[i];
+    } else {
+        for (int i = 0; i < cl->nparams; i++) cols[n++] = cl->param_names[i];
     }
     csv_header(f, cols, n);
+    free(cols);
 }
 
 static void summary_row(afile *f, const char *prefix, long seed, const train_result *r)
@@ -71,7 +77,9 @@ static void summary_row(afile *f, const char *prefix, long seed, const train_res
     metrics_values(&r->last, v);
     afile_printf(f, "%s%ld,%s,%d", prefix, seed, run_status_names[r->status], r->steps);
     for (int i = 0; i < NMETRICS; i++) csv_num(f, v[i], 0);
-    csv_num(f, r->min_align_a, 0);
+    double extra[] = {r->min_align_a, r->risk_init,    r->err_op_init, r->steps_to_tol,
+                      r->sigma_dev,   r->err_op_bound, r->t_star,      r->s_rstar_g};
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) csv_num(f, extra[i], 0);
     afile_printf(f, ",%.3f", r->seconds);
     csv_text(f, r->message, 0);
     afile_printf(f, "\n");
@@ -183,6 +191,51 @@ static int assemble(const char *dir, const cell_list *cl, int shard_i, int shard
         else rc = afile_commit(&summary, e);
     }
     free(cells_dir);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// Files for figures: seed aggregates and the swept values for gnuplot
+
+// sweep.gp: name = "..." and sweep_<key> = "v1 v2 ..." for each swept key
+// ('.' and '-' in the key become '_').
+static int write_sweep_gp(const char *dir, const cell_list *cl, const char *name, lerr *e)
+{
+    char *path = path_join(dir, "sweep.gp");
+    afile f;
+    int rc = afile_open(&f, path, e);
+    free(path);
+    if (rc) return rc;
+    afile_printf(&f, "# written by loralab: the experiment's name and swept values, for "
+                     "plots/*.gp\nname = \"%s\"\n", name);
+    for (int a = 0; a < cl->sweep.naxes; a++) {
+        const sweep_axis *ax = &cl->sweep.axes[a];
+        afile_printf(&f, "sweep_");
+        for (const char *c = ax->key; *c; c++) afile_printf(&f, "%c", *c == '.' || *c == '-' ? '_' : *c);
+        afile_printf(&f, " = \"");
+        for (int v = 0; v < ax->nvalues; v++) {
+            afile_printf(&f, "%s", v ? " " : "");
+            for (const char *c = ax->labels[v]; *c; c++)
+                afile_printf(&f, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+        }
+        afile_printf(&f, "\"\n");
+    }
+    return afile_commit(&f, e);
+}
+
+static int write_figure_data(const char *dir, const cell_list *cl, lerr *e)
+{
+    spec s;
+    if (cells_base_spec(cl, &s, e)) return -1;
+    int rc = write_sweep_gp(dir, cl, s.name, e);
+    spec_free(&s);
+    const char *pairs[][3] = {{"trace.csv", "trace_mean.csv", "step"},
+                              {"summary.csv", "summary_mean.csv", NULL}};
+    for (int i = 0; i < 2 && !rc; i++) {
+        char *in = path_join(dir, pairs[i][0]), *out = path_join(dir, pairs[i][1]);
+        rc = aggregate_csv(in, out, cl->sweep.naxes, pairs[i][2], e);
+        free(in), free(out);
+    }
     return rc;
 }
 
@@ -339,7 +392,7 @@ static int run_cells(const cell_list *cl, const char *dir, const run_opts *o, ru
 }
 
 int run_experiment(const char *file, char *const *sets, int nsets, const run_opts *o,
-                   lerr *e)
+                   char **out_dir, lerr *e)
 {
     config_doc *doc = config_parse_file(file, e);
     if (!doc) return -1;
@@ -371,12 +424,16 @@ int run_experiment(const char *file, char *const *sets, int nsets, const run_opt
     if (!rc) rc = write_text(dir, "config.yaml", config, e);
     if (!rc) rc = run_cells(&cl, dir, o, &meta, e);
     if (!rc) rc = assemble(dir, &cl, o->shard_i, o->shard_n, e);
+    if (!rc) rc = write_figure_data(dir, &cl, e);
     if (!rc) rc = meta_write(dir, &meta, e);
     if (!rc && !o->quiet) fprintf(stderr, "loralab: wrote %s/\n", dir);
     if (!rc && meta.errors)
         rc = lerr_run(e, "%d cell(s) ended with status error (see summary.csv)", meta.errors);
     free(config);
-    free(dir);
+    if (out_dir)
+        *out_dir = dir;
+    else
+        free(dir);
 done:
     cells_free(&cl);
     config_doc_free(doc);
@@ -493,6 +550,7 @@ int merge_shards(const char *dir, char *const *shards, int nshards, int force,
     for (int s = 0; s < nshards && !rc; s++) rc = copy_npy(shards[s], dir, e);
     if (!rc) rc = write_text(dir, "config.yaml", config, e);
     if (!rc) rc = assemble(dir, &cl, 0, 0, e);
+    if (!rc) rc = write_figure_data(dir, &cl, e);
     if (!rc) rc = meta_write(dir, &meta, e);
     free(cells_dir);
     free(config);

@@ -30,8 +30,10 @@ typedef struct {
 // Returns 0 when every cell finished (ok or diverged); -1 with e filled on bad
 // input (LERR_INPUT, nothing written), when a cell failed (LERR_RUN, the
 // folder is written with the cell marked `error`) or when cells were lost.
+// *out_dir (if not NULL) receives the output folder's path (malloc'ed) once
+// the run got that far.
 int run_experiment(const char *file, char *const *sets, int nsets, const run_opts *o,
-                   lerr *e);
+                   char **out_dir, lerr *e);
 
 // Combine shard folders into `dir`, giving exactly the trace.csv and
 // summary.csv an unsharded run writes.

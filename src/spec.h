@@ -74,6 +74,10 @@ typedef struct {
     struct {
         int every;           // log.every: 1, >= 1 (step 0 and the last step always logged)
         unsigned save;       // log.save: [] ; any of a, b, w, g (SAVE_* bits)
+        double risk_tol;     // log.risk_tol: 1e-20, > 0; summary's steps_to_tol is the
+                             //   first logged step with risk <= risk_tol * risk at step 0
+        bool params;         // log.params: false; trace gets every entry of A and B
+                             //   (columns a_I_J, b_I_J; for tiny problems)
     } log;
 
     int nseeds;              // seeds: 1; a count n (seeds 0..n-1) or a list of

@@ -201,6 +201,7 @@ static int make_delta(const spec *s, long seed, problem *p, lerr *e)
     }
     delta_spectrum(s, r, sv);
     p->dq = r;
+    p->delta_op = sv[0];
     p->Dl = U;
     for (int i = 0; i < d; i++)
         for (int j = 0; j < r; j++) U[(size_t)i * r + j] *= sv[j];
@@ -274,6 +275,25 @@ static double *make_y(const spec *s, long seed, const problem *p, const double *
     return Y;
 }
 
+// ||Sigma_hat - I||_op = max_i |s_i(Rs)^2 - 1| over the d eigenvalues of
+// Sigma_hat = Rs^T Rs (zero ones included when N < d).  An O(d^3) SVD, so
+// skipped (nan) above SIGMA_DEV_MAX_D.
+#define SIGMA_DEV_MAX_D 2000
+static double sigma_deviation(const linear_data *L, int d)
+{
+    if (d > SIGMA_DEV_MAX_D) return NAN;
+    int m = L->m;
+    double *S = dalloc((size_t)m);
+    lerr e;
+    double dev = NAN;
+    if (svd_thin(L->Rs, m, d, NULL, S, NULL, &e) == 0) {
+        dev = m < d ? 1.0 : 0.0;
+        for (int i = 0; i < m; i++) dev = fmax(dev, fabs(S[i] * S[i] - 1.0));
+    }
+    free(S);
+    return dev;
+}
+
 // QR of X and the sufficient statistics Rs, c, L_ls (see the file header).
 static int sufficient_stats(problem *p, linear_data *L, lerr *e)
 {
@@ -331,6 +351,7 @@ int teacher_linear_new(const spec *s, long seed, problem **out, lerr *e)
         L->Y = make_y(s, seed, p, L->X);
         rc = sufficient_stats(p, L, e);
     }
+    if (!rc) p->sigma_dev = sigma_deviation(L, p->d);
     if (!rc) {
         // G = J(W0) = Rs^T C0
         p->G = dalloc((size_t)p->d * p->k);

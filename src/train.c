@@ -45,6 +45,15 @@ static void trace_row(seed_run *sr, int t, const metrics *mt)
     metrics_values(mt, v);
     afile_printf(sr->trace, "%s%ld,%d", sr->prefix, sr->seed, t);
     for (int i = 0; i < NMETRICS; i++) csv_num(sr->trace, v[i], 0);
+    if (sr->s->log.params) {   // every entry of A then B (nan for full fine-tuning)
+        const train_state *st = &sr->st;
+        int r = sr->s->lora.rank, d = sr->p->d, k = sr->p->k;
+        for (size_t i = 0; i < (size_t)d * r + (size_t)r * k; i++) {
+            double x = NAN;
+            if (st->A) x = i < (size_t)d * r ? st->A[i] : st->B[i - (size_t)d * r];
+            csv_num(sr->trace, x, 0);
+        }
+    }
     afile_printf(sr->trace, "\n");
 }
 
@@ -63,9 +72,25 @@ static int measure(seed_run *sr, double loss, metrics *mt, lerr *e)
     return metrics_factors(sr->mw, st->A, st->B, st->gA, st->gB, loss, mt, e);
 }
 
+// Quantities of the cell that theory predicts (THEORY.md section 6):
+//   sigma_dev    = ||Sigma_hat - I||_op,  err_op_bound = sigma_dev ||Delta||_op
+//                  (Theorem 3.3: the spectral init's ||A0 B0 - Delta||_op is below it)
+//   t_star       = ln(sqrt(d) / alpha) / ln(1 + lr s_{r*}(G))   (Theorem 3.2's
+//                  alignment time for random inits of scale alpha = sqrt(alpha2);
+//                  we read the paper's theta as alpha)
+static void predictions(const spec *s, const problem *p, train_result *res)
+{
+    res->sigma_dev = p->sigma_dev;
+    res->err_op_bound = p->sigma_dev * p->delta_op;
+    res->s_rstar_g = p->SG[p->rstar - 1];
+    double alpha = sqrt(s->init.alpha2), g = s->optimizer.lr * res->s_rstar_g;
+    res->t_star = alpha > 0 && g > 0 ? log(sqrt((double)p->d) / alpha) / log1p(g) : NAN;
+}
+
 static int train(seed_run *sr, train_result *res, lerr *e)
 {
     const spec *s = sr->s;
+    predictions(s, sr->p, res);
     int T = s->optimizer.steps, every = s->log.every;
     double loss0 = 0.0;
     res->min_align_a = INFINITY;
@@ -85,6 +110,12 @@ static int train(seed_run *sr, train_result *res, lerr *e)
             if (measure(sr, loss, &mt, e)) return lerr_prefix(e, "step %d: ", t);
             trace_row(sr, t, &mt);
             res->last = mt;
+            if (t == 0) {
+                res->risk_init = mt.risk;
+                res->err_op_init = mt.err_op;
+            }
+            if (isnan(res->steps_to_tol) && mt.risk <= s->log.risk_tol * res->risk_init)
+                res->steps_to_tol = t;
             if (mt.align_a < res->min_align_a) res->min_align_a = mt.align_a;
         }
         res->steps = t;
@@ -161,6 +192,8 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
     memset(res, 0, sizeof *res);
     res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN};
     res->min_align_a = INFINITY;
+    res->risk_init = res->err_op_init = res->steps_to_tol = NAN;
+    res->sigma_dev = res->err_op_bound = res->t_star = res->s_rstar_g = NAN;
     int rc = problem_new(s, seed, &sr.p, e);
     if (!rc) {
         int d = sr.p->d, k = sr.p->k, r = s->lora.rank;

@@ -15,6 +15,14 @@ typedef struct {
     metrics last;              // metrics of the last logged step
     double min_align_a;        // over logged steps (nan if none was defined)
     double seconds;            // wall time of the cell
+    double risk_init;          // risk and err_op at step 0
+    double err_op_init;
+    double steps_to_tol;       // first logged step with risk <= log.risk_tol * risk_init
+                               //   (nan if never)
+    double sigma_dev;          // ||Sigma_hat - I||_op of the data (nan if not known)
+    double err_op_bound;       // sigma_dev ||Delta||_op (Theorem 3.3)
+    double t_star;             // predicted alignment time (Theorem 3.2)
+    double s_rstar_g;          // s_{r*}(G)
     char message[sizeof(((lerr *)0)->msg)];
 } train_result;
 

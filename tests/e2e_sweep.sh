@@ -50,6 +50,22 @@ head -1 "$TMP/j1/trace.csv" | grep -qx 'cell,init.alpha2,teacher.kappa,teacher.d
 [ $(($(wc -l <"$TMP/j1/summary.csv") - 1)) = 16 ] && ok "16 summary rows" || bad "summary rows"
 grep -q 'cells: 16' "$TMP/j2/meta.yaml" && grep -q 'workers: 2' "$TMP/j2/meta.yaml" && ok "meta.yaml records the sweep" || bad "meta sweep"
 
+# 2b. the seed aggregates and steps_to_tol, recomputed with awk from trace.csv
+want=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "risk") c = i; next }
+                $2 == "0.1" && $3 == "4" && $4 == "30" && $7 == "75" { s += $c; n++ }
+                END { printf "%.12g %d", s / n, n }' "$TMP/j1/trace.csv")
+got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "risk_mean") c = i; next }
+               $1 == "0.1" && $2 == "4" && $3 == "30" && $5 == "75" { printf "%.12g %d", $c, $6 }' "$TMP/j1/trace_mean.csv")
+[ "$got" = "$want" ] && ok "trace_mean.csv risk_mean = awk mean ($got)" || bad "trace_mean: got '$got' want '$want'"
+grep -qx 'sweep_init_alpha2 = "0.1 0.001"' "$TMP/j1/sweep.gp" && ok "sweep.gp lists the swept values" || bad "sweep.gp: $(cat "$TMP/j1/sweep.gp")"
+expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/tol" --quiet --set log.risk_tol=0.5 --set log.every=1
+want=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "risk") c = i; if ($i == "step") s = i }; next }
+                { if ($s == 0) { r0[$1] = $c } else if (!($1 in hit) && $c <= 0.5 * r0[$1]) hit[$1] = $s }
+                END { for (k in hit) print k, hit[k] }' "$TMP/tol/trace.csv" | sort)
+got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "steps_to_tol") c = i; next }
+               $c != "nan" { print $1, $c }' "$TMP/tol/summary.csv" | sort)
+[ -n "$want" ] && [ "$got" = "$want" ] && ok "steps_to_tol = first step with risk <= tol risk_0" || { bad "steps_to_tol"; echo "got $got"; echo "want $want"; }
+
 # 3. three shards merged = the unsharded run
 for i in 1 2 3; do
   expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/shard$i" --shard $i/3 --quiet

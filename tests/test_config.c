@@ -165,7 +165,7 @@ static void test_defaults(void)
     CHECK(s.optimizer.steps == 1500 && s.optimizer.damping == 1e-3 &&
               s.optimizer.weight_decay == 0,
           "optimizer.*");
-    CHECK(s.log.every == 1 && s.log.save == 0, "log.*");
+    CHECK(s.log.every == 1 && s.log.save == 0 && s.log.risk_tol == 1e-20 && !s.log.params, "log.*");
     CHECK(s.nseeds == 1 && s.seeds && s.seeds[0] == 0 && s.seeds_is_count, "seeds");
     check_round_trip("defaults", &s);
     spec_free(&s);
@@ -276,7 +276,7 @@ static void test_full(void)
         snprintf(want, sizeof want, "%s%s: ", leaf ? "  " : "\n", leaf ? leaf + 1 : keys[nkeys]);
         CHECK(strstr(out, want) != NULL, "key %s not written", keys[nkeys]);
     }
-    CHECK(nkeys == 29, "config_keys has %d keys", nkeys);
+    CHECK(nkeys == 31, "config_keys has %d keys", nkeys);
     free(out);
     check_round_trip("full", &s);
     spec_free(&s);

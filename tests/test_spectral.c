@@ -189,8 +189,37 @@ static void check_g_closed_form(void)
     spec_free(&s);
 }
 
+// ||Sigma_hat - I||_op from GSL's eigenvalues of X^T X / N (the teacher takes
+// it from the singular values of its QR factor), for N > d and N < d.
+static void check_sigma_dev(const char *yaml)
+{
+    spec s = spec_from_yaml(yaml);
+    problem *p;
+    lerr e;
+    problem_new(&s, 2, &p, &e);
+    int n = p->n, d = p->d;
+    double *S = dalloc((size_t)d * d);
+    mm('T', 'N', d, d, n, 1.0 / n, linear_X(p), linear_X(p), 0.0, S);
+    gsl_matrix_view Sv = gsl_matrix_view_array(S, (size_t)d, (size_t)d);
+    gsl_vector *ev = gsl_vector_alloc((size_t)d);
+    gsl_eigen_symm_workspace *w = gsl_eigen_symm_alloc((size_t)d);
+    gsl_eigen_symm(&Sv.matrix, ev, w);
+    double dev = 0;
+    for (int i = 0; i < d; i++) dev = fmax(dev, fabs(gsl_vector_get(ev, (size_t)i) - 1.0));
+    CHECK(close_rel(p->sigma_dev, dev, 1e-10, 0), "sigma_dev %.17g vs GSL %.17g (%s)",
+          p->sigma_dev, dev, yaml);
+    CHECK(close_rel(p->delta_op, s.teacher.scale, 1e-14, 0), "delta_op %.17g", p->delta_op);
+    gsl_eigen_symm_free(w);
+    gsl_vector_free(ev);
+    free(S);
+    problem_free(p);
+    spec_free(&s);
+}
+
 int main(void)
 {
+    check_sigma_dev("teacher: {d: 12, k: 5, n: 60, rank: 2, scale: 3}\nlora: {rank: 2}\n");
+    check_sigma_dev("teacher: {d: 12, k: 5, n: 7, rank: 2}\nlora: {rank: 2}\n");
     check_spectral(1.0, 0);
     check_spectral(2.0, 0);
     check_spectral(0.5, 1);
