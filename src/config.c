@@ -752,6 +752,7 @@ static const keydef KEYS[] = {
     {"log.every", T_INT, OFF(log.every), "1", GE(1)},
     {"log.save", T_SAVE, OFF(log.save), "[]", ANY},
     {"log.risk_tol", T_DOUBLE, OFF(log.risk_tol), "1e-20", GT(0)},
+    {"log.align_target", T_DOUBLE, OFF(log.align_target), "0.5", GT(0)},
     {"log.params", T_BOOL, OFF(log.params), "false", ANY},
     {"seeds", T_SEEDS, OFF(nseeds), "1", ANY},
 };

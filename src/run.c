@@ -60,9 +60,9 @@ static void write_header(afile *f, const cell_list *cl, int summary)
     }
     for (int i = 0; i < NMETRICS; i++) cols[n++] = metric_names[i];
     if (summary) {
-        const char *extra[] = {"min_align_a", "risk_init",    "err_op_init", "steps_to_tol",
-                               "sigma_dev",   "err_op_bound", "t_star",      "s_rstar_g",
-                               "seconds",     "message"};
+        const char *extra[] = {"min_align_a", "risk_init", "err_op_init",  "steps_to_tol",
+                               "sigma_dev",   "err_op_bound", "steps_to_align", "t_star",
+                               "s_rstar_g",   "seconds",      "message"};
         for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) cols[n++] = extra[i];
     } else {
         for (int i = 0; i < cl->nparams; i++) cols[n++] = cl->param_names[i];
@@ -77,8 +77,9 @@ static void summary_row(afile *f, const char *prefix, long seed, const train_res
     metrics_values(&r->last, v);
     afile_printf(f, "%s%ld,%s,%d", prefix, seed, run_status_names[r->status], r->steps);
     for (int i = 0; i < NMETRICS; i++) csv_num(f, v[i], 0);
-    double extra[] = {r->min_align_a, r->risk_init,    r->err_op_init, r->steps_to_tol,
-                      r->sigma_dev,   r->err_op_bound, r->t_star,      r->s_rstar_g};
+    double extra[] = {r->min_align_a, r->risk_init,    r->err_op_init,    r->steps_to_tol,
+                      r->sigma_dev,   r->err_op_bound, r->steps_to_align, r->t_star,
+                      r->s_rstar_g};
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) csv_num(f, extra[i], 0);
     afile_printf(f, ",%.3f", r->seconds);
     csv_text(f, r->message, 0);

@@ -76,6 +76,8 @@ typedef struct {
         unsigned save;       // log.save: [] ; any of a, b, w, g (SAVE_* bits)
         double risk_tol;     // log.risk_tol: 1e-20, > 0; summary's steps_to_tol is the
                              //   first logged step with risk <= risk_tol * risk at step 0
+        double align_target; // log.align_target: 0.5, > 0; the sine theta of Theorem
+                             //   3.2's alignment time t_star, and of steps_to_align
         bool params;         // log.params: false; trace gets every entry of A and B
                              //   (columns a_I_J, b_I_J; for tiny problems)
     } log;

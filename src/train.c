@@ -75,16 +75,16 @@ static int measure(seed_run *sr, double loss, metrics *mt, lerr *e)
 // Quantities of the cell that theory predicts (THEORY.md section 6):
 //   sigma_dev    = ||Sigma_hat - I||_op,  err_op_bound = sigma_dev ||Delta||_op
 //                  (Theorem 3.3: the spectral init's ||A0 B0 - Delta||_op is below it)
-//   t_star       = ln(sqrt(d) / alpha) / ln(1 + lr s_{r*}(G))   (Theorem 3.2's
-//                  alignment time for random inits of scale alpha = sqrt(alpha2);
-//                  we read the paper's theta as alpha)
+//   t_star       = ln(sqrt(d) / theta) / ln(1 + lr s_{r*}(G))   (Theorem 3.2's
+//                  time for GD from a small random init to align A with U_{r*}(G)
+//                  to accuracy theta = log.align_target; compare steps_to_align)
 static void predictions(const spec *s, const problem *p, train_result *res)
 {
     res->sigma_dev = p->sigma_dev;
     res->err_op_bound = p->sigma_dev * p->delta_op;
     res->s_rstar_g = p->SG[p->rstar - 1];
-    double alpha = sqrt(s->init.alpha2), g = s->optimizer.lr * res->s_rstar_g;
-    res->t_star = alpha > 0 && g > 0 ? log(sqrt((double)p->d) / alpha) / log1p(g) : NAN;
+    double g = s->optimizer.lr * res->s_rstar_g;
+    res->t_star = g > 0 ? log(sqrt((double)p->d) / s->log.align_target) / log1p(g) : NAN;
 }
 
 static int train(seed_run *sr, train_result *res, lerr *e)
@@ -116,6 +116,8 @@ static int train(seed_run *sr, train_result *res, lerr *e)
             }
             if (isnan(res->steps_to_tol) && mt.risk <= s->log.risk_tol * res->risk_init)
                 res->steps_to_tol = t;
+            if (isnan(res->steps_to_align) && mt.align_a <= s->log.align_target)
+                res->steps_to_align = t;
             if (mt.align_a < res->min_align_a) res->min_align_a = mt.align_a;
         }
         res->steps = t;
@@ -192,7 +194,7 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
     memset(res, 0, sizeof *res);
     res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN};
     res->min_align_a = INFINITY;
-    res->risk_init = res->err_op_init = res->steps_to_tol = NAN;
+    res->risk_init = res->err_op_init = res->steps_to_tol = res->steps_to_align = NAN;
     res->sigma_dev = res->err_op_bound = res->t_star = res->s_rstar_g = NAN;
     int rc = problem_new(s, seed, &sr.p, e);
     if (!rc) {

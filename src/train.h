@@ -21,7 +21,8 @@ typedef struct {
                                //   (nan if never)
     double sigma_dev;          // ||Sigma_hat - I||_op of the data (nan if not known)
     double err_op_bound;       // sigma_dev ||Delta||_op (Theorem 3.3)
-    double t_star;             // predicted alignment time (Theorem 3.2)
+    double steps_to_align;     // first logged step with align_a <= log.align_target
+    double t_star;             // its prediction by Theorem 3.2
     double s_rstar_g;          // s_{r*}(G)
     char message[sizeof(((lerr *)0)->msg)];
 } train_result;

@@ -276,7 +276,7 @@ static void test_full(void)
         snprintf(want, sizeof want, "%s%s: ", leaf ? "  " : "\n", leaf ? leaf + 1 : keys[nkeys]);
         CHECK(strstr(out, want) != NULL, "key %s not written", keys[nkeys]);
     }
-    CHECK(nkeys == 31, "config_keys has %d keys", nkeys);
+    CHECK(nkeys == 32, "config_keys has %d keys", nkeys);
     free(out);
     check_round_trip("full", &s);
     spec_free(&s);

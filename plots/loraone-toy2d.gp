@@ -1,0 +1,114 @@
+# loraone-toy2d.gp: LoRA-One's two-parameter toy (THEORY.md L1-F3).
+#   gnuplot -c plots/loraone-toy2d.gp DIR     (or: loralab plot DIR)
+# Needs log.params: true (columns a_0_0, a_1_0, b_0_0 in trace.csv).
+# Reads DIR/trace.csv, DIR/trace_mean.csv, DIR/sweep.gp and beta (the inline
+# teacher.delta) from DIR/config.yaml; writes
+#   trajectory.{png,pdf}  the GD paths of (a1, a2, b) from each init (one line
+#                         per seed; o = start, x = end of the run; the
+#                         paths' shadows on the floor b = -3) and the minimiser set
+#                         {a b = beta} = {(beta1/b, beta2/b, b)} (dashed)
+#   risk.{png,pdf}        risk vs step (log), one curve per init
+if (ARGC < 1) { print "usage: gnuplot -c ", ARG0, " RESULTS_DIR"; exit status 1 }
+DIR = ARG1
+here = ARG0
+while (strlen(here) > 0 && here[strlen(here):strlen(here)] ne "/") { here = here[1:strlen(here) - 1] }
+load here."common.gp"
+if (!exists("sweep_init_method")) { print "loraone-toy2d.gp: needs a sweep over init.method"; exit status 1 }
+
+T = DIR."/trace.csv"
+TM = DIR."/trace_mean.csv"
+KEY = "init.method"
+V = sweep_init_method
+n = words(V)
+sel(i) = is_str(KEY, word(V, i))
+
+# beta = Delta (d = 2, k = 1) from the resolved config: "delta: [[2], [1]]"
+beta = config("teacher", "delta")
+do for [c in "[ ] ,"] { while (strstrt(beta, c) > 0) { i = strstrt(beta, c); beta = beta[1:i - 1]." ".beta[i + 1:] } }
+if (words(beta) != 2) { print "loraone-toy2d.gp: teacher.delta in ", DIR, "/config.yaml is not an inline 2 x 1 matrix: ", beta; exit status 1 }
+beta1 = real(word(beta, 1))
+beta2 = real(word(beta, 2))
+
+# Seeds: every seed's path is drawn (rows of one cell are consecutive)
+smax = 0
+tmax = 0
+set table $dummy
+plot T using (smax = (column("seed") > smax ? column("seed") : smax)):(tmax = (column("step") > tmax ? column("step") : tmax)) with table
+unset table
+sels(i, s) = sel(i) && column("seed") == s
+
+# The minimiser set, one datablock per branch (b < 0, b > 0), inside the box
+# [-bmax, bmax]^3
+bmax = 3.0
+bmin = (abs(beta1) > abs(beta2) ? abs(beta1) : abs(beta2)) / bmax
+do for [branch in "-1 1"] {
+  eval sprintf("set print $hyp%s", branch eq "-1" ? "neg" : "pos")
+  print "a1,a2,b"
+  do for [j=0:200] {
+    b = real(branch) * (bmin + (bmax - bmin) * j / 200.0)
+    print sprintf("%.9g,%.9g,%.9g", beta1 / b, beta2 / b, b)
+  }
+  unset print
+}
+
+# ---- trajectory (3-D) ------------------------------------------------------
+do for [fmt in FORMATS] {
+  eval begin_fig_size("trajectory", fmt, fig_w, 1.15 * fig_h)
+  set view 64, 32, 1.18, 1
+  set size 0.96, 0.92
+  set origin 0.04, -0.04
+  set xlabel "a_1" offset 0, -0.5
+  set ylabel "a_2" offset 0, -0.5
+  set zlabel "b" offset 1.5, 0
+  set xyplane relative 0
+  set border 4095 lw 0.5 lc rgb "#a0a0a0"
+  set tics textcolor rgb "black"
+  set grid xtics ytics ztics lw 0.5 lc rgb "#e0e0e0"
+  set tics nomirror
+  set xrange [-bmax:bmax]
+  set yrange [-bmax:bmax]
+  set zrange [-bmax:bmax]
+  set xtics 1; set ytics 1; set ztics 1
+  set key at screen 0.01, screen 0.99 left top Left reverse box opaque maxrows 3 width -2
+  splot \
+    $hyppos using "a1":"a2":"b" with lines dt (6, 4) lw 1.5 lc rgb theory_color title sprintf("a b = β = (%g, %g)^T", beta1, beta2), \
+    $hypneg using "a1":"a2":"b" with lines dt (6, 4) lw 1.5 lc rgb theory_color notitle, \
+    for [i=1:n] for [s=0:smax] T using (pick(sels(i, s), column("a_0_0"))):"a_1_0":"b_0_0" \
+        with lines lw 1.8 lc rgb cat_color(i) title (s == 0 ? init_label(word(V, i)) : ""), \
+    for [i=1:n] for [s=0:smax] T using (pick(sels(i, s) && column("step") == 0, column("a_0_0"))):"a_1_0":"b_0_0" \
+        with points pt 6 ps 1.2 * PS lw 1.5 lc rgb cat_color(i) notitle, \
+    for [i=1:n] for [s=0:smax] T using (pick(sels(i, s) && column("step") == tmax, column("a_0_0"))):"a_1_0":"b_0_0" \
+        with points pt 2 ps 1.2 * PS lw 1.5 lc rgb cat_color(i) notitle, \
+    $hyppos using "a1":"a2":(-bmax) with lines lw 1 lc rgb "#c8c8c8" notitle, \
+    $hypneg using "a1":"a2":(-bmax) with lines lw 1 lc rgb "#c8c8c8" notitle, \
+    for [i=1:n] for [s=0:smax] T using (pick(sels(i, s), column("a_0_0"))):"a_1_0":(-bmax) \
+        with lines lw 1 lc rgb cat_color(i) dt 1 notitle, \
+    NaN with points pt 6 ps 1.2 * PS lw 1.5 lc rgb "black" title "start", \
+    NaN with points pt 2 ps 1.2 * PS lw 1.5 lc rgb "black" title sprintf("step %d", tmax), \
+    NaN with lines lw 1 lc rgb "#c8c8c8" title "shadows on b = −3"
+  eval end_fig
+  set border 3 lw 1 lc rgb "black"
+  set grid xtics ytics lw 0.5 lc rgb "#e0e0e0"
+  set xtics autofreq; set ytics autofreq
+  set autoscale xy; set autoscale z
+  set size 1, 1; set origin 0, 0
+}
+
+# ---- risk vs step ----------------------------------------------------------
+do for [fmt in FORMATS] {
+  eval begin_fig("risk", fmt)
+  set xlabel "step t"
+  set ylabel "risk  ½‖a_t b_t − β‖^2"
+  set logscale y
+  set format y logfmt
+  set xrange [0:*] noextend
+  set key top right Left reverse title "initialisation"
+  plot \
+    for [i=1:n] TM using "step":(pick(sel(i), column("risk_min"))):(pick(sel(i), column("risk_max"))) \
+        with filledcurves @band_style fc rgb cat_color(i), \
+    for [i=1:n] TM using "step":(pick(sel(i), column("risk_mean"))) \
+        with lines lw 1.5 lc rgb cat_color(i) title init_label(word(V, i))
+  eval end_fig
+  unset logscale y
+  set format y "%g"
+}
