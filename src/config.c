@@ -73,6 +73,7 @@
 
 #include "linalg.h"
 #include "npy.h"
+#include "activation.h"
 #include "registry.h"
 
 // The top-level key of the sweep block (config_sweep reads it, config_resolve
@@ -721,9 +722,13 @@ static const keydef KEYS[] = {
     {"name", T_NAME, OFF(name), NULL, ANY},
     {"teacher.model", T_STRING, OFF(teacher.model), "linear",
      .known = teacher_known, .names = teacher_names},
+    {"teacher.activation", T_STRING, OFF(teacher.activation), "relu",
+     .known = activation_known, .names = activation_names},
+    {"teacher.leaky_slope", T_DOUBLE, OFF(teacher.leaky_slope), "0.01", GE(0)},
     {"teacher.d", T_INT, OFF(teacher.d), "100", GE(1)},
     {"teacher.k", T_INT, OFF(teacher.k), "100", GE(1)},
     {"teacher.n", T_INT, OFF(teacher.n), "1600", GE(1)},
+    {"teacher.n_test", T_INT, OFF(teacher.n_test), "0", GE(0)},
     {"teacher.rank", T_INT, OFF(teacher.rank), "4", GE(1)},
     {"teacher.kappa", T_DOUBLE, OFF(teacher.kappa), "1", GE(1)},
     {"teacher.spectrum", T_STRING, OFF(teacher.spectrum), "linear",

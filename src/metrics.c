@@ -23,7 +23,7 @@
 #include "linalg.h"
 
 const char *const metric_names[] = {"loss",      "risk",   "align_a", "align_b",
-                                    "grad_norm", "err_op", "balance"};
+                                    "grad_norm", "err_op", "balance", "test_loss"};
 
 void metrics_values(const metrics *m, double *out)
 {
@@ -34,10 +34,11 @@ void metrics_values(const metrics *m, double *out)
     out[4] = m->grad_norm;
     out[5] = m->err_op;
     out[6] = m->balance;
+    out[7] = m->test_loss;
 }
 
 struct metrics_work {
-    const model *m;
+    model *m;
     int d, k, r, rs, q, s;    // rs = r*, q = min(r, r*), s = r + tq
     double *UGr, *VGr;        // (d, rs), (k, rs): G's top subspaces
     double *UA, *VB;          // (d, q), (k, q)
@@ -49,7 +50,7 @@ struct metrics_work {
     double *gram1, *gram2;    // (r, r)
 };
 
-metrics_work *metrics_work_new(const model *m)
+metrics_work *metrics_work_new(model *m)
 {
     const problem *p = m->p;
     metrics_work *w = xcalloc(1, sizeof *w);
@@ -170,6 +171,7 @@ int metrics_factors(metrics_work *w, const double *A, const double *B, const dou
     mm('T', 'N', r, r, d, 1.0, A, A, 0.0, w->gram1);
     mm('N', 'T', r, r, k, 1.0, B, B, 0.0, w->gram2);
     out->balance = fro_diff(w->gram1, w->gram2, r, r);
+    out->test_loss = model_test_loss(w->m, A, B);
     return 0;
 }
 
@@ -191,5 +193,6 @@ int metrics_dense(metrics_work *w, const double *D, const double *J, double loss
     free(Dt), free(Q);
     out->grad_norm = fro(J, d, k);
     out->balance = NAN;
+    out->test_loss = model_test_loss(w->m, NULL, D);
     return rc;
 }

@@ -12,17 +12,18 @@ typedef struct {
     double grad_norm;  // (||dL/dA||^2 + ||dL/dB||^2)^(1/2)  (full: ||J||_F)
     double err_op;     // ||A B - T||_op
     double balance;    // ||A^T A - B B^T||_F  (full: nan)
+    double test_loss;  // loss on the held-out test set (nan without one)
 } metrics;
 
 // Names of the metrics in CSV column order, and the values in that order.
 extern const char *const metric_names[];
-enum { NMETRICS = 7 };
+enum { NMETRICS = 8 };
 void metrics_values(const metrics *m, double *out);
 
 typedef struct metrics_work metrics_work;
 
 // Work space for one run (no allocation per logged step).
-metrics_work *metrics_work_new(const model *m);
+metrics_work *metrics_work_new(model *m);
 void metrics_work_free(metrics_work *w);
 
 // Metrics at W = base + A B.  A: (d, r), B: (r, k); gA, gB: loss gradients.

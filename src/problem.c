@@ -2,6 +2,7 @@
 // every teacher shares (ground-truth factors, the SVD of G, the shifted base).
 #include "problem.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,14 @@
 // Registry: one row per teacher.
 
 int teacher_linear_new(const spec *s, long seed, problem **out, lerr *e);
+int teacher_nonlinear_new(const spec *s, long seed, problem **out, lerr *e);
 
 static const struct {
     const char *name;
     int (*make)(const spec *s, long seed, problem **out, lerr *e);
 } teachers[] = {
     {"linear", teacher_linear_new},
+    {"nonlinear", teacher_nonlinear_new},
 };
 enum { NTEACHERS = sizeof teachers / sizeof teachers[0] };
 
@@ -59,6 +62,8 @@ void problem_free(problem *p)
     free(p->UG);
     free(p->SG);
     free(p->VGt);
+    free(p->Xt);
+    free(p->Yt);
     free(p);
 }
 
@@ -123,6 +128,17 @@ model *model_new(const problem *p, int r, const double *Aoff, const double *Boff
                    sizeof(double) * roff);
         memcpy(m->Tr + (size_t)p->dq * k, Boff, sizeof(double) * (size_t)roff * k);
     }
+    if (p->n_test > 0) {   // Xt base = Xt W0 - (Xt Aoff) Boff
+        int nt = p->n_test, rr = r > 0 ? r : 1;
+        m->XtBase = dalloc((size_t)nt * k);
+        m->XtA = dalloc((size_t)nt * (rr > roff ? rr : roff));
+        m->Zt = dalloc((size_t)nt * k);
+        mm('N', 'N', nt, k, d, 1.0, p->Xt, p->W0, 0.0, m->XtBase);
+        if (roff > 0) {
+            mm('N', 'N', nt, roff, d, 1.0, p->Xt, Aoff, 0.0, m->XtA);
+            mm('N', 'N', nt, k, roff, -1.0, m->XtA, Boff, 1.0, m->XtBase);
+        }
+    }
     if (p->ops->model_init(m, e)) {
         model_free(m);
         return NULL;
@@ -138,5 +154,31 @@ void model_free(model *m)
     free(m->Boff);
     free(m->Tl);
     free(m->Tr);
+    free(m->XtBase);
+    free(m->XtA);
+    free(m->Zt);
     free(m);
+}
+
+// Zt = Xt base + Xt A B (or + Xt D);  test_loss = ||act(Zt) - Yt||^2 / (2 n_test).
+double model_test_loss(model *m, const double *A, const double *B)
+{
+    const problem *p = m->p;
+    if (p->n_test <= 0) return NAN;
+    int nt = p->n_test, d = p->d, k = p->k;
+    size_t len = (size_t)nt * k;
+    memcpy(m->Zt, m->XtBase, sizeof(double) * len);
+    if (A) {
+        mm('N', 'N', nt, m->r, d, 1.0, p->Xt, A, 0.0, m->XtA);
+        mm('N', 'N', nt, k, m->r, 1.0, m->XtA, B, 1.0, m->Zt);
+    } else {
+        mm('N', 'N', nt, k, d, 1.0, p->Xt, B, 1.0, m->Zt);
+    }
+    if (p->act) p->act(m->Zt, m->Zt, NULL, len, p->slope);
+    double acc = 0.0;
+    for (size_t i = 0; i < len; i++) {
+        double r = m->Zt[i] - p->Yt[i];
+        acc += r * r;
+    }
+    return acc / (2.0 * nt);
 }

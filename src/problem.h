@@ -15,6 +15,7 @@
 #ifndef LORALAB_PROBLEM_H
 #define LORALAB_PROBLEM_H
 
+#include "activation.h"
 #include "spec.h"
 #include "util.h"
 
@@ -51,6 +52,12 @@ struct problem {
     double delta_op;           // ||Delta||_op
     double sigma_dev;          // ||Sigma_hat - I||_op (nan when the teacher has no
                                //   Sigma_hat or it was too large to compute)
+    // Held-out test set (teacher.n_test > 0): Xt: (n_test, d), Yt: (n_test, k),
+    // clean labels act(Xt W_nat); test_loss = 1/(2 n_test) ||act(Xt W) - Yt||^2.
+    int n_test;
+    double *Xt, *Yt;
+    activation_fn act;         // NULL: identity
+    double slope;              // leaky ReLU slope
     void *impl;                // the teacher's own data
 };
 
@@ -61,6 +68,8 @@ struct model {
     double *Aoff, *Boff;       // (d, roff), (roff, k)
     int tq;                    // T = Delta - D0 = Tl Tr, tq = dq + roff
     double *Tl, *Tr;           // (d, tq), (tq, k)
+    double *XtBase;            // (n_test, k) Xt base
+    double *XtA, *Zt;          // (n_test, r), (n_test, k) test-loss buffers
     void *impl;                // teacher's per-run buffers
 };
 
@@ -80,6 +89,10 @@ static inline int model_eval_dense(model *m, const double *D, double *loss, doub
 {
     return m->p->ops->eval_dense(m, D, loss, J, e);
 }
+
+// Test loss at W = base + A B (A, B: (d, r), (r, k)) or, with A == NULL,
+// W = base + D (D passed as B: (d, k)); nan without a test set.
+double model_test_loss(model *m, const double *A, const double *B);
 
 // Build the teacher named by s->teacher.model for experiment seed `seed`.
 int problem_new(const spec *s, long seed, problem **out, lerr *e);

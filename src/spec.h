@@ -34,10 +34,14 @@ typedef struct {
     char *source_path;       // the experiment file as given (not a YAML key)
 
     struct {
-        char *model;         // teacher.model: "linear" (default) -- nonlinear, ntk later
+        char *model;         // teacher.model: "linear" (default) | nonlinear
+        char *activation;    // teacher.activation: "relu" (default) | leaky_relu | tanh |
+                             //   gelu | linear  (nonlinear teacher only)
+        double leaky_slope;  // teacher.leaky_slope: 0.01, >= 0
         int d;               // teacher.d: 100, >= 1 (from files when given: see below)
         int k;               // teacher.k: 100, >= 1
         int n;               // teacher.n: 1600, >= 1
+        int n_test;          // teacher.n_test: 0, >= 0; fresh samples for test_loss
         int rank;            // teacher.rank: 4, 1 <= rank <= min(d, k); with delta
                              //   from a file/inline, default = its numerical rank
         double kappa;        // teacher.kappa: 1, >= 1

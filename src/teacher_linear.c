@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "linalg.h"
-#include "random.h"
+#include "teacher_data.h"
 
 typedef struct {
     int m;              // min(N, d)
@@ -167,133 +167,6 @@ static const problem_ops linear_ops = {
     .problem_free = linear_problem_free,
 };
 
-// ---------------------------------------------------------------------------
-// Data generation
-
-// Singular values of Delta: s_1 = scale >= ... >= s_r = scale / kappa, spaced
-// linearly or geometrically.
-static void delta_spectrum(const spec *s, int r, double *sv)
-{
-    double hi = s->teacher.scale, lo = s->teacher.scale / s->teacher.kappa;
-    int geometric = strcmp(s->teacher.spectrum, "geometric") == 0;
-    for (int i = 0; i < r; i++) {
-        double t = r > 1 ? (double)i / (r - 1) : 0.0;
-        sv[i] = geometric ? hi * pow(lo / hi, t) : hi + (lo - hi) * t;
-    }
-}
-
-// Delta = U* diag(s) V*^T with U*: (d, r), V*: (k, r) Haar; stored as
-// Dl = U* diag(s), Dr = V*^T.  The stream depends on (seed, d, k, r) only, so
-// kappa/scale/spectrum sweeps keep the same singular vectors.
-static int make_delta(const spec *s, long seed, problem *p, lerr *e)
-{
-    int d = p->d, k = p->k, r = s->teacher.rank;
-    char tag[128];
-    snprintf(tag, sizeof tag, "delta|d=%d|k=%d|rank=%d", d, k, r);
-    gsl_rng *rng = stream_new(seed, tag);
-    double *U = dalloc((size_t)d * r), *V = dalloc((size_t)k * r), *sv = dalloc((size_t)r);
-    int rc = haar_orthonormal(rng, d, r, U, e);
-    if (!rc) rc = haar_orthonormal(rng, k, r, V, e);
-    gsl_rng_free(rng);
-    if (rc) {
-        free(U), free(V), free(sv);
-        return rc;
-    }
-    delta_spectrum(s, r, sv);
-    p->dq = r;
-    p->delta_op = sv[0];
-    p->Dl = U;
-    for (int i = 0; i < d; i++)
-        for (int j = 0; j < r; j++) U[(size_t)i * r + j] *= sv[j];
-    p->Dr = dalloc((size_t)r * k);
-    for (int j = 0; j < r; j++)
-        for (int i = 0; i < k; i++) p->Dr[(size_t)j * k + i] = V[(size_t)i * r + j];
-    p->Delta = dalloc((size_t)d * k);
-    mm('N', 'N', d, k, r, 1.0, p->Dl, p->Dr, 0.0, p->Delta);
-    free(V);
-    free(sv);
-    return 0;
-}
-
-static double *copy_source(const mat_source *src, double scale)
-{
-    size_t len = (size_t)src->rows * src->cols;
-    double *M = dalloc(len);
-    for (size_t i = 0; i < len; i++) M[i] = src->data[i] * scale;
-    return M;
-}
-
-static double *make_w0(const spec *s, long seed, int d, int k)
-{
-    const mat_source *src = &s->teacher.w0;
-    if (src->kind == MAT_FILE || src->kind == MAT_INLINE) return copy_source(src, s->teacher.w0_scale);
-    double *W0 = dalloc((size_t)d * k);
-    if (src->kind == MAT_GAUSSIAN) {
-        char tag[96];
-        snprintf(tag, sizeof tag, "w0|d=%d|k=%d", d, k);
-        gsl_rng *rng = stream_new(seed, tag);
-        gaussian_fill(rng, W0, d, k, s->teacher.w0_scale);
-        gsl_rng_free(rng);
-    }
-    return W0;
-}
-
-// X rows are drawn in order from a stream that depends on (seed, d) only, so
-// a run with more samples extends the data of a run with fewer.
-static double *make_x(const spec *s, long seed, int n, int d)
-{
-    if (s->teacher.x.kind == MAT_FILE || s->teacher.x.kind == MAT_INLINE)
-        return copy_source(&s->teacher.x, 1.0);
-    double *X = dalloc((size_t)n * d);
-    char tag[64];
-    snprintf(tag, sizeof tag, "x|d=%d", d);
-    gsl_rng *rng = stream_new(seed, tag);
-    gaussian_fill(rng, X, n, d, 1.0);
-    gsl_rng_free(rng);
-    return X;
-}
-
-// Y = X (W0 + Delta) + sigma E, E from a stream depending on (seed, k).
-static double *make_y(const spec *s, long seed, const problem *p, const double *X)
-{
-    int n = p->n, d = p->d, k = p->k;
-    double *Wn = dalloc((size_t)d * k);
-    for (size_t i = 0; i < (size_t)d * k; i++) Wn[i] = p->W0[i] + p->Delta[i];
-    double *Y = dalloc((size_t)n * k);
-    mm('N', 'N', n, k, d, 1.0, X, Wn, 0.0, Y);
-    free(Wn);
-    if (s->teacher.noise > 0) {
-        char tag[64];
-        snprintf(tag, sizeof tag, "noise|k=%d", k);
-        gsl_rng *rng = stream_new(seed, tag);
-        double *E = dalloc((size_t)n * k);
-        gaussian_fill(rng, E, n, k, s->teacher.noise);
-        for (size_t i = 0; i < (size_t)n * k; i++) Y[i] += E[i];
-        free(E);
-        gsl_rng_free(rng);
-    }
-    return Y;
-}
-
-// ||Sigma_hat - I||_op = max_i |s_i(Rs)^2 - 1| over the d eigenvalues of
-// Sigma_hat = Rs^T Rs (zero ones included when N < d).  An O(d^3) SVD, so
-// skipped (nan) above SIGMA_DEV_MAX_D.
-#define SIGMA_DEV_MAX_D 2000
-static double sigma_deviation(const linear_data *L, int d)
-{
-    if (d > SIGMA_DEV_MAX_D) return NAN;
-    int m = L->m;
-    double *S = dalloc((size_t)m);
-    lerr e;
-    double dev = NAN;
-    if (svd_thin(L->Rs, m, d, NULL, S, NULL, &e) == 0) {
-        dev = m < d ? 1.0 : 0.0;
-        for (int i = 0; i < m; i++) dev = fmax(dev, fabs(S[i] * S[i] - 1.0));
-    }
-    free(S);
-    return dev;
-}
-
 // QR of X and the sufficient statistics Rs, c, L_ls (see the file header).
 static int sufficient_stats(problem *p, linear_data *L, lerr *e)
 {
@@ -340,18 +213,18 @@ int teacher_linear_new(const spec *s, long seed, problem **out, lerr *e)
     p->d = s->teacher.d;
     p->k = s->teacher.k;
     p->n = s->teacher.n;
-    p->W0 = make_w0(s, seed, p->d, p->k);
-    int rc = 0;
-    if (s->teacher.delta.kind == MAT_FILE || s->teacher.delta.kind == MAT_INLINE)
-        p->Delta = copy_source(&s->teacher.delta, 1.0);
-    else
-        rc = make_delta(s, seed, p, e);
+    int rc = teacher_truth(s, seed, p, e);
     if (!rc) {
-        L->X = make_x(s, seed, p->n, p->d);
-        L->Y = make_y(s, seed, p, L->X);
+        L->X = teacher_inputs(s, seed, "x", p->n, p->d);
+        L->Y = teacher_labels(s, seed, "x", p, L->X, p->n, NULL, s->teacher.noise);
         rc = sufficient_stats(p, L, e);
     }
-    if (!rc) p->sigma_dev = sigma_deviation(L, p->d);
+    if (!rc) p->sigma_dev = sigma_deviation(L->Rs, L->m, p->d, 1.0);
+    if (!rc && s->teacher.n_test > 0) {   // clean test labels Xt W_nat
+        p->n_test = s->teacher.n_test;
+        p->Xt = teacher_inputs(s, seed, "xtest", p->n_test, p->d);
+        p->Yt = teacher_labels(s, seed, "xtest", p, p->Xt, p->n_test, NULL, 0.0);
+    }
     if (!rc) {
         // G = J(W0) = Rs^T C0
         p->G = dalloc((size_t)p->d * p->k);

@@ -192,7 +192,7 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
     seed_run sr = {.s = s, .seed = seed, .trace = trace, .prefix = prefix};
     double t0 = now_seconds();
     memset(res, 0, sizeof *res);
-    res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
     res->min_align_a = INFINITY;
     res->risk_init = res->err_op_init = res->steps_to_tol = res->steps_to_align = NAN;
     res->sigma_dev = res->err_op_bound = res->t_star = res->s_rstar_g = NAN;

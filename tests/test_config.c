@@ -276,7 +276,7 @@ static void test_full(void)
         snprintf(want, sizeof want, "%s%s: ", leaf ? "  " : "\n", leaf ? leaf + 1 : keys[nkeys]);
         CHECK(strstr(out, want) != NULL, "key %s not written", keys[nkeys]);
     }
-    CHECK(nkeys == 32, "config_keys has %d keys", nkeys);
+    CHECK(nkeys == 35, "config_keys has %d keys", nkeys);
     free(out);
     check_round_trip("full", &s);
     spec_free(&s);
@@ -537,7 +537,8 @@ static const error_case ERRORS[] = {
     ERR("teacher.d: 5\n", NULL, NULL,
         "c.yaml:1:1: unknown key 'teacher.d' (write it as 'd:' inside the 'teacher:' section)"),
     ERR("teacher: 5\n", NULL, NULL,
-        "c.yaml:1:10: teacher must be a mapping of keys (model, d, k, n, rank, kappa, spectrum, "
+        "c.yaml:1:10: teacher must be a mapping of keys (model, activation, leaky_slope, d, k, n, "
+        "n_test, rank, kappa, spectrum, "
         "scale, noise, w0, w0_scale, delta, x), got '5'"),
     ERR("lora: [1]\n", NULL, NULL, "c.yaml:1:7: lora must be a mapping of keys (rank), got a list"),
     // types
@@ -1145,7 +1146,7 @@ static void test_sweep_errors(void)
          "s.yaml:2:3: sweep: unknown key 'foo' (sweep keys are dotted keys such as teacher.d"},
         {"sweep:\n  teacher: [1]\n",
          "s.yaml:2:3: sweep: 'teacher' is a section, not a key; sweep one of its keys as "
-         "teacher.KEY (model, d,"},
+         "teacher.KEY (model, activation,"},
         {"sweep:\n  seeds: [1, 2]\n", "s.yaml:2:3: sweep: 'seeds' cannot be swept"},
         {"sweep:\n  zip:\n    name: [a, b]\n", "s.yaml:3:5: sweep.zip: 'name' cannot be swept"},
         {"sweep:\n  teacher.d: [1, 2]\n  zip:\n    teacher.d: [3, 4]\n",
