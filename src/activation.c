@@ -1,4 +1,5 @@
-// activation.c: the activation registry.
+// activation.c: the activation registry.  f may be the same array as z
+// (in-place evaluation): each entry is read before it is written.
 //   relu        max(z, 0);            sigma'(z) = 1 for z > 0, 0 for z <= 0
 //                                    (sigma'(0) = 0, the subgradient we choose)
 //   leaky_relu  z for z > 0, s z;     sigma'(z) = 1 for z > 0, s for z <= 0
@@ -15,16 +16,18 @@ static void act_relu(const double *z, double *f, double *fp, size_t n, double s)
 {
     (void)s;
     for (size_t i = 0; i < n; i++) {
-        f[i] = z[i] > 0 ? z[i] : 0.0;
-        if (fp) fp[i] = z[i] > 0 ? 1.0 : 0.0;
+        double x = z[i];   // f may be z: read before writing
+        f[i] = x > 0 ? x : 0.0;
+        if (fp) fp[i] = x > 0 ? 1.0 : 0.0;
     }
 }
 
 static void act_leaky(const double *z, double *f, double *fp, size_t n, double s)
 {
     for (size_t i = 0; i < n; i++) {
-        f[i] = z[i] > 0 ? z[i] : s * z[i];
-        if (fp) fp[i] = z[i] > 0 ? 1.0 : s;
+        double x = z[i];
+        f[i] = x > 0 ? x : s * x;
+        if (fp) fp[i] = x > 0 ? 1.0 : s;
     }
 }
 
@@ -42,9 +45,9 @@ static void act_gelu(const double *z, double *f, double *fp, size_t n, double s)
 {
     (void)s;
     for (size_t i = 0; i < n; i++) {
-        double Phi = 0.5 * erfc(-z[i] / sqrt(2.0));
-        f[i] = z[i] * Phi;
-        if (fp) fp[i] = Phi + z[i] * exp(-0.5 * z[i] * z[i]) / sqrt(2.0 * M_PI);
+        double x = z[i], Phi = 0.5 * erfc(-x / sqrt(2.0));
+        f[i] = x * Phi;
+        if (fp) fp[i] = Phi + x * exp(-0.5 * x * x) / sqrt(2.0 * M_PI);
     }
 }
 
