@@ -40,6 +40,10 @@ env(i) = (column("step") == 0 ? r0 = column("risk_mean") : r0) * (1 - real(word(
 # panel(i, g): spectral points of gamma g, and the non-spectral baselines
 in_panel(i, g) = (word(M, i) ne "spectral") || real(word(G, i)) == g
 
+# test_loss: the gamma = 1 points dotted
+dashed(i) = (word(M, i) eq "spectral" && real(word(G, i)) != 2)
+tl_label(i) = (word(M, i) eq "spectral" ? sprintf("γ = %s, ", word(G, i)) : "").label(i)
+
 ymin = 1e-32
 do for [fmt in FORMATS] {
   eval begin_fig_size("risk", fmt, 2 * fig_w, fig_h + 0.3)
@@ -54,7 +58,7 @@ do for [fmt in FORMATS] {
     set yrange [ymin:*]
     set key top right Left reverse
     plot \
-      for [i=1:n] T using "step":(pick(sel(i), column("risk_min"))):(pick(sel(i), column("risk_max"))) \
+      for [i=1:n] T using "step":(in_panel(i, real(g)) ? pick(sel(i), column("risk_min")) : NaN):(pick(sel(i), column("risk_max"))) \
           with filledcurves @band_style fc rgb color(i) notitle, \
       for [i=1:n] T using "step":(in_panel(i, real(g)) ? pick(sel(i), column("risk_mean")) : NaN) \
           with lines lw 1.5 lc rgb color(i) title (in_panel(i, real(g)) ? label(i) : ""), \
@@ -79,7 +83,9 @@ do for [fmt in FORMATS] {
   plot \
     for [i=1:n] T using "step":(pick(sel(i), column("test_loss_min"))):(pick(sel(i), column("test_loss_max"))) \
         with filledcurves @band_style fc rgb color(i) notitle, \
-    for [i=1:n] T using "step":(pick(sel(i), column("test_loss_mean"))) \
-        with lines lw 1.5 dt (word(M, i) eq "spectral" && real(word(G, i)) == 1 ? 4 : 1) lc rgb color(i) \
-        title (word(M, i) eq "spectral" ? sprintf("γ = %s, ", word(G, i)) : "").label(i)
+    for [i=1:n] T using "step":(dashed(i) ? NaN : pick(sel(i), column("test_loss_mean"))) \
+        with lines lw 1.5 lc rgb color(i) title (dashed(i) ? "" : tl_label(i)), \
+    for [i=1:n] T using "step":(dashed(i) ? pick(sel(i), column("test_loss_mean")) : NaN) \
+        with lines lw 1.5 dt (3, 2) lc rgb color(i) title (dashed(i) ? tl_label(i) : "")
+  eval end_fig
 }
