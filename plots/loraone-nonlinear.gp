@@ -32,7 +32,7 @@ lr_rank(i) = sum [j=1:n] ((is_pre(j) && real(word(L, j)) < real(word(L, i)) && \
              (sum [m=1:j-1] ((is_pre(m) && real(word(L, m)) == real(word(L, j))) ? 1 : 0)) == 0) ? 1 : 0)
 color(i) = is_pre(i) ? cat_color(lr_rank(i) + 1) : "#000000"
 label(i) = is_pre(i) ? sprintf("precgd η = %s", word(L, i)) : \
-  sprintf("%s, %s η = %s", init_label(word(M, i)), optim_label(word(O, i)), word(L, i))
+  sprintf("%s init, %s η = %s", word(M, i), optim_label(word(O, i)), word(L, i))
 # The envelope (1 - eta/4)^(2t) risk_0 of the current row, risk_0 taken from
 # the step-0 row of the same grid point (rows come in step order)
 r0 = NaN
@@ -44,9 +44,9 @@ in_panel(i, g) = (word(M, i) ne "spectral") || real(word(G, i)) == g
 dashed(i) = (word(M, i) eq "spectral" && real(word(G, i)) != 2)
 tl_label(i) = (word(M, i) eq "spectral" ? sprintf("γ = %s, ", word(G, i)) : "").label(i)
 
-ymin = 1e-32
+ymin = 1e-34
 do for [fmt in FORMATS] {
-  eval begin_fig_size("risk", fmt, 2 * fig_w, fig_h + 0.3)
+  eval begin_fig_size("risk", fmt, 2 * fig_w, fig_h + 0.5)
   set multiplot layout 1, 2
   do for [g in "2 1"] {
     set title sprintf("spectral init, γ = %s", g)
@@ -56,9 +56,11 @@ do for [fmt in FORMATS] {
     set format y logfmt
     set xrange [0:*] noextend
     set yrange [ymin:*]
-    set key top right Left reverse
+    # one key for both panels, below them
+    set bmargin 6.5
+    if (g eq "2") { set key at screen 0.5, screen 0.005 center bottom horizontal maxcols 5 maxrows 1 width -3 Left reverse font ",9" } else { unset key }
     plot \
-      for [i=1:n] T using "step":(in_panel(i, real(g)) ? pick(sel(i), column("risk_min")) : NaN):(pick(sel(i), column("risk_max"))) \
+      for [i=1:n] T using "step":(in_panel(i, real(g)) ? pick(sel(i), column("risk_min")) : NaN):(in_panel(i, real(g)) ? pick(sel(i), column("risk_max")) : NaN) \
           with filledcurves @band_style fc rgb color(i) notitle, \
       for [i=1:n] T using "step":(in_panel(i, real(g)) ? pick(sel(i), column("risk_mean")) : NaN) \
           with lines lw 1.5 lc rgb color(i) title (in_panel(i, real(g)) ? label(i) : ""), \
@@ -68,18 +70,19 @@ do for [fmt in FORMATS] {
   }
   unset multiplot
   unset title
+  set bmargin
   eval end_fig
 }
 
 do for [fmt in FORMATS] {
-  eval begin_fig("test_loss", fmt)
+  eval begin_fig_size("test_loss", fmt, 1.45 * fig_w, fig_h)
   set xlabel "step t"
   set ylabel "test MSE (held-out, noise-free)"
   set logscale y
   set format y logfmt
   set xrange [0:*] noextend
   set yrange [ymin:*]
-  set key top right Left reverse font ",8"
+  set key outside right top Left reverse font ",8"
   plot \
     for [i=1:n] T using "step":(pick(sel(i), column("test_loss_min"))):(pick(sel(i), column("test_loss_max"))) \
         with filledcurves @band_style fc rgb color(i) notitle, \

@@ -729,7 +729,13 @@ static const keydef KEYS[] = {
     {"teacher.k", T_INT, OFF(teacher.k), "100", GE(1)},
     {"teacher.n", T_INT, OFF(teacher.n), "1600", GE(1)},
     {"teacher.n_test", T_INT, OFF(teacher.n_test), "0", GE(0)},
-    {"teacher.rank", T_INT, OFF(teacher.rank), "4", GE(1)},
+    {"teacher.rank", T_INT, OFF(teacher.rank), "4", GE(0)},
+    {"teacher.outputs", T_INT, OFF(teacher.outputs), "1", GE(1)},
+    {"teacher.loss", T_STRING, OFF(teacher.loss), "squared",
+     .choices = "squared, cross_entropy"},
+    {"teacher.features", T_STRING, OFF(teacher.features), "generated",
+     .choices = "generated, orthogonal"},
+    {"teacher.base", T_STRING, OFF(teacher.base), "zero", .choices = "zero, generated"},
     {"teacher.kappa", T_DOUBLE, OFF(teacher.kappa), "1", GE(1)},
     {"teacher.spectrum", T_STRING, OFF(teacher.spectrum), "linear",
      .choices = "linear, geometric"},
@@ -759,6 +765,8 @@ static const keydef KEYS[] = {
     {"log.risk_tol", T_DOUBLE, OFF(log.risk_tol), "1e-20", GT(0)},
     {"log.align_target", T_DOUBLE, OFF(log.align_target), "0.5", GT(0)},
     {"log.params", T_BOOL, OFF(log.params), "false", ANY},
+    {"convex.steps", T_INT, OFF(convex.steps), "20000", GE(1)},
+    {"convex.tol", T_DOUBLE, OFF(convex.tol), "1e-10", GT(0)},
     {"seeds", T_SEEDS, OFF(nseeds), "1", ANY},
 };
 
@@ -1720,6 +1728,23 @@ static int cross_check(rctx *c)
             return fail(c, RANK_KEYS[i], c->val[ki],
                         " = %d exceeds min(d, k) = %d (d = %d, k = %d)", r, q, d, k);
     }
+    const spec *s = c->s;
+    int ri = key_index("teacher.rank"), mi = key_index("teacher.model");
+    if (s->teacher.rank < teacher_min_rank(s->teacher.model))
+        return fail(c, "teacher.rank", c->val[ri],
+                    " = %d: the %s teacher needs rank >= %d (rank 0, random targets, is for "
+                    "the ntk teacher)", s->teacher.rank, s->teacher.model,
+                    teacher_min_rank(s->teacher.model));
+    if (!strcmp(s->teacher.loss, "cross_entropy") && s->teacher.outputs < 2)
+        return fail(c, "teacher.loss", c->val[key_index("teacher.loss")],
+                    ": cross_entropy needs teacher.outputs >= 2 classes (got %d)",
+                    s->teacher.outputs);
+    if (!strcmp(s->teacher.features, "orthogonal") &&
+        (long)s->teacher.n * s->teacher.outputs < (long)d * k)
+        return fail(c, "teacher.features", c->val[key_index("teacher.features")],
+                    ": orthogonal features need n * outputs >= d * k (%ld < %ld)",
+                    (long)s->teacher.n * s->teacher.outputs, (long)d * k);
+    (void)mi;
     return 0;
 }
 

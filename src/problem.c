@@ -15,13 +15,16 @@
 
 int teacher_linear_new(const spec *s, long seed, problem **out, lerr *e);
 int teacher_nonlinear_new(const spec *s, long seed, problem **out, lerr *e);
+int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e);
 
 static const struct {
     const char *name;
     int (*make)(const spec *s, long seed, problem **out, lerr *e);
+    int min_rank;
 } teachers[] = {
-    {"linear", teacher_linear_new},
-    {"nonlinear", teacher_nonlinear_new},
+    {"linear", teacher_linear_new, 1},
+    {"nonlinear", teacher_nonlinear_new, 1},
+    {"ntk", teacher_ntk_new, 0},
 };
 enum { NTEACHERS = sizeof teachers / sizeof teachers[0] };
 
@@ -30,6 +33,13 @@ int teacher_known(const char *name)
     for (int i = 0; i < NTEACHERS; i++)
         if (strcmp(teachers[i].name, name) == 0) return 1;
     return 0;
+}
+
+int teacher_min_rank(const char *name)
+{
+    for (int i = 0; i < NTEACHERS; i++)
+        if (strcmp(teachers[i].name, name) == 0) return teachers[i].min_rank;
+    return 1;
 }
 
 const char *teacher_names(void)
@@ -45,8 +55,11 @@ const char *teacher_names(void)
 int problem_new(const spec *s, long seed, problem **out, lerr *e)
 {
     for (int i = 0; i < NTEACHERS; i++)
-        if (strcmp(teachers[i].name, s->teacher.model) == 0)
-            return teachers[i].make(s, seed, out, e);
+        if (strcmp(teachers[i].name, s->teacher.model) == 0) {
+            int rc = teachers[i].make(s, seed, out, e);
+            if (!rc) (*out)->f_star = NAN;   // until a convex solve sets it
+            return rc;
+        }
     return lerr_input(e, "unknown teacher '%s' (valid: %s)", s->teacher.model, teacher_names());
 }
 
@@ -128,7 +141,7 @@ model *model_new(const problem *p, int r, const double *Aoff, const double *Boff
                    sizeof(double) * roff);
         memcpy(m->Tr + (size_t)p->dq * k, Boff, sizeof(double) * (size_t)roff * k);
     }
-    if (p->n_test > 0) {   // Xt base = Xt W0 - (Xt Aoff) Boff
+    if (p->n_test > 0 && p->Xt) {   // Xt base = Xt W0 - (Xt Aoff) Boff
         int nt = p->n_test, rr = r > 0 ? r : 1;
         m->XtBase = dalloc((size_t)nt * k);
         m->XtA = dalloc((size_t)nt * (rr > roff ? rr : roff));
@@ -157,6 +170,7 @@ void model_free(model *m)
     free(m->XtBase);
     free(m->XtA);
     free(m->Zt);
+    free(m->Dbuf);
     free(m);
 }
 
@@ -166,6 +180,12 @@ double model_test_loss(model *m, const double *A, const double *B)
     const problem *p = m->p;
     if (p->n_test <= 0) return NAN;
     int nt = p->n_test, d = p->d, k = p->k;
+    if (p->ops->test_loss_dense) {
+        if (!A) return p->ops->test_loss_dense(m, B);
+        if (!m->Dbuf) m->Dbuf = dalloc((size_t)d * k);   // once per run
+        mm('N', 'N', d, k, m->r, 1.0, A, B, 0.0, m->Dbuf);
+        return p->ops->test_loss_dense(m, m->Dbuf);
+    }
     size_t len = (size_t)nt * k;
     memcpy(m->Zt, m->XtBase, sizeof(double) * len);
     if (A) {

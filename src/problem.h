@@ -34,6 +34,9 @@ typedef struct {
     int (*model_init)(model *m, lerr *e);
     void (*model_free)(model *m);
     void (*problem_free)(problem *p);
+    // Optional: test loss at W = base + D (teachers whose test set is not the
+    // generic act(Xt W) vs Yt).  D: (d, k).
+    double (*test_loss_dense)(model *m, const double *D);
 } problem_ops;
 
 struct problem {
@@ -50,6 +53,9 @@ struct problem {
     double *UG, *SG, *VGt;     // (d, gq), (gq), (gq, k)
     int rstar;                 // r*: size of the subspaces align_a/align_b compare to
     double delta_op;           // ||Delta||_op
+    int convex_reference;      // 1: runs compare with the convex optimum f_star of
+                               //   min L(delta) + lambda ||delta||_* (ntk)
+    double f_star;             // that optimum once solved (nan otherwise)
     double sigma_dev;          // ||Sigma_hat - I||_op (nan when the teacher has no
                                //   Sigma_hat or it was too large to compute)
     // Held-out test set (teacher.n_test > 0): Xt: (n_test, d), Yt: (n_test, k),
@@ -70,6 +76,7 @@ struct model {
     double *Tl, *Tr;           // (d, tq), (tq, k)
     double *XtBase;            // (n_test, k) Xt base
     double *XtA, *Zt;          // (n_test, r), (n_test, k) test-loss buffers
+    double *Dbuf;              // (d, k) A B for test_loss_dense
     void *impl;                // teacher's per-run buffers
 };
 

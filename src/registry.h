@@ -12,6 +12,9 @@ int teacher_known(const char *name);
 int init_known(const char *name);
 int optim_known(const char *name);
 
+// The smallest teacher.rank the teacher accepts (ntk: 0 = random targets).
+int teacher_min_rank(const char *name);
+
 // Comma-separated lists of the registered names, for error messages.
 const char *teacher_names(void);
 const char *init_names(void);

@@ -42,7 +42,12 @@ typedef struct {
         int k;               // teacher.k: 100, >= 1
         int n;               // teacher.n: 1600, >= 1
         int n_test;          // teacher.n_test: 0, >= 0; fresh samples for test_loss
-        int rank;            // teacher.rank: 4, 1 <= rank <= min(d, k); with delta
+        int outputs;         // teacher.outputs: 1, >= 1 (ntk: K outputs per point)
+        char *loss;          // teacher.loss: "squared" | cross_entropy (ntk; K >= 2)
+        char *features;      // teacher.features: "generated" | orthogonal (ntk; an
+                             //   orthogonal design needs n * outputs >= d * k)
+        char *base;          // teacher.base: "zero" | generated (ntk base outputs f0)
+        int rank;            // teacher.rank: 4, <= min(d, k), >= 1 (ntk: >= 0); with delta
                              //   from a file/inline, default = its numerical rank
         double kappa;        // teacher.kappa: 1, >= 1
         char *spectrum;      // teacher.spectrum: "linear" | "geometric"
@@ -85,6 +90,11 @@ typedef struct {
         bool params;         // log.params: false; trace gets every entry of A and B
                              //   (columns a_I_J, b_I_J; for tiny problems)
     } log;
+
+    struct {
+        int steps;           // convex.steps: 20000, >= 1 (ntk: accelerated proximal gradient)
+        double tol;          // convex.tol: 1e-10, > 0 (relative optimality residual)
+    } convex;
 
     int nseeds;              // seeds: 1; a count n (seeds 0..n-1) or a list of
     long *seeds;             //   distinct integers >= 0

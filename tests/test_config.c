@@ -276,7 +276,7 @@ static void test_full(void)
         snprintf(want, sizeof want, "%s%s: ", leaf ? "  " : "\n", leaf ? leaf + 1 : keys[nkeys]);
         CHECK(strstr(out, want) != NULL, "key %s not written", keys[nkeys]);
     }
-    CHECK(nkeys == 35, "config_keys has %d keys", nkeys);
+    CHECK(nkeys == 41, "config_keys has %d keys", nkeys);
     free(out);
     check_round_trip("full", &s);
     spec_free(&s);
@@ -519,12 +519,12 @@ static const error_case ERRORS[] = {
         "c.yaml:1:1: unknown key 'optimiser' (did you mean 'optimizer'?)"),
     ERR("name: x\nfoo: 1\n", NULL, NULL,
         "c.yaml:2:1: unknown key 'foo' (valid top-level keys: name, teacher, lora, init, optimizer, "
-        "log, seeds, sweep)"),
+        "log, convex, seeds, sweep)"),
     ERR("swep:\n  teacher.d: [1]\n", NULL, NULL,
         "c.yaml:1:1: unknown key 'swep' (did you mean 'sweep'?)"),
     ERR("sweep:\n  teacher.d: [1]\nzip:\n  teacher.n: [1]\n", NULL, NULL,
         "c.yaml:3:1: unknown key 'zip' (valid top-level keys: name, teacher, lora, init, "
-        "optimizer, log, seeds, sweep)"),
+        "optimizer, log, convex, seeds, sweep)"),
     ERR("teacher:\n  d: 5\n  dd: 5\n", NULL, NULL,
         "c.yaml:3:3: unknown key 'teacher.dd' (did you mean 'teacher.d'?)"),
     ERR("teacher:\n  kapa: 2\n", NULL, NULL,
@@ -538,7 +538,7 @@ static const error_case ERRORS[] = {
         "c.yaml:1:1: unknown key 'teacher.d' (write it as 'd:' inside the 'teacher:' section)"),
     ERR("teacher: 5\n", NULL, NULL,
         "c.yaml:1:10: teacher must be a mapping of keys (model, activation, leaky_slope, d, k, n, "
-        "n_test, rank, kappa, spectrum, "
+        "n_test, rank, outputs, loss, features, base, kappa, spectrum, "
         "scale, noise, w0, w0_scale, delta, x), got '5'"),
     ERR("lora: [1]\n", NULL, NULL, "c.yaml:1:7: lora must be a mapping of keys (rank), got a list"),
     // types
@@ -574,7 +574,7 @@ static const error_case ERRORS[] = {
     ERR("teacher:\n  d: 0\n", NULL, NULL, "c.yaml:2:6: teacher.d must be >= 1 (got 0)"),
     ERR("teacher:\n  k: -3\n", NULL, NULL, "c.yaml:2:6: teacher.k must be >= 1 (got -3)"),
     ERR("teacher:\n  n: 0\n", NULL, NULL, "c.yaml:2:6: teacher.n must be >= 1 (got 0)"),
-    ERR("teacher:\n  rank: 0\n", NULL, NULL, "c.yaml:2:9: teacher.rank must be >= 1 (got 0)"),
+    ERR("teacher:\n  rank: 0\n", NULL, NULL, "c.yaml:2:9: teacher.rank = 0: the linear teacher needs rank >= 1"),
     ERR("teacher:\n  kappa: 0.5\n", NULL, NULL,
         "c.yaml:2:10: teacher.kappa must be >= 1 (got 0.5)"),
     ERR("teacher:\n  scale: 0\n", NULL, NULL, "c.yaml:2:10: teacher.scale must be > 0 (got 0)"),

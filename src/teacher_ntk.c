@@ -1,0 +1,274 @@
+// teacher_ntk.c: fine-tuning in the NTK regime (THEORY.md section 7, [N1]).
+//
+// Linearised around the pretrained network, the outputs are affine in the
+// weight change delta: (d, k):
+//   z_{i,c} = f0_{i,c} + <G_{i,c}, delta>,   i < N points, c < K outputs,
+// with features G_{i,c}: (d, k).  Stacking vec(G_{i,c}) as the rows of
+// Phi: (N K, d k) gives z = f0 + Phi vec(delta).  Losses (both convex):
+//   squared        L = 1/(2N) sum_i ||z_i - y_i||^2,     r = (z - y) / N
+//   cross_entropy  L = 1/N sum_i -log softmax(z_i)_{y_i}, r = (softmax(z) - onehot(y)) / N
+// and grad L = mat(Phi^T r), J = -grad L.  LoRA sets delta = A B and adds
+// weight decay (lambda/2)(||A||^2 + ||B||^2) (the optimiser's weight_decay).
+//
+// Synthetic construction:
+//   features   generated: i.i.d. N(0, 1) entries, so <G, delta> ~ N(0, ||delta||_F^2);
+//              orthogonal: Phi = sqrt(N) Q, Q with orthonormal columns (Phi^T Phi / N = I),
+//              an orthogonal design whose convex optimum has a closed form;
+//   base f0    zero or i.i.d. N(0, 1);
+//   targets    planted delta_nat of rank r* (teacher.rank, spectrum as the linear
+//              teacher's): squared y = f0 + Phi vec(delta_nat) + noise E; cross_entropy
+//              y_i = argmax_c(z_nat_{i,c} + noise g_{i,c}), g standard Gumbel;
+//              rank 0: random targets (N(0, 1) values, or uniform labels).
+// The held-out test set uses fresh features and clean targets (noise 0).
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "linalg.h"
+#include "problem.h"
+#include "random.h"
+#include "teacher_data.h"
+
+typedef struct {
+    int K, ce;            // outputs; 1 for cross-entropy
+    double *Phi, *f0, *y; // train: (N K, d k), (N, K), (N, K) values (squared)
+    int *label;           // (N) classes (cross-entropy)
+    double *Phit, *f0t, *yt;
+    int *labelt;          // the same for the test set
+} ntk_data;
+
+typedef struct {
+    double *D, *z, *r, *grad;   // (d, k), (N K), (N K), (d, k)
+    double *zt;                 // (n_test K)
+} ntk_run;
+
+// Loss of outputs z: (n, K) against the targets; r (if not NULL) = dL/dz.
+static double ntk_loss_of(const ntk_data *T, int n, const double *z, const double *y,
+                          const int *label, double *r)
+{
+    int K = T->K;
+    double L = 0.0;
+    for (int i = 0; i < n; i++) {
+        const double *zi = z + (size_t)i * K;
+        if (!T->ce) {
+            for (int c = 0; c < K; c++) {
+                double d = zi[c] - y[(size_t)i * K + c];
+                L += 0.5 * d * d;
+                if (r) r[(size_t)i * K + c] = d / n;
+            }
+            continue;
+        }
+        double mx = zi[0];
+        for (int c = 1; c < K; c++) mx = fmax(mx, zi[c]);
+        double sum = 0.0;
+        for (int c = 0; c < K; c++) sum += exp(zi[c] - mx);
+        L += mx + log(sum) - zi[label[i]];
+        if (r)
+            for (int c = 0; c < K; c++)
+                r[(size_t)i * K + c] = (exp(zi[c] - mx) / sum - (c == label[i])) / n;
+    }
+    return L / n;
+}
+
+// z = f0 + Phi vec(D) for n points.
+static void outputs(const ntk_data *T, int n, int dk, const double *Phi, const double *f0,
+                    const double *D, double *z)
+{
+    memcpy(z, f0, sizeof(double) * (size_t)n * T->K);
+    mm('N', 'N', n * T->K, 1, dk, 1.0, Phi, D, 1.0, z);
+}
+
+static int ntk_eval_dense(model *m, const double *D, double *loss, double *J, lerr *e)
+{
+    (void)e;
+    const problem *p = m->p;
+    const ntk_data *T = p->impl;
+    ntk_run *w = m->impl;
+    int n = p->n, dk = p->d * p->k;
+    outputs(T, n, dk, T->Phi, T->f0, D, w->z);
+    *loss = ntk_loss_of(T, n, w->z, T->y, T->label, J ? w->r : NULL);
+    if (J) mm('T', 'N', dk, 1, n * T->K, -1.0, T->Phi, w->r, 0.0, J);   // J = -Phi^T r
+    return 0;
+}
+
+static int ntk_eval_factors(model *m, const double *A, const double *B, double *loss,
+                            double *gA, double *gB, lerr *e)
+{
+    const problem *p = m->p;
+    ntk_run *w = m->impl;
+    int d = p->d, k = p->k, r = m->r;
+    mm('N', 'N', d, k, r, 1.0, A, B, 0.0, w->D);
+    int want = gA || gB;
+    if (ntk_eval_dense(m, w->D, loss, want ? w->grad : NULL, e)) return -1;
+    // grad = -J:  dL/dA = grad B^T,  dL/dB = A^T grad
+    if (gA) mm('N', 'T', d, r, k, -1.0, w->grad, B, 0.0, gA);
+    if (gB) mm('T', 'N', r, k, d, -1.0, A, w->grad, 0.0, gB);
+    return 0;
+}
+
+static double ntk_test_loss(model *m, const double *D)
+{
+    const problem *p = m->p;
+    const ntk_data *T = p->impl;
+    ntk_run *w = m->impl;
+    outputs(T, p->n_test, p->d * p->k, T->Phit, T->f0t, D, w->zt);
+    return ntk_loss_of(T, p->n_test, w->zt, T->yt, T->labelt, NULL);
+}
+
+static int ntk_model_init(model *m, lerr *e)
+{
+    (void)e;
+    const problem *p = m->p;
+    const ntk_data *T = p->impl;
+    ntk_run *w = xcalloc(1, sizeof *w);
+    size_t dk = (size_t)p->d * p->k;
+    w->D = dalloc(dk);
+    w->grad = dalloc(dk);
+    w->z = dalloc((size_t)p->n * T->K);
+    w->r = dalloc((size_t)p->n * T->K);
+    w->zt = dalloc((size_t)(p->n_test > 0 ? p->n_test : 1) * T->K);
+    m->impl = w;
+    return 0;
+}
+
+static void ntk_model_free(model *m)
+{
+    ntk_run *w = m->impl;
+    if (!w) return;
+    free(w->D), free(w->grad), free(w->z), free(w->r), free(w->zt);
+    free(w);
+}
+
+static void ntk_problem_free(problem *p)
+{
+    ntk_data *T = p->impl;
+    if (!T) return;
+    free(T->Phi), free(T->f0), free(T->y), free(T->label);
+    free(T->Phit), free(T->f0t), free(T->yt), free(T->labelt);
+    free(T);
+}
+
+// Features for n points: (n K, d k).
+static double *features(const spec *s, long seed, const char *stream, int n, int K, int dk,
+                        lerr *e)
+{
+    char tag[96];
+    snprintf(tag, sizeof tag, "%s|K=%d|dk=%d", stream, K, dk);
+    double *Phi = dalloc((size_t)n * K * dk);
+    gsl_rng *rng = stream_new(seed, tag);
+    int rc = 0;
+    if (!strcmp(s->teacher.features, "orthogonal") && !strcmp(stream, "ntk-features")) {
+        rc = haar_orthonormal(rng, n * K, dk, Phi, e);
+        for (size_t i = 0; i < (size_t)n * K * dk; i++) Phi[i] *= sqrt((double)n);
+    } else {
+        gaussian_fill(rng, Phi, n * K, dk, 1.0);
+    }
+    gsl_rng_free(rng);
+    if (rc) {
+        free(Phi);
+        return NULL;
+    }
+    return Phi;
+}
+
+// Base outputs, targets and labels for n points with features Phi.
+static void targets(const spec *s, long seed, const char *stream, const problem *p,
+                    const ntk_data *T, int n, const double *Phi, double noise, double **f0,
+                    double **y, int **label)
+{
+    int K = T->K, dk = p->d * p->k;
+    char tag[96];
+    *f0 = dalloc((size_t)n * K);
+    if (!strcmp(s->teacher.base, "generated")) {
+        snprintf(tag, sizeof tag, "%s-base|K=%d", stream, K);
+        gsl_rng *rng = stream_new(seed, tag);
+        gaussian_fill(rng, *f0, n, K, 1.0);
+        gsl_rng_free(rng);
+    }
+    double *z = dalloc((size_t)n * K);
+    outputs(T, n, dk, Phi, *f0, p->Delta, z);
+    snprintf(tag, sizeof tag, "%s-targets|K=%d", stream, K);
+    gsl_rng *rng = stream_new(seed, tag);
+    int random = s->teacher.rank == 0;
+    if (!T->ce) {
+        *y = z;
+        double *E = dalloc((size_t)n * K);
+        gaussian_fill(rng, E, n, K, 1.0);
+        for (size_t i = 0; i < (size_t)n * K; i++) (*y)[i] = random ? E[i] : z[i] + noise * E[i];
+        free(E);
+    } else {
+        *y = NULL;
+        *label = xcalloc((size_t)n, sizeof(int));
+        for (int i = 0; i < n; i++) {
+            int best = 0;
+            double bv = -INFINITY;
+            for (int c = 0; c < K; c++) {
+                double g = -log(-log(gsl_rng_uniform_pos(rng)));   // standard Gumbel
+                double v = random ? g : z[(size_t)i * K + c] + noise * g;
+                if (v > bv) bv = v, best = c;
+            }
+            (*label)[i] = best;
+        }
+        free(z);
+    }
+    gsl_rng_free(rng);
+}
+
+static const problem_ops ntk_ops = {
+    .eval_factors = ntk_eval_factors,
+    .eval_dense = ntk_eval_dense,
+    .model_init = ntk_model_init,
+    .model_free = ntk_model_free,
+    .problem_free = ntk_problem_free,
+    .test_loss_dense = ntk_test_loss,
+};
+
+int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e)
+{
+    problem *p = xcalloc(1, sizeof *p);
+    ntk_data *T = xcalloc(1, sizeof *T);
+    p->ops = &ntk_ops;
+    p->impl = T;
+    p->teacher = "ntk";
+    p->convex_reference = 1;
+    p->d = s->teacher.d, p->k = s->teacher.k, p->n = s->teacher.n;
+    T->K = s->teacher.outputs;
+    T->ce = !strcmp(s->teacher.loss, "cross_entropy");
+    int d = p->d, k = p->k, dk = d * k, rc = 0;
+    p->W0 = dalloc((size_t)dk);   // the change delta starts at 0
+    if (s->teacher.rank > 0) {
+        rc = teacher_truth(s, seed, p, e);
+        free(p->W0);
+        p->W0 = dalloc((size_t)dk);
+    } else {
+        p->Delta = dalloc((size_t)dk);
+        p->dq = 0;
+        p->Dl = dalloc(1), p->Dr = dalloc(1);
+    }
+    if (!rc && !(T->Phi = features(s, seed, "ntk-features", p->n, T->K, dk, e))) rc = -1;
+    if (!rc) targets(s, seed, "ntk", p, T, p->n, T->Phi, s->teacher.noise, &T->f0, &T->y, &T->label);
+    if (!rc && s->teacher.n_test > 0) {
+        p->n_test = s->teacher.n_test;
+        T->Phit = features(s, seed, "ntk-features-test", p->n_test, T->K, dk, e);
+        targets(s, seed, "ntk-test", p, T, p->n_test, T->Phit, 0.0, &T->f0t, &T->yt, &T->labelt);
+    }
+    if (!rc) {   // G = J(0)
+        model *m = model_new(p, 1, NULL, NULL, 0, e);
+        double L;
+        p->G = dalloc((size_t)dk);
+        double *Zero = dalloc((size_t)dk);
+        rc = m ? ntk_eval_dense(m, Zero, &L, p->G, e) : -1;
+        free(Zero);
+        model_free(m);
+    }
+    if (!rc) rc = problem_finish(p, s->teacher.rank > 0 ? s->teacher.rank : 1, e);
+    if (rc) {
+        problem_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
