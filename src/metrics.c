@@ -20,10 +20,12 @@
 #include <math.h>
 #include <string.h>
 
+#include "convex.h"
 #include "linalg.h"
 
-const char *const metric_names[] = {"loss",      "risk",   "align_a", "align_b",
-                                    "grad_norm", "err_op", "balance", "test_loss"};
+const char *const metric_names[] = {"loss",      "risk",   "align_a",   "align_b",
+                                    "grad_norm", "err_op", "balance",   "test_loss",
+                                    "objective", "gap",    "cert",      "rank_ab"};
 
 void metrics_values(const metrics *m, double *out)
 {
@@ -35,6 +37,10 @@ void metrics_values(const metrics *m, double *out)
     out[5] = m->err_op;
     out[6] = m->balance;
     out[7] = m->test_loss;
+    out[8] = m->objective;
+    out[9] = m->gap;
+    out[10] = m->cert;
+    out[11] = m->rank_ab;
 }
 
 struct metrics_work {
@@ -48,6 +54,10 @@ struct metrics_work {
     double *R1, *R2, *small;  // (s, s)
     double *E;                // (d, k) when the dense path is used
     double *gram1, *gram2;    // (r, r)
+    double *Dw, *Jw;          // (d, k) A B and J(A B), when lambda > 0 (cert)
+    double *Sv;               // (min(d, k)) singular values
+    double *QA, *tauq;        // (d, r), (r): QR of A for rank_ab
+    double *R1q, *R2q, *core; // (r, r)
 };
 
 metrics_work *metrics_work_new(model *m)
@@ -72,6 +82,16 @@ metrics_work *metrics_work_new(model *m)
     w->gram1 = dalloc((size_t)rr * rr);
     w->gram2 = dalloc((size_t)rr * rr);
     int mn = d < k ? d : k;
+    w->Sv = dalloc((size_t)mn);
+    if (m->wd > 0) {   // cert needs J(A B) on a dense A B
+        w->Dw = dalloc((size_t)d * k);
+        w->Jw = dalloc((size_t)d * k);
+    }
+    w->QA = dalloc((size_t)d * rr);
+    w->tauq = dalloc((size_t)rr);
+    w->R1q = dalloc((size_t)rr * rr);
+    w->R2q = dalloc((size_t)rr * rr);
+    w->core = dalloc((size_t)rr * rr);
     if (r > 0 && 2 * w->s <= mn) {
         w->M = dalloc((size_t)d * w->s);
         w->N = dalloc((size_t)k * w->s);
@@ -91,6 +111,8 @@ void metrics_work_free(metrics_work *w)
     free(w->UGr), free(w->VGr), free(w->UA), free(w->VB), free(w->Bt);
     free(w->M), free(w->N), free(w->tau), free(w->R1), free(w->R2), free(w->small);
     free(w->E), free(w->gram1), free(w->gram2);
+    free(w->Dw), free(w->Jw), free(w->Sv);
+    free(w->QA), free(w->tauq), free(w->R1q), free(w->R2q), free(w->core);
     free(w);
 }
 
@@ -156,6 +178,48 @@ static int alignment(const double *Uref, int rs, const double *X, int n, int c, 
     return sin_max_angle(Uref, rs, Q, q, n, out, e);
 }
 
+// Number of values of S: (q) (decreasing) above RANK_REL_TOL S[0].
+static int count_rank(const double *S, int q)
+{
+    int rank = 0;
+    while (rank < q && S[0] > 0 && S[rank] > RANK_REL_TOL * S[0]) rank++;
+    return rank;
+}
+
+// rank(A B) from the (r, r) core: A = Q1 R1, B^T = Q2 R2 (B^T in w->Bt),
+// A B = Q1 (R1 R2^T) Q2^T.
+static int rank_of_product(metrics_work *w, const double *A, lerr *e)
+{
+    int d = w->d, k = w->k, r = w->r;
+    memcpy(w->QA, A, sizeof(double) * (size_t)d * r);
+    if (qr_r(w->QA, d, r, w->tauq, w->R1q) || qr_r(w->Bt, k, r, w->tauq, w->R2q))
+        return lerr_run(e, "QR factorisation failed while computing rank_ab");
+    mm('N', 'T', r, r, r, 1.0, w->R1q, w->R2q, 0.0, w->core);
+    if (svd_thin(w->core, r, r, NULL, w->Sv, NULL, e)) return -1;
+    return count_rank(w->Sv, r);
+}
+
+// The NTK-regime measures (THEORY.md section 7) of the shift D: (d, k) with
+// regulariser value `reg` and rank `rank`: objective, gap to f_star, and
+// cert = ||grad L(D)||_op / lambda.
+static int regularised(metrics_work *w, const double *D, double reg, int rank, metrics *out,
+                       lerr *e)
+{
+    const model *m = w->m;
+    int d = w->d, k = w->k;
+    out->objective = out->loss + reg;
+    double fs = m->p->f_star;
+    out->gap = isfinite(fs) && fs != 0 ? (out->objective - fs) / fabs(fs) : NAN;
+    out->rank_ab = rank;
+    out->cert = NAN;
+    if (m->wd > 0) {
+        double L, gop;
+        if (model_eval_dense(w->m, D, &L, w->Jw, e) || op_norm(w->Jw, d, k, &gop, e)) return -1;
+        out->cert = gop / m->wd;
+    }
+    return 0;
+}
+
 int metrics_factors(metrics_work *w, const double *A, const double *B, const double *gA,
                     const double *gB, double loss, metrics *out, lerr *e)
 {
@@ -172,7 +236,11 @@ int metrics_factors(metrics_work *w, const double *A, const double *B, const dou
     mm('N', 'T', r, r, k, 1.0, B, B, 0.0, w->gram2);
     out->balance = fro_diff(w->gram1, w->gram2, r, r);
     out->test_loss = model_test_loss(w->m, A, B);
-    return 0;
+    int rank = rank_of_product(w, A, e);   // uses (and destroys) w->Bt = B^T: after align_b
+    if (rank < 0) return -1;
+    if (w->Dw) mm('N', 'N', d, k, r, 1.0, A, B, 0.0, w->Dw);
+    double na = fro(A, d, r), nb = fro(B, r, k);
+    return regularised(w, w->Dw, 0.5 * w->m->wd * (na * na + nb * nb), rank, out, e);
 }
 
 int metrics_dense(metrics_work *w, const double *D, const double *J, double loss,
@@ -194,5 +262,10 @@ int metrics_dense(metrics_work *w, const double *D, const double *J, double loss
     out->grad_norm = fro(J, d, k);
     out->balance = NAN;
     out->test_loss = model_test_loss(w->m, NULL, D);
-    return rc;
+    if (rc) return rc;
+    int q = d < k ? d : k;
+    double nuc = 0.0;
+    if (svd_thin(D, d, k, NULL, w->Sv, NULL, e)) return -1;
+    for (int j = 0; j < q; j++) nuc += w->Sv[j];
+    return regularised(w, D, w->m->wd * nuc, count_rank(w->Sv, q), out, e);
 }

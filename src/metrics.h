@@ -13,11 +13,15 @@ typedef struct {
     double err_op;     // ||A B - T||_op
     double balance;    // ||A^T A - B B^T||_F  (full: nan)
     double test_loss;  // loss on the held-out test set (nan without one)
+    double objective;  // loss + lambda/2 (||A||^2 + ||B||^2)  (full: + lambda ||D||_*)
+    double gap;        // (objective - f_star) / |f_star|  (nan without a convex reference)
+    double cert;       // ||grad L(A B)||_op / lambda  (nan when lambda = 0)
+    double rank_ab;    // singular values of A B above RANK_REL_TOL s_1
 } metrics;
 
 // Names of the metrics in CSV column order, and the values in that order.
 extern const char *const metric_names[];
-enum { NMETRICS = 8 };
+enum { NMETRICS = 12 };
 void metrics_values(const metrics *m, double *out);
 
 typedef struct metrics_work metrics_work;

@@ -70,6 +70,7 @@ struct problem {
 struct model {
     const problem *p;
     int r;                     // LoRA rank (0 for full fine-tuning)
+    double wd;                 // weight decay lambda (for the objective in metrics)
     int roff;                  // rank of the shift D0 = -A_off B_off (0: none)
     double *Aoff, *Boff;       // (d, roff), (roff, k)
     int tq;                    // T = Delta - D0 = Tl Tr, tq = dq + roff

@@ -25,7 +25,7 @@ enum { CELL_OK = 0, CELL_DIVERGED = 1, CELL_ERROR = 2, CELL_FAILED = 3 };
 typedef struct {
     const cell_list *cl;
     const char *dir;
-    char *cells_dir, *npy_dir;
+    char *cells_dir, *npy_dir, *cache_dir;
     // progress
     int quiet, tty, total, done, diverged, errors, failed;
     double t0;
@@ -49,7 +49,8 @@ static char *cell_file(const char *cells_dir, const cell *c, const char *ext)
 
 static void write_header(afile *f, const cell_list *cl, int summary)
 {
-    const char **cols = xcalloc((size_t)(cl->sweep.naxes + cl->nparams + NMETRICS + 16),
+    enum { FIXED = 2 + 2 + 32 };   // cell, seed, status/steps or step, summary extras
+    const char **cols = xcalloc((size_t)(cl->sweep.naxes + cl->nparams + NMETRICS + FIXED),
                                 sizeof *cols);
     int n = cells_columns(cl, cols);
     if (summary) {
@@ -60,9 +61,12 @@ static void write_header(afile *f, const cell_list *cl, int summary)
     }
     for (int i = 0; i < NMETRICS; i++) cols[n++] = metric_names[i];
     if (summary) {
-        const char *extra[] = {"min_align_a", "risk_init", "err_op_init",  "steps_to_tol",
-                               "sigma_dev",   "err_op_bound", "steps_to_align", "t_star",
-                               "s_rstar_g",   "seconds",      "message"};
+        const char *extra[] = {"min_align_a",    "risk_init",    "err_op_init",  "steps_to_tol",
+                               "sigma_dev",      "err_op_bound", "steps_to_align", "t_star",
+                               "s_rstar_g",      "f_star",       "rank_star",    "cert_star",
+                               "convex_iters",   "rank_bound",   "min_hess_eig", "grad_objective",
+                               "seconds",        "message"};
+        _Static_assert(sizeof extra / sizeof extra[0] <= 32, "FIXED too small");
         for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) cols[n++] = extra[i];
     } else {
         for (int i = 0; i < cl->nparams; i++) cols[n++] = cl->param_names[i];
@@ -77,9 +81,10 @@ static void summary_row(afile *f, const char *prefix, long seed, const train_res
     metrics_values(&r->last, v);
     afile_printf(f, "%s%ld,%s,%d", prefix, seed, run_status_names[r->status], r->steps);
     for (int i = 0; i < NMETRICS; i++) csv_num(f, v[i], 0);
-    double extra[] = {r->min_align_a, r->risk_init,    r->err_op_init,    r->steps_to_tol,
-                      r->sigma_dev,   r->err_op_bound, r->steps_to_align, r->t_star,
-                      r->s_rstar_g};
+    double extra[] = {r->min_align_a,  r->risk_init,    r->err_op_init,    r->steps_to_tol,
+                      r->sigma_dev,    r->err_op_bound, r->steps_to_align, r->t_star,
+                      r->s_rstar_g,    r->f_star,       r->rank_star,      r->cert_star,
+                      r->convex_iters, r->rank_bound,   r->min_hess_eig,   r->grad_objective};
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) csv_num(f, extra[i], 0);
     afile_printf(f, ",%.3f", r->seconds);
     csv_text(f, r->message, 0);
@@ -98,7 +103,7 @@ static int cell_run(const run_ctx *x, const cell *c, train_result *res, lerr *e)
     afile trace, summary;
     int rc = afile_open(&trace, tp, e);
     if (!rc) {
-        rc = train_cell(&s, c->seed, prefix, &trace, x->npy_dir, c->id, res, e);
+        rc = train_cell(&s, c->seed, prefix, &trace, x->npy_dir, x->cache_dir, c->id, res, e);
         if (rc) afile_abort(&trace);
     }
     if (!rc) rc = afile_commit(&trace, e);
@@ -124,7 +129,7 @@ static int cell_task(int index, void *ctx)
     if (res.status == RUN_ERROR)
         fprintf(stderr, "%sloralab: cell %s (seed %ld): %s\n", x->tty && !x->quiet ? "\n" : "",
                 c->id, c->seed, res.message);
-    return res.status == RUN_OK ? CELL_OK : res.status == RUN_DIVERGED ? CELL_DIVERGED : CELL_ERROR;
+    return res.status == RUN_ERROR ? CELL_ERROR : res.status == RUN_DIVERGED ? CELL_DIVERGED : CELL_OK;
 }
 
 static void cell_progress(int index, int status, void *ctx)
@@ -352,7 +357,9 @@ static int run_cells(const cell_list *cl, const char *dir, const run_opts *o, ru
     run_ctx x = {.cl = cl, .dir = dir, .quiet = o->quiet, .tty = isatty(2), .t0 = now_seconds()};
     x.cells_dir = path_join(dir, "cells");
     x.npy_dir = path_join(dir, "npy");
+    x.cache_dir = path_join(dir, "cache");
     int rc = make_dirs(x.cells_dir, e);
+    if (!rc) rc = make_dirs(x.cache_dir, e);
     if (!rc) remove_stale_tmp(x.cells_dir);
     if (!rc && cl->ncells > 0) {
         spec s;   // log.save is not swept in practice; make the folder if any cell asks
@@ -382,7 +389,7 @@ static int run_cells(const cell_list *cl, const char *dir, const run_opts *o, ru
     meta->cells_run = ntodo;
     meta->cells_skipped = skipped;
     free(todo);
-    free(x.cells_dir), free(x.npy_dir);
+    free(x.cells_dir), free(x.npy_dir), free(x.cache_dir);
     if (rc) return rc;
     if (x.failed) return lerr_run(e, "%d cell(s) could not be run (see the messages above)", x.failed);
     if (!o->quiet)

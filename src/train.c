@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "convex.h"
 #include "csv.h"
+#include "hessian.h"
 #include "init.h"
 #include "linalg.h"
 #include "npy.h"
@@ -22,7 +24,8 @@
 
 #define DIVERGENCE_FACTOR 1e12
 
-const char *const run_status_names[] = {"ok", "diverged", "error"};
+const char *const run_status_names[] = {"ok",           "diverged", "error", "global",
+                                        "spurious_min", "saddle",   "not_converged"};
 
 // ---------------------------------------------------------------------------
 // One seed
@@ -186,16 +189,107 @@ static void seed_run_free(seed_run *sr)
     free(sr->st.D), free(sr->st.J);
 }
 
+// ---------------------------------------------------------------------------
+// The convex reference (teachers with convex_reference, lambda > 0)
+
+// The settings the convex optimum depends on, hashed into a cache file name.
+static void convex_key(const spec *s, long seed, char *out, size_t n)
+{
+    const mat_source *ms[3] = {&s->teacher.w0, &s->teacher.delta, &s->teacher.x};
+    char buf[2048];
+    int len = snprintf(buf, sizeof buf,
+                       "%s|d=%d|k=%d|n=%d|K=%d|loss=%s|rank=%d|kappa=%.17g|spectrum=%s|"
+                       "scale=%.17g|noise=%.17g|features=%s|base=%s|lambda=%.17g|steps=%d|"
+                       "tol=%.17g|seed=%ld",
+                       s->teacher.model, s->teacher.d, s->teacher.k, s->teacher.n,
+                       s->teacher.outputs, s->teacher.loss, s->teacher.rank, s->teacher.kappa,
+                       s->teacher.spectrum, s->teacher.scale, s->teacher.noise,
+                       s->teacher.features, s->teacher.base, s->optimizer.weight_decay,
+                       s->convex.steps, s->convex.tol, seed);
+    for (int i = 0; i < 3 && len > 0 && (size_t)len < sizeof buf; i++)
+        len += snprintf(buf + len, sizeof buf - (size_t)len, "|%d:%s", (int)ms[i]->kind,
+                        ms[i]->path ? ms[i]->path : "");
+    snprintf(out, n, "convex-%016llx.txt", fnv1a(FNV_OFFSET, buf, strlen(buf)));
+}
+
+// f_star etc. from the cache, or solved and stored there.
+static int convex_reference(const spec *s, long seed, problem *p, const char *cache_dir,
+                            train_result *res, lerr *e)
+{
+    char name[64];
+    convex_key(s, seed, name, sizeof name);
+    char *path = cache_dir ? path_join(cache_dir, name) : NULL;
+    FILE *f = path ? fopen(path, "r") : NULL;
+    int got = 0;
+    if (f) {
+        got = fscanf(f, "%lf %lf %lf %lf", &res->f_star, &res->rank_star, &res->cert_star,
+                     &res->convex_iters) == 4;
+        fclose(f);
+    }
+    int rc = 0;
+    if (!got) {
+        convex_result cr;
+        rc = convex_solve(p, s->optimizer.weight_decay, s->convex.steps, s->convex.tol, &cr, e);
+        if (!rc) {
+            res->f_star = cr.f_star, res->rank_star = cr.rank_star;
+            res->cert_star = cr.cert_star, res->convex_iters = cr.iters;
+            convex_result_free(&cr);
+            afile a;
+            if (path && afile_open(&a, path, e) == 0) {
+                afile_printf(&a, "%.17g %.17g %.17g %.17g\n", res->f_star, res->rank_star,
+                             res->cert_star, res->convex_iters);
+                rc = afile_commit(&a, e);
+            }
+        }
+    }
+    free(path);
+    if (!rc) p->f_star = res->f_star;
+    return rc;
+}
+
+// ||grad F|| (weight decay included), the Hessian's smallest eigenvalue, and
+// the verdict on the final point.
+static int classify(seed_run *sr, train_result *res, lerr *e)
+{
+    train_state *st = &sr->st;
+    double lam = sr->s->optimizer.weight_decay, L;
+    int d = st->d, k = st->k, r = st->r;
+    if (model_eval_factors(sr->m, st->A, st->B, &L, st->gA, st->gB, e)) return -1;
+    double acc = 0.0;
+    for (size_t i = 0; i < (size_t)d * r; i++) acc += pow(st->gA[i] + lam * st->A[i], 2);
+    for (size_t i = 0; i < (size_t)r * k; i++) acc += pow(st->gB[i] + lam * st->B[i], 2);
+    res->grad_objective = sqrt(acc);
+    if (min_hessian_eig(sr->m, st->A, st->B, lam, &res->min_hess_eig, e)) return -1;
+    const metrics *mt = &res->last;
+    if (mt->gap <= GLOBAL_GAP && mt->cert <= 1 + GLOBAL_CERT)
+        res->status = RUN_GLOBAL;
+    else if (res->grad_objective > GRAD_TOL)
+        res->status = RUN_NOT_CONVERGED;
+    else if (res->min_hess_eig < -HESS_TOL)
+        res->status = RUN_SADDLE;
+    else
+        res->status = RUN_SPURIOUS;
+    return 0;
+}
+
 int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
-               const char *save_dir, const char *tag, train_result *res, lerr *e)
+               const char *save_dir, const char *cache_dir, const char *tag,
+               train_result *res, lerr *e)
 {
     seed_run sr = {.s = s, .seed = seed, .trace = trace, .prefix = prefix};
     double t0 = now_seconds();
     memset(res, 0, sizeof *res);
-    res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
     res->min_align_a = INFINITY;
     res->risk_init = res->err_op_init = res->steps_to_tol = res->steps_to_align = NAN;
     res->sigma_dev = res->err_op_bound = res->t_star = res->s_rstar_g = NAN;
+    res->f_star = res->cert_star = res->rank_star = res->convex_iters = NAN;
+    res->min_hess_eig = res->grad_objective = NAN;
+    {
+        long kn = (long)s->teacher.outputs * s->teacher.n, rb = 0;
+        while ((rb + 1) * (rb + 2) / 2 <= kn) rb++;
+        res->rank_bound = (double)rb;
+    }
     int rc = problem_new(s, seed, &sr.p, e);
     if (!rc) {
         int d = sr.p->d, k = sr.p->k, r = s->lora.rank;
@@ -219,11 +313,16 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
                                  shift ? r : 0, e);
         }
         if (!rc && !sr.m) rc = -1;
+        if (!rc) sr.m->wd = s->optimizer.weight_decay;
     }
+    int reference = !rc && sr.p->convex_reference && s->optimizer.weight_decay > 0;
+    if (reference) rc = convex_reference(s, seed, sr.p, cache_dir, res, e);
     if (!rc) {
         sr.mw = metrics_work_new(sr.m);
         rc = train(&sr, res, e);
     }
+    if (!rc && reference && res->status == RUN_OK && !optim_dense(sr.opt))
+        rc = classify(&sr, res, e);
     if (!rc && s->log.save) rc = save_matrices(s, save_dir, tag, &sr, e);
     res->seconds = now_seconds() - t0;
     seed_run_free(&sr);

@@ -6,7 +6,18 @@
 #include "spec.h"
 #include "util.h"
 
-typedef enum { RUN_OK = 0, RUN_DIVERGED, RUN_ERROR } run_status;
+// ok, diverged, error; and for teachers with a convex reference (ntk, lambda
+// > 0) the verdict on the final point: global (gap <= GLOBAL_GAP and cert <=
+// 1 + GLOBAL_CERT), spurious_min (stationary, smallest Hessian eigenvalue >=
+// -HESS_TOL ||H||-ish, i.e. no descent direction), saddle (a negative
+// eigenvalue), not_converged (objective gradient above GRAD_TOL).
+typedef enum {
+    RUN_OK = 0, RUN_DIVERGED, RUN_ERROR, RUN_GLOBAL, RUN_SPURIOUS, RUN_SADDLE, RUN_NOT_CONVERGED
+} run_status;
+#define GLOBAL_GAP 1e-6
+#define GLOBAL_CERT 1e-4
+#define GRAD_TOL 1e-6
+#define HESS_TOL 1e-6
 extern const char *const run_status_names[];
 
 typedef struct {
@@ -24,6 +35,11 @@ typedef struct {
     double steps_to_align;     // first logged step with align_a <= log.align_target
     double t_star;             // its prediction by Theorem 3.2
     double s_rstar_g;          // s_{r*}(G)
+    double f_star, cert_star;  // convex reference (nan without one)
+    double rank_star, convex_iters;
+    double rank_bound;         // max{r : r(r+1)/2 <= K N}
+    double min_hess_eig;       // at the final point (nan unless computed)
+    double grad_objective;     // ||grad F|| at the final point, weight decay included
     char message[sizeof(((lerr *)0)->msg)];
 } train_result;
 
@@ -33,7 +49,10 @@ typedef struct {
 // "<a|b|w|g>_<tag>.npy".  Failures of the run itself (a singular system...)
 // end up in res as RUN_ERROR and return 0; -1 is returned only for input
 // errors and output failures (e filled).
+// cache_dir (may be NULL) keeps convex optima, one file per (teacher,
+// lambda, convex settings, seed), so cells that share them solve once.
 int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
-               const char *save_dir, const char *tag, train_result *res, lerr *e);
+               const char *save_dir, const char *cache_dir, const char *tag,
+               train_result *res, lerr *e);
 
 #endif

@@ -45,7 +45,7 @@ for a in 0.1 0.001; do for k in 1 4; do for dn in "20 200" "30 300"; do for s in
 expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/j1" -j 1 --quiet
 expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/j2" -j 2 --quiet
 same_results "$TMP/j1" "$TMP/j2" "-j 1 vs -j 2"
-head -1 "$TMP/j1/trace.csv" | grep -qx 'cell,init.alpha2,teacher.kappa,teacher.d,teacher.n,seed,step,loss,risk,align_a,align_b,grad_norm,err_op,balance,test_loss' \
+head -1 "$TMP/j1/trace.csv" | grep -qx 'cell,init.alpha2,teacher.kappa,teacher.d,teacher.n,seed,step,loss,risk,align_a,align_b,grad_norm,err_op,balance,test_loss,objective,gap,cert,rank_ab' \
   && ok "swept keys are columns" || bad "trace header: $(head -1 "$TMP/j1/trace.csv")"
 [ $(($(wc -l <"$TMP/j1/summary.csv") - 1)) = 16 ] && ok "16 summary rows" || bad "summary rows"
 grep -q 'cells: 16' "$TMP/j2/meta.yaml" && grep -q 'workers: 2' "$TMP/j2/meta.yaml" && ok "meta.yaml records the sweep" || bad "meta sweep"

@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "convex.h"
+#include "hessian.h"
 #include "linalg.h"
 #include "problem.h"
 #include "random.h"
@@ -151,9 +152,30 @@ static void gradients(const char *yaml)
     spec_free(&s);
 }
 
+// At A = B = 0 the Hessian of L(A B) + lambda/2 (|A|^2 + |B|^2) is
+// [[lambda I, -G (x) I], [-G^T (x) I, lambda I]] (G = -grad L(0)), whose
+// smallest eigenvalue is lambda - s_1(G): a strict saddle when s_1(G) > lambda.
+static void saddle_at_zero(void)
+{
+    spec s;
+    problem *p = make("teacher: {model: ntk, d: 6, k: 4, n: 10, outputs: 2, rank: 2, noise: 0.1}\n"
+                      "lora: {rank: 2}\n", &s);
+    lerr e;
+    model *m = model_new(p, 2, NULL, NULL, 0, &e);
+    double A[12] = {0}, B[8] = {0}, eig, lambda = 0.05;
+    CHECK(min_hessian_eig(m, A, B, lambda, &eig, &e) == 0, "hessian: %s", e.msg);
+    double want = lambda - p->SG[0];
+    CHECK(fabs(eig - want) < 1e-6 * fabs(want), "min eig at 0: %.12g, want lambda - s1(G) = %.12g", eig, want);
+    CHECK(want < 0, "test instance should have s1(G) > lambda");
+    model_free(m);
+    problem_free(p);
+    spec_free(&s);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
+    saddle_at_zero();
     closed_form();
     certificate("teacher: {model: ntk, d: 6, k: 5, n: 12, outputs: 2, rank: 2, noise: 0.1}\n"
                 "lora: {rank: 2}\n", 0.05);
