@@ -80,12 +80,22 @@ void problem_free(problem *p)
     free(p);
 }
 
-// G = UG diag(SG) VGt (thin SVD, computed once per problem), and, when the
-// teacher did not supply them, Delta = Dl Dr with Dl = U_q diag(s_q), Dr = Vt_q
+// G = J(W0) unless the teacher computed it, its thin SVD G = UG diag(SG) VGt
+// (once per problem), and, when the teacher did not supply them, Delta = Dl Dr with Dl = U_q diag(s_q), Dr = Vt_q
 // truncated to Delta's numerical rank q.
 int problem_finish(problem *p, int rstar, lerr *e)
 {
     int d = p->d, k = p->k;
+    if (!p->G) {   // G = J(W0), through a throw-away run at D = 0
+        model *m = model_new(p, 1, NULL, NULL, 0, e);
+        if (!m) return -1;
+        double L, *Zero = dalloc((size_t)d * k);
+        p->G = dalloc((size_t)d * k);
+        int rc = model_eval_dense(m, Zero, &L, p->G, e);
+        free(Zero);
+        model_free(m);
+        if (rc) return rc;
+    }
     p->rstar = rstar;
     p->gq = d < k ? d : k;
     p->UG = dalloc((size_t)d * p->gq);

@@ -106,8 +106,8 @@ double model_test_loss(model *m, const double *A, const double *B);
 int problem_new(const spec *s, long seed, problem **out, lerr *e);
 void problem_free(problem *p);
 
-// Shared by teachers: compute G's SVD (UG, SG, VGt) and Delta's low-rank
-// factors (Dl, Dr) from p->G and p->Delta; `rstar` is the teacher rank.
+// Shared by teachers: compute G = J(W0) (if p->G is NULL), its SVD (UG, SG,
+// VGt) and Delta's low-rank factors (Dl, Dr); `rstar` is the teacher rank.
 int problem_finish(problem *p, int rstar, lerr *e);
 
 #endif

@@ -152,17 +152,6 @@ int teacher_nonlinear_new(const spec *s, long seed, problem **out, lerr *e)
             p->Xt = teacher_inputs(s, seed, "xtest", p->n_test, p->d);
             p->Yt = teacher_labels(s, seed, "xtest", p, p->Xt, p->n_test, p->act, 0.0);
         }
-        // G = J(W0), through a throw-away run with no shift and rank 1
-        model *m = model_new(p, 1, NULL, NULL, 0, e);
-        if (!m) rc = -1;
-        if (!rc) {
-            double L;
-            p->G = dalloc((size_t)p->d * p->k);
-            double *Zero = dalloc((size_t)p->d * p->k);
-            rc = nl_eval_dense(m, Zero, &L, p->G, e);
-            free(Zero);
-        }
-        model_free(m);
     }
     if (!rc) rc = problem_finish(p, s->teacher.rank, e);
     if (rc) {

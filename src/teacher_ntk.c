@@ -255,15 +255,6 @@ int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e)
         T->Phit = features(s, seed, "ntk-features-test", p->n_test, T->K, dk, e);
         targets(s, seed, "ntk-test", p, T, p->n_test, T->Phit, 0.0, &T->f0t, &T->yt, &T->labelt);
     }
-    if (!rc) {   // G = J(0)
-        model *m = model_new(p, 1, NULL, NULL, 0, e);
-        double L;
-        p->G = dalloc((size_t)dk);
-        double *Zero = dalloc((size_t)dk);
-        rc = m ? ntk_eval_dense(m, Zero, &L, p->G, e) : -1;
-        free(Zero);
-        model_free(m);
-    }
     if (!rc) rc = problem_finish(p, s->teacher.rank > 0 ? s->teacher.rank : 1, e);
     if (rc) {
         problem_free(p);

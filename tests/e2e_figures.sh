@@ -10,43 +10,7 @@
 # Without gnuplot the experiments and their checks still run and the test
 # exits 77 (skipped) if they pass.
 . "$(dirname "$0")/lib.sh"
-EXP=$SOURCE_ROOT/experiments
-export LORALAB_PLOTS=$SOURCE_ROOT/plots      # the scripts of this source tree
-if command -v gnuplot >/dev/null 2>&1; then have_gnuplot=1; else
-  have_gnuplot=0; echo "skip gnuplot not found: experiments run, plots skipped"; fi
-
-# variant NAME [SED_SCRIPT]: experiments/NAME.yaml copied to $TMP with fewer
-# sweep values (a sweep list cannot be changed with --set); its name, hence
-# its plot script, is unchanged.
-variant() {
-  sed "${2:-}" "$EXP/$1.yaml" >"$TMP/$1.yaml"
-  if [ -n "${2:-}" ] && cmp -s "$EXP/$1.yaml" "$TMP/$1.yaml"; then
-    bad "$1: the sweep list to shorten was not found (test out of date with the file?)"; fi
-}
-
-# experiment NAME --set ...: run the variant into $TMP/NAME with 2 workers
-experiment() {
-  local name=$1; shift
-  expect_status 0 "$LORALAB" run "$TMP/$name.yaml" -o "$TMP/$name" -j 2 --quiet "$@"
-  for f in trace.csv summary.csv trace_mean.csv summary_mean.csv sweep.gp; do
-    [ -s "$TMP/$name/$f" ] || bad "$name: no $f"
-  done
-}
-
-# figures NAME FIG...: loralab plot writes DIR/FIG.png and DIR/FIG.pdf, and
-# gnuplot says nothing (no error, no warning)
-figures() {
-  local name=$1; shift
-  [ "$have_gnuplot" = 1 ] || return 0
-  expect_status 0 "$LORALAB" plot "$TMP/$name"
-  if [ -s "$TMP/err" ]; then bad "$name: gnuplot messages:"; sed 's/^/    /' "$TMP/err" | head -5; fi
-  local fig missing=""
-  for fig in "$@"; do
-    head -c 4 "$TMP/$name/$fig.png" 2>/dev/null | grep -q PNG || missing="$missing $fig.png"
-    head -c 4 "$TMP/$name/$fig.pdf" 2>/dev/null | grep -q '%PDF' || missing="$missing $fig.pdf"
-  done
-  [ -z "$missing" ] && ok "$name: $* as png and pdf" || bad "$name: missing or not an image:$missing"
-}
+. "$(dirname "$0")/figures_lib.sh"
 
 # value FILE COLUMN KEYCOL KEY: the COLUMN of the rows whose KEYCOL is KEY
 value() {
