@@ -4,10 +4,17 @@
 # Reads DIR/summary.csv, DIR/sweep.gp; writes
 #   objective.{png,pdf}  one panel per LoRA rank r: the final objective of
 #                        every start (init method x alpha2, side by side) on
-#                        each seed's instance, coloured by min_hess_eig (the
-#                        smallest Hessian eigenvalue: > 0 a strict local
-#                        minimum, < 0 a saddle), shaped by status; the
-#                        instance's F* as a dashed dash
+#                        each seed's instance, as its excess over the
+#                        instance's convex optimum, (objective - F*)/|F*|
+#                        (the `gap` column; log scale, F* itself at the
+#                        dashed floor), coloured by |min_hess_eig| (the
+#                        smallest Hessian eigenvalue), circles for
+#                        min_hess_eig >= 0, triangles for < 0.  Several
+#                        distinct values above the floor on one instance =
+#                        distinct non-global stationary points.  For r >= 2
+#                        the objective is invariant under A -> A O,
+#                        B -> O^T B, so min_hess_eig is 0 up to rounding
+#                        (~1e-13) at every critical point.
 if (ARGC < 1) { print "usage: gnuplot -c ", ARG0, " RESULTS_DIR"; exit status 1 }
 DIR = ARG1
 here = ARG0
@@ -31,45 +38,46 @@ start = sprintf('((%s - 1) * nal + %s)', im_idx, al_idx)
 # x: seed, starts spread over [seed - 0.35, seed + 0.35]
 xs = sprintf('(column("seed") + (ns > 1 ? 0.7 * ((%s) - 1) / (ns - 1) - 0.35 : 0))', start)
 
-stats S using "min_hess_eig" nooutput
-hmax = (abs(STATS_min) > abs(STATS_max) ? abs(STATS_min) : abs(STATS_max))
-hmax = (hmax > 0 ? hmax : 1)
 stats S using "seed" nooutput
 smin = STATS_min
 smax = STATS_max
-# point type by status
-ptype(s) = (s eq "global") ? 3 : (s eq "spurious_min") ? 7 : (s eq "saddle") ? 9 : 2
+gfloor = 1e-12     # gaps at or below (global) are drawn here
+hfloor = 1e-16     # |min_hess_eig| below is coloured as this
+hcol = '(log10(abs(column("min_hess_eig")) > hfloor ? abs(column("min_hess_eig")) : hfloor))'
+# point type by the sign of min_hess_eig: circle >= 0, down-triangle < 0
+hpt = '(column("min_hess_eig") < 0 ? 11 : 7)'
+gap = '(column("gap") > gfloor ? column("gap") : gfloor)'
 
 do for [fmt in FORMATS] {
-  eval begin_fig_size("objective", fmt, (nr > 2 ? 2.0 : 1.4) * fig_w, (nr > 2 ? 1.6 : 1) * fig_h)
-  set palette defined (-1 "#b2182b", 0 "#f0f0f0", 1 "#2166ac")
-  set cbrange [-hmax:hmax]
-  set format cb "%.1e"
-  set cblabel "min\\_hess\\_eig"
-  if (nr > 1) { set multiplot layout (nr > 2 ? 2 : 1), (nr > 2 ? (nr + 1) / 2 : nr) }
+  eval begin_fig_size("objective", fmt, (nr > 1 ? 0.75 * nr : 1.2) * fig_w, 1.2 * fig_h)
+  set palette defined (0 "#440154", 0.35 "#31688e", 0.65 "#35b779", 1 "#e8d925")
+  set cbrange [-16:0]
+  set cbtics 4
+  set format cb "10^{%g}"
+  if (nr > 1) { set multiplot layout 1, nr }
   do for [i=1:nr] {
     set title sprintf("r = %s", word(R, i))
-    set xlabel "seed (instance); starts side by side"
-    set ylabel "final objective"
+    set xlabel "seed (instance)"
+    set ylabel (i == 1 ? "(objective − F^*) / |F^*|" : "")
     set xrange [smin - 0.5:smax + 0.5]
     set xtics 1
     set mxtics 1
     set logscale y
-    set format y "%g"
-    if (i == 1) { set key top left Left reverse opaque } else { unset key }
+    set format y logfmt
+    set yrange [gfloor / 3:10]
+    if (i == nr) { set colorbox; set cblabel "|min\\_hess\\_eig|" offset -1, 0 } else { unset colorbox }
+    if (i == 1) { set key center right Left reverse opaque } else { unset key }
     plot \
-      S using (pick(selr(i), column("seed") - 0.45)):"f_star":(0.9):(0) \
-          with vectors nohead dt (4, 3) lw 1.2 lc rgb theory_color title "F^* of the instance", \
-      S using (pick(selr(i), @xs)):"objective":"min_hess_eig":(ptype(strcol("status"))) \
-          with points pt variable ps 1.1 * PS lc palette notitle, \
-      NaN with points pt 7 lc rgb "#606060" title "spurious\\_min", \
-      NaN with points pt 9 lc rgb "#606060" title "saddle", \
-      NaN with points pt 3 lc rgb "#606060" title "global", \
-      NaN with points pt 2 lc rgb "#606060" title "not\\_converged"
+      S using (pick(selr(i), @xs)):@gap:@hpt:@hcol with points pt variable ps 1.0 * PS lc palette notitle, \
+      S using (pick(selr(i), @xs)):@gap with points pt 6 ps 1.0 * PS lw 0.5 lc rgb "#303030" notitle, \
+      NaN with points pt 7 lc rgb "#606060" title "min\\_hess\\_eig ≥ 0", \
+      NaN with points pt 11 lc rgb "#606060" title "min\\_hess\\_eig < 0", \
+      gfloor with lines dt (4, 3) lw 1 lc rgb theory_color title "F^* reached (gap ≤ 10^{-12})"
   }
   unset title
   eval end_fig
   unset logscale y
+  set format y "%g"
   set xtics autofreq
   set mxtics default
 }

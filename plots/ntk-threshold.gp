@@ -79,10 +79,10 @@ do for [fmt in FORMATS] {
     set mxtics 1; set mytics 1
     unset grid
     if (m == ni) { set colorbox; set cblabel "fraction of seeds reaching F^*" } else { unset colorbox }
-    set key bottom right Left reverse opaque
+    set key top left Left reverse opaque
     set samples 400
     plot \
-      $grid using 2:3:($2 - dn):($2 + dn):($3 - 0.5):($3 + 0.5):(pick($1 == m, $4)) \
+      $grid using (pick($1 == m, $2)):3:($2 - dn):($2 + dn):($3 - 0.5):($3 + 0.5):(pick($1 == m, $4)) \
           with boxxyerror fs solid 1.0 noborder fc palette, \
       thr(x) with lines lw 2 lc rgb "#000000" title "r(r+1)/2 = KN", \
       $rstar using 1:2 with linespoints lw 2 dt (6, 3) pt 7 ps 0.7 * PS lc rgb "#2b5fad" title "rank(δ^*) (mean)"

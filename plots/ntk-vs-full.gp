@@ -1,10 +1,11 @@
 # ntk-vs-full.gp: LoRA's objective against the step for several ranks, and the
 # convex optimum F* (THEORY.md section 7).
 #   gnuplot -c plots/ntk-vs-full.gp DIR     (or: loralab plot DIR)
-# Reads DIR/trace_mean.csv, DIR/summary_mean.csv, DIR/sweep.gp; writes
-#   objective.{png,pdf}  objective = loss + lambda/2 (|A|^2 + |B|^2) vs step,
-#                        one curve per r (mean over seeds, band min..max),
-#                        the mean F* over seeds dashed
+# Reads DIR/trace.csv, DIR/summary.csv, DIR/trace_mean.csv, DIR/sweep.gp; writes
+#   objective.{png,pdf}  objective = loss + lambda/2 (|A|^2 + |B|^2) vs step
+#                        (log-log), one curve per r, for the first seed (the
+#                        seeds are different instances with different F*),
+#                        that instance's F* dashed
 #   gap.{png,pdf}        relative gap (objective - F*)/|F*| vs step, log scale
 #                        (mean over seeds, band min..max)
 if (ARGC < 1) { print "usage: gnuplot -c ", ARG0, " RESULTS_DIR"; exit status 1 }
@@ -19,28 +20,39 @@ S = DIR."/summary_mean.csv"
 R = sweep_lora_rank
 nr = words(R)
 selr(i) = is_num("lora.rank", word(R, i))
-# F*: the same for every r (same data); its mean over seeds
+T1 = DIR."/trace.csv"
+S1 = DIR."/summary.csv"
+# The seeds are different instances (F* differs), so the objective is drawn
+# for one seed, the first, with its own F*
+stats S1 using "seed" nooutput
+seed1 = STATS_min
 fstar = NaN
 set table $dummy
-plot S using (fstar = column("f_star_mean")) with table
+plot S1 using (column("seed") == seed1 ? fstar = column("f_star") : NaN) with table
 unset table
 
 do for [fmt in FORMATS] {
   eval begin_fig("objective", fmt)
+  set title sprintf("seed %d", seed1)
   set xlabel "step t"
   set ylabel "objective  L(AB) + λ/2 (‖A‖^2 + ‖B‖^2)"
-  set logscale y
+  set logscale xy
+  set format x logfmt
   set format y "%g"
-  set xrange [0:*] noextend
-  set key top right Left reverse title "LoRA rank r" maxrows 6
+  set xrange [*:*] noextend
+  set yrange [fstar * 0.95:*] noextend
+  set ytics (0.1, 0.12, 0.15, 0.2, 0.3, 0.5, 0.7, 1, 2, 5, 10)
+  set key outside right top Left reverse title "LoRA rank r"
   plot \
-    for [i=1:nr] T using (pick(selr(i), column("step"))):"objective_min":"objective_max" \
-        with filledcurves @band_style fc rgb seq_color(i, nr), \
-    for [i=1:nr] T using (pick(selr(i), column("step"))):"objective_mean" \
+    for [i=1:nr] T1 using (pick(selr(i) && column("seed") == seed1 && column("step") > 0, column("step"))):"objective" \
         with lines lw 1.3 lc rgb seq_color(i, nr) title word(R, i), \
     fstar with lines dt (6, 4) lw 1.2 lc rgb theory_color title "F^* (convex)"
   eval end_fig
-  unset logscale y
+  unset title
+  unset logscale xy
+  set format x "%g"
+  set autoscale y
+  set ytics autofreq
 }
 
 gfloor = 1e-16      # gaps below (or at/under 0 by the solver's tolerance) drawn here
@@ -52,7 +64,7 @@ do for [fmt in FORMATS] {
   set format y logfmt
   set yrange [gfloor:*]
   set xrange [0:*] noextend
-  set key top right Left reverse title "LoRA rank r" maxrows 6
+  set key outside right top Left reverse title "LoRA rank r"
   plot \
     for [i=1:nr] T using (pick(selr(i), column("step"))):(column("gap_min") > gfloor ? column("gap_min") : gfloor):"gap_max" \
         with filledcurves @band_style fc rgb seq_color(i, nr), \
