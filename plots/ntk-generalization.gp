@@ -5,10 +5,8 @@
 #   test_loss.{png,pdf}  test_loss (clean targets: the planted model's is 0)
 #                        and the training loss vs N, log-log, mean over seeds,
 #                        band min..max; each point labelled with its LoRA
-#                        rank r.  summary.csv has no test loss of delta*
-#                        itself: at these ranks LoRA reaches F* (status
-#                        global), so LoRA's test loss stands for full
-#                        fine-tuning's.
+#                        rank r, and the test loss of the convex optimum
+#                        delta* (full fine-tuning, test_loss_star) dashed.
 if (ARGC < 1) { print "usage: gnuplot -c ", ARG0, " RESULTS_DIR"; exit status 1 }
 DIR = ARG1
 here = ARG0
@@ -38,7 +36,9 @@ do for [fmt in FORMATS] {
   plot \
     S using "teacher.n":"test_loss_min":"test_loss_max" with filledcurves @band_style fc rgb cat_color(1), \
     S using "teacher.n":"test_loss_mean" with linespoints lw 1.5 pt 7 ps 0.8 * PS lc rgb cat_color(1) \
-        title "test loss, LoRA at F^* (= full fine-tuning)", \
+        title "test loss, LoRA", \
+    S using "teacher.n":"test_loss_star_mean" with lines dt 2 lw 1.5 lc rgb "black" \
+        title "test loss, full fine-tuning ({/Symbol d}^*)", \
     S using "teacher.n":"test_loss_mean":(exists("sweep_lora_rank") ? sprintf("r=%d", column("lora.rank")) : "r=".rconst) \
         with labels offset 0, 0.9 font ",7" tc rgb cat_color(1), \
     S using "teacher.n":"loss_min":"loss_max" with filledcurves @band_style fc rgb cat_color(2), \

@@ -64,7 +64,8 @@ static void write_header(afile *f, const cell_list *cl, int summary)
         const char *extra[] = {"min_align_a",    "risk_init",    "err_op_init",  "steps_to_tol",
                                "sigma_dev",      "err_op_bound", "steps_to_align", "t_star",
                                "s_rstar_g",      "f_star",       "rank_star",    "cert_star",
-                               "convex_iters",   "rank_bound",   "min_hess_eig", "grad_objective",
+                               "convex_iters",   "test_loss_star", "rank_bound", "min_hess_eig",
+                               "grad_objective",
                                "seconds",        "message"};
         _Static_assert(sizeof extra / sizeof extra[0] <= 32, "FIXED too small");
         for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) cols[n++] = extra[i];
@@ -84,7 +85,8 @@ static void summary_row(afile *f, const char *prefix, long seed, const train_res
     double extra[] = {r->min_align_a,  r->risk_init,    r->err_op_init,    r->steps_to_tol,
                       r->sigma_dev,    r->err_op_bound, r->steps_to_align, r->t_star,
                       r->s_rstar_g,    r->f_star,       r->rank_star,      r->cert_star,
-                      r->convex_iters, r->rank_bound,   r->min_hess_eig,   r->grad_objective};
+                      r->convex_iters, r->test_loss_star, r->rank_bound, r->min_hess_eig,
+                      r->grad_objective};
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) csv_num(f, extra[i], 0);
     afile_printf(f, ",%.3f", r->seconds);
     csv_text(f, r->message, 0);

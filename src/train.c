@@ -222,8 +222,8 @@ static int convex_reference(const spec *s, long seed, problem *p, const char *ca
     FILE *f = path ? fopen(path, "r") : NULL;
     int got = 0;
     if (f) {
-        got = fscanf(f, "%lf %lf %lf %lf", &res->f_star, &res->rank_star, &res->cert_star,
-                     &res->convex_iters) == 4;
+        got = fscanf(f, "%lf %lf %lf %lf %lf", &res->f_star, &res->rank_star, &res->cert_star,
+                     &res->convex_iters, &res->test_loss_star) == 5;
         fclose(f);
     }
     int rc = 0;
@@ -233,11 +233,16 @@ static int convex_reference(const spec *s, long seed, problem *p, const char *ca
         if (!rc) {
             res->f_star = cr.f_star, res->rank_star = cr.rank_star;
             res->cert_star = cr.cert_star, res->convex_iters = cr.iters;
+            if (p->n_test > 0) {   // the test loss of full fine-tuning's optimum
+                model *mt = model_new(p, 0, NULL, NULL, 0, e);
+                res->test_loss_star = mt ? model_test_loss(mt, NULL, cr.delta) : NAN;
+                model_free(mt);
+            }
             convex_result_free(&cr);
             afile a;
             if (path && afile_open(&a, path, e) == 0) {
-                afile_printf(&a, "%.17g %.17g %.17g %.17g\n", res->f_star, res->rank_star,
-                             res->cert_star, res->convex_iters);
+                afile_printf(&a, "%.17g %.17g %.17g %.17g %.17g\n", res->f_star, res->rank_star,
+                             res->cert_star, res->convex_iters, res->test_loss_star);
                 rc = afile_commit(&a, e);
             }
         }
@@ -284,6 +289,7 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
     res->risk_init = res->err_op_init = res->steps_to_tol = res->steps_to_align = NAN;
     res->sigma_dev = res->err_op_bound = res->t_star = res->s_rstar_g = NAN;
     res->f_star = res->cert_star = res->rank_star = res->convex_iters = NAN;
+    res->test_loss_star = NAN;
     res->min_hess_eig = res->grad_objective = NAN;
     {
         long kn = (long)s->teacher.outputs * s->teacher.n, rb = 0;

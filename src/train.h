@@ -37,6 +37,7 @@ typedef struct {
     double s_rstar_g;          // s_{r*}(G)
     double f_star, cert_star;  // convex reference (nan without one)
     double rank_star, convex_iters;
+    double test_loss_star;     // test loss of delta* (nan without a test set)
     double rank_bound;         // max{r : r(r+1)/2 <= K N}
     double min_hess_eig;       // at the final point (nan unless computed)
     double grad_objective;     // ||grad F|| at the final point, weight decay included
