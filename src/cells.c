@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "init.h"
+#include "registry.h"
 
 // Hash of "key=label\n" for every axis and "seed=N", as 12 hex digits.
 static void cell_id(const sweep_def *sw, const cell *c, char *out)
@@ -83,7 +84,7 @@ static int resolve_at(const cell_list *cl, const int *choice, const long *seed, 
         rc = config_doc_set(d, "seeds", sd, "the cell's seed", e);
     }
     if (!rc) rc = config_resolve(d, out, e);
-    if (!rc && (rc = init_check(out, e))) spec_free(out);
+    if (!rc && (rc = init_check(out, e) || teacher_check(out, e))) spec_free(out);
     config_doc_free(d);
     return rc;
 }

@@ -710,6 +710,8 @@ typedef struct {
     int (*known)(const char *);      // T_STRING: or a registry lookup ...
     const char *(*names)(void);      // ... and its list for messages
     unsigned words;            // T_MATRIX: the MAT_* kinds named by a word
+    bool path_ok;              // T_STRING: a value not in `choices` is a file path,
+                               //   stored absolute (resolved like matrix paths)
 } keydef;
 
 #define OFF(field) offsetof(spec, field)
@@ -734,8 +736,11 @@ static const keydef KEYS[] = {
     {"teacher.loss", T_STRING, OFF(teacher.loss), "squared",
      .choices = "squared, cross_entropy"},
     {"teacher.features", T_STRING, OFF(teacher.features), "generated",
-     .choices = "generated, orthogonal"},
-    {"teacher.base", T_STRING, OFF(teacher.base), "zero", .choices = "zero, generated"},
+     .choices = "generated, orthogonal", .path_ok = true},
+    {"teacher.targets", T_STRING, OFF(teacher.targets), "generated", .choices = "generated",
+     .path_ok = true},
+    {"teacher.base", T_STRING, OFF(teacher.base), "zero", .choices = "zero, generated",
+     .path_ok = true},
     {"teacher.kappa", T_DOUBLE, OFF(teacher.kappa), "1", GE(1)},
     {"teacher.spectrum", T_STRING, OFF(teacher.spectrum), "linear",
      .choices = "linear, geometric"},
@@ -1144,6 +1149,12 @@ static int scalar_text(rctx *c, const keydef *k, const node *v)
 static int set_string(rctx *c, const keydef *k, const node *v)
 {
     if (scalar_text(c, k, v)) return -1;
+    if (k->path_ok && !(v->plain && in_choices(v->text, k->choices))) {   // a file
+        bool from_cwd = v->src == SRC_SET && origin_is_option(v->origin);
+        const char *base = from_cwd ? c->doc->set_dir : c->doc->base_dir;
+        *(char **)field_of(c->s, k) = absolute_path(base, v->text);
+        return 0;
+    }
     if (k->choices && !in_choices(v->text, k->choices))
         return fail(c, k->key, v, ": '%s' is not one of: %s", v->text, k->choices);
     if (k->known && !k->known(v->text))

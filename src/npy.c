@@ -463,6 +463,71 @@ int npy_read(const char *path, double **data, int *rows, int *cols, lerr *e)
     return 0;
 }
 
+// An N-D array (1 <= ndim <= maxdim) as a row-major (C order) double array:
+// the data section is read as one row of n elements and, for Fortran order,
+// permuted: the C index of (i_0, .., i_{D-1}) is sum i_a prod_{b>a} dim_b, its
+// Fortran index sum i_a prod_{b<a} dim_b.
+int npy_read_nd(const char *path, int maxdim, double **data, int *ndim, long *dims, lerr *e)
+{
+    if (host_check(e)) return -1;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int err = errno;
+        return lerr_input(e, "cannot open %s: %s", path, strerror(err));
+    }
+    char *hdr = NULL, shape[NPY_MAX_DIMS * 24];
+    size_t hlen = 0, itemsize = 0;
+    double *x = NULL;
+    npy_header h;
+    int rc = read_preamble(f, path, &hdr, &hlen, e);
+    if (!rc) rc = parse_header(hdr, hlen, path, &h, e);
+    if (!rc) rc = check_dtype(&h, path, &itemsize, e);
+    unsigned long long total = 1;
+    if (!rc) {
+        shape_str(shape, sizeof shape, &h);
+        if (h.ndim < 1 || h.ndim > maxdim || h.ndim > NPY_MAX_DIMS)
+            rc = lerr_input(e, "%s: %d-D array, shape %s; need 1 to %d dimensions", path, h.ndim,
+                            shape, maxdim);
+        for (int a = 0; a < h.ndim && !rc; a++) {
+            if (h.dim[a] == 0) rc = lerr_input(e, "%s: empty array, shape %s", path, shape);
+            else if (h.dim[a] > INT_MAX || total > (SIZE_MAX / sizeof(double)) / h.dim[a])
+                rc = lerr_input(e, "%s: array too large, shape %s", path, shape);
+            else total *= h.dim[a];
+        }
+        if (!rc && total > INT_MAX) rc = lerr_input(e, "%s: array too large, shape %s", path, shape);
+    }
+    if (!rc) {   // read as one C-ordered row, then permute if Fortran-ordered
+        int fortran = h.fortran;
+        h.fortran = 0;
+        rc = read_data(f, path, &h, itemsize, 1, (int)total, &x, e);
+        if (!rc && fortran && h.ndim > 1) {
+            double *y = xmalloc(sizeof(double) * total);
+            long idx[NPY_MAX_DIMS] = {0};
+            for (unsigned long long c = 0; c < total; c++) {
+                unsigned long long fi = 0, stride = 1;
+                for (int a = 0; a < h.ndim; a++) {
+                    fi += (unsigned long long)idx[a] * stride;
+                    stride *= h.dim[a];
+                }
+                y[c] = x[fi];
+                for (int a = h.ndim - 1; a >= 0; a--) {   // next C-order multi-index
+                    if (++idx[a] < (long)h.dim[a]) break;
+                    idx[a] = 0;
+                }
+            }
+            free(x);
+            x = y;
+        }
+    }
+    free(hdr);
+    fclose(f);
+    if (rc) return -1;
+    *data = x;
+    *ndim = h.ndim;
+    for (int a = 0; a < h.ndim; a++) dims[a] = (long)h.dim[a];
+    return 0;
+}
+
 // ---------------------------------------------------------------------------
 // Writing
 

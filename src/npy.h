@@ -13,6 +13,11 @@
 // Read `path` into a new row-major array *data of shape (*rows, *cols).
 int npy_read(const char *path, double **data, int *rows, int *cols, lerr *e);
 
+// Read an array of 1 to maxdim dimensions (maxdim <= 8) into a new C-order
+// (row-major) double array; its shape goes to *ndim, dims[0 .. ndim).  Same
+// dtypes, orders and checks as npy_read.
+int npy_read_nd(const char *path, int maxdim, double **data, int *ndim, long *dims, lerr *e);
+
 // Write a row-major (rows, cols) matrix to `path` atomically (tmp + rename).
 int npy_write(const char *path, const double *data, int rows, int cols, lerr *e);
 

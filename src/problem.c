@@ -16,15 +16,17 @@
 int teacher_linear_new(const spec *s, long seed, problem **out, lerr *e);
 int teacher_nonlinear_new(const spec *s, long seed, problem **out, lerr *e);
 int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e);
+int teacher_ntk_check(const spec *s, lerr *e);
 
 static const struct {
     const char *name;
     int (*make)(const spec *s, long seed, problem **out, lerr *e);
     int min_rank;
+    int (*check)(const spec *s, lerr *e);   // input checks beyond config (may be NULL)
 } teachers[] = {
-    {"linear", teacher_linear_new, 1},
-    {"nonlinear", teacher_nonlinear_new, 1},
-    {"ntk", teacher_ntk_new, 0},
+    {"linear", teacher_linear_new, 1, NULL},
+    {"nonlinear", teacher_nonlinear_new, 1, NULL},
+    {"ntk", teacher_ntk_new, 0, teacher_ntk_check},
 };
 enum { NTEACHERS = sizeof teachers / sizeof teachers[0] };
 
@@ -32,6 +34,14 @@ int teacher_known(const char *name)
 {
     for (int i = 0; i < NTEACHERS; i++)
         if (strcmp(teachers[i].name, name) == 0) return 1;
+    return 0;
+}
+
+int teacher_check(const spec *s, lerr *e)
+{
+    for (int i = 0; i < NTEACHERS; i++)
+        if (strcmp(teachers[i].name, s->teacher.model) == 0)
+            return teachers[i].check ? teachers[i].check(s, e) : 0;
     return 0;
 }
 

@@ -44,9 +44,12 @@ typedef struct {
         int n_test;          // teacher.n_test: 0, >= 0; fresh samples for test_loss
         int outputs;         // teacher.outputs: 1, >= 1 (ntk: K outputs per point)
         char *loss;          // teacher.loss: "squared" | cross_entropy (ntk; K >= 2)
-        char *features;      // teacher.features: "generated" | orthogonal (ntk; an
-                             //   orthogonal design needs n * outputs >= d * k)
-        char *base;          // teacher.base: "zero" | generated (ntk base outputs f0)
+        char *features;      // teacher.features: "generated" | orthogonal | path to a .npy
+                             //   of shape (N, K, d, k) (ntk; an orthogonal design
+                             //   needs n * outputs >= d * k)
+        char *targets;       // teacher.targets: "generated" | path to a .npy: (N, K)
+                             //   values (squared) or (N,) labels / (N, K) one-hot
+        char *base;          // teacher.base: "zero" | generated | path (N, K): ntk f0
         int rank;            // teacher.rank: 4, <= min(d, k), >= 1 (ntk: >= 0); with delta
                              //   from a file/inline, default = its numerical rank
         double kappa;        // teacher.kappa: 1, >= 1

@@ -15,6 +15,9 @@
 //              orthogonal: Phi = sqrt(N) Q, Q with orthonormal columns (Phi^T Phi / N = I),
 //              an orthogonal design whose convex optimum has a closed form;
 //   base f0    zero or i.i.d. N(0, 1);
+//   from files features (N, K, d, k), targets (N, K) or labels (N,) / one-hot
+//              (N, K), base (N, K): .npy (e.g. empirical NTK Jacobians of a real
+//              network, G_{i,c} = d f_c(x_i) / d W at the pretrained weights);
 //   targets    planted delta_nat of rank r* (teacher.rank, spectrum as the linear
 //              teacher's): squared y = f0 + Phi vec(delta_nat) + noise E; cross_entropy
 //              y_i = argmax_c(z_nat_{i,c} + noise g_{i,c}), g standard Gumbel;
@@ -28,6 +31,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "linalg.h"
+#include "npy.h"
 #include "problem.h"
 #include "random.h"
 #include "teacher_data.h"
@@ -151,10 +155,52 @@ static void ntk_problem_free(problem *p)
     free(T);
 }
 
+static int is_file(const char *value) { return strchr(value, '/') != NULL; }
+
+// A .npy input of the ntk teacher, checked against the shape it must have:
+// dims[0 .. nd) with -1 for "any"; alt_nd/alt (if alt_nd > 0) a second
+// accepted shape.  `what` names the key in messages.
+static double *read_input(const char *path, const char *what, int nd, const long *dims,
+                          int alt_nd, const long *alt, int *got_nd, lerr *e)
+{
+    double *x;
+    int ndim;
+    long shape[8];
+    if (npy_read_nd(path, 4, &x, &ndim, shape, e)) {
+        lerr_prefix(e, "%s: ", what);
+        return NULL;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        int want_nd = pass ? alt_nd : nd;
+        const long *want = pass ? alt : dims;
+        if (want_nd <= 0 || ndim != want_nd) continue;
+        int ok = 1;
+        for (int a = 0; a < ndim; a++) ok &= want[a] < 0 || want[a] == shape[a];
+        if (ok) {
+            *got_nd = ndim;
+            return x;
+        }
+    }
+    char have[128] = "", need[128] = "";
+    for (int a = 0; a < ndim; a++)
+        snprintf(have + strlen(have), sizeof have - strlen(have), "%s%ld", a ? ", " : "", shape[a]);
+    for (int a = 0; a < nd; a++)
+        snprintf(need + strlen(need), sizeof need - strlen(need), "%s%ld", a ? ", " : "", dims[a]);
+    free(x);
+    lerr_input(e, "%s: %s has shape (%s) but this experiment needs (%s)%s", what, path, have,
+               need, alt_nd > 0 ? " (or the alternative layout in the README)" : "");
+    return NULL;
+}
+
 // Features for n points: (n K, d k).
 static double *features(const spec *s, long seed, const char *stream, int n, int K, int dk,
                         lerr *e)
 {
+    if (is_file(s->teacher.features) && !strcmp(stream, "ntk-features")) {
+        long dims[4] = {n, K, s->teacher.d, s->teacher.k};
+        int nd;
+        return read_input(s->teacher.features, "teacher.features", 4, dims, 0, NULL, &nd, e);
+    }
     char tag[96];
     snprintf(tag, sizeof tag, "%s|K=%d|dk=%d", stream, K, dk);
     double *Phi = dalloc((size_t)n * K * dk);
@@ -175,14 +221,58 @@ static double *features(const spec *s, long seed, const char *stream, int n, int
 }
 
 // Base outputs, targets and labels for n points with features Phi.
-static void targets(const spec *s, long seed, const char *stream, const problem *p,
-                    const ntk_data *T, int n, const double *Phi, double noise, double **f0,
-                    double **y, int **label)
+// Targets from a file: (n, K) values (squared loss) or, for cross-entropy,
+// (n,) class indices or (n, K) one-hot rows.
+static int file_targets(const spec *s, const ntk_data *T, int n, double **y, int **label,
+                        lerr *e)
+{
+    int K = T->K, nd;
+    long vals[2] = {n, K}, labels[1] = {n};
+    double *x = T->ce ? read_input(s->teacher.targets, "teacher.targets", 1, labels, 2, vals, &nd, e)
+                      : read_input(s->teacher.targets, "teacher.targets", 2, vals, 0, NULL, &nd, e);
+    if (!x) return -1;
+    if (!T->ce) {
+        *y = x;
+        return 0;
+    }
+    *label = xcalloc((size_t)n, sizeof(int));
+    for (int i = 0; i < n; i++) {
+        double v = -1;
+        if (nd == 1) v = x[i];
+        else
+            for (int c = 0; c < K; c++) {
+                double o = x[(size_t)i * K + c];
+                if (o == 1.0 && v < 0) v = c;
+                else if (o != 0.0) v = -2;
+            }
+        if (!(v >= 0 && v < K && v == floor(v))) {
+            free(x);
+            return lerr_input(e, "teacher.targets: %s row %d is not a class in 0..%d (as an "
+                              "index, or a one-hot row)", s->teacher.targets, i, K - 1);
+        }
+        (*label)[i] = (int)v;
+    }
+    free(x);
+    return 0;
+}
+
+static int targets(const spec *s, long seed, const char *stream, const problem *p,
+                   const ntk_data *T, int n, const double *Phi, double noise, double **f0,
+                   double **y, int **label, lerr *e)
 {
     int K = T->K, dk = p->d * p->k;
     char tag[96];
-    *f0 = dalloc((size_t)n * K);
-    if (!strcmp(s->teacher.base, "generated")) {
+    int train = !strcmp(stream, "ntk");
+    if (train && is_file(s->teacher.base)) {
+        long dims[2] = {n, K};
+        int nd;
+        if (!(*f0 = read_input(s->teacher.base, "teacher.base", 2, dims, 0, NULL, &nd, e)))
+            return -1;
+    } else {
+        *f0 = dalloc((size_t)n * K);
+    }
+    if (train && is_file(s->teacher.targets)) return file_targets(s, T, n, y, label, e);
+    if (!is_file(s->teacher.base) && !strcmp(s->teacher.base, "generated")) {
         snprintf(tag, sizeof tag, "%s-base|K=%d", stream, K);
         gsl_rng *rng = stream_new(seed, tag);
         gaussian_fill(rng, *f0, n, K, 1.0);
@@ -215,6 +305,7 @@ static void targets(const spec *s, long seed, const char *stream, const problem 
         free(z);
     }
     gsl_rng_free(rng);
+    return 0;
 }
 
 static const problem_ops ntk_ops = {
@@ -225,6 +316,30 @@ static const problem_ops ntk_ops = {
     .problem_free = ntk_problem_free,
     .test_loss_dense = ntk_test_loss,
 };
+
+int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e);
+
+// Settings the files force (checked before anything is written): targets
+// from a file have no planted shift, so teacher.rank must be 0; a test set
+// needs generated features and targets.  The files themselves are read and
+// their shapes checked.
+int teacher_ntk_check(const spec *s, lerr *e)
+{
+    int fromfile = is_file(s->teacher.features) || is_file(s->teacher.targets) ||
+                   is_file(s->teacher.base);
+    if (is_file(s->teacher.targets) && s->teacher.rank != 0)
+        return lerr_input(e, "teacher.targets comes from %s: there is no planted shift, so set "
+                          "teacher.rank: 0 (it is %d)", s->teacher.targets, s->teacher.rank);
+    if (fromfile && s->teacher.n_test > 0)
+        return lerr_input(e, "teacher.n_test = %d needs generated features, targets and base "
+                          "(a test set cannot be drawn for data read from files)",
+                          s->teacher.n_test);
+    if (!fromfile) return 0;
+    problem *p;
+    int rc = teacher_ntk_new(s, 0, &p, e);   // reads and checks every file
+    if (!rc) problem_free(p);
+    return rc;
+}
 
 int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e)
 {
@@ -249,11 +364,14 @@ int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e)
         p->Dl = dalloc(1), p->Dr = dalloc(1);
     }
     if (!rc && !(T->Phi = features(s, seed, "ntk-features", p->n, T->K, dk, e))) rc = -1;
-    if (!rc) targets(s, seed, "ntk", p, T, p->n, T->Phi, s->teacher.noise, &T->f0, &T->y, &T->label);
+    if (!rc)
+        rc = targets(s, seed, "ntk", p, T, p->n, T->Phi, s->teacher.noise, &T->f0, &T->y,
+                     &T->label, e);
     if (!rc && s->teacher.n_test > 0) {
         p->n_test = s->teacher.n_test;
         T->Phit = features(s, seed, "ntk-features-test", p->n_test, T->K, dk, e);
-        targets(s, seed, "ntk-test", p, T, p->n_test, T->Phit, 0.0, &T->f0t, &T->yt, &T->labelt);
+        rc = targets(s, seed, "ntk-test", p, T, p->n_test, T->Phit, 0.0, &T->f0t, &T->yt,
+                     &T->labelt, e);
     }
     if (!rc) rc = problem_finish(p, s->teacher.rank > 0 ? s->teacher.rank : 1, e);
     if (rc) {
