@@ -11,65 +11,6 @@
 
 #include "csv.h"
 
-typedef struct {
-    int nf;
-    char **f;
-} row;
-
-// Split one CSV record (RFC 4180 quoting) into fields; returns 0 at EOF.
-static int read_row(FILE *in, row *r)
-{
-    r->nf = 0;
-    r->f = NULL;
-    int c = fgetc(in);
-    if (c == EOF) return 0;
-    size_t cap = 64, len = 0;
-    char *buf = xmalloc(cap);
-    int quoted = 0, cap_f = 0;
-    for (;; c = fgetc(in)) {
-        int end_field = 0, end_row = 0;
-        if (c == EOF) {
-            end_field = end_row = 1;
-        } else if (quoted) {
-            if (c == '"') {
-                int n = fgetc(in);
-                if (n == '"')
-                    buf[len++] = '"';
-                else {
-                    quoted = 0;
-                    ungetc(n, in);
-                }
-            } else {
-                buf[len++] = (char)c;
-            }
-        } else if (c == '"') {
-            quoted = 1;
-        } else if (c == ',') {
-            end_field = 1;
-        } else if (c == '\n') {
-            end_field = end_row = 1;
-        } else if (c != '\r') {
-            buf[len++] = (char)c;
-        }
-        if (len + 2 >= cap) buf = xrealloc(buf, cap *= 2);
-        if (end_field) {
-            buf[len] = '\0';
-            if (r->nf == cap_f) r->f = xrealloc(r->f, sizeof(char *) * (size_t)(cap_f = 2 * cap_f + 8));
-            r->f[r->nf++] = xstrdup(buf);
-            len = 0;
-        }
-        if (end_row) break;
-    }
-    free(buf);
-    return 1;
-}
-
-static void row_free(row *r)
-{
-    for (int i = 0; i < r->nf; i++) free(r->f[i]);
-    free(r->f);
-}
-
 static int parse_num(const char *s, double *v)
 {
     char *end;
@@ -90,8 +31,8 @@ int aggregate_csv(const char *in_path, const char *out_path, int ngroup, const c
 {
     FILE *in = fopen(in_path, "rb");
     if (!in) return lerr_run(e, "cannot read %s", in_path);
-    row head;
-    if (!read_row(in, &head) || head.nf < ngroup + 2) {
+    csv_row head;
+    if (!csv_read_row(in, &head) || head.nf < ngroup + 2) {
         fclose(in);
         return lerr_run(e, "%s: no header", in_path);
     }
@@ -102,10 +43,10 @@ int aggregate_csv(const char *in_path, const char *out_path, int ngroup, const c
     for (int i = first; i < nf; i++) numeric[i] = i != inner_col;
     group *g = NULL;
     int ng = 0, capg = 0, block = 0, hint = 0;   // block: first group of the current key
-    row r;
-    while (read_row(in, &r)) {
+    csv_row r;
+    while (csv_read_row(in, &r)) {
         if (r.nf != nf) {
-            row_free(&r);
+            csv_row_free(&r);
             continue;
         }
         size_t klen = 1;
@@ -150,7 +91,7 @@ int aggregate_csv(const char *in_path, const char *out_path, int ngroup, const c
             if (v < g[gi].mn[i]) g[gi].mn[i] = v;
             if (v > g[gi].mx[i]) g[gi].mx[i] = v;
         }
-        row_free(&r);
+        csv_row_free(&r);
     }
     fclose(in);
     // order: groups by first appearance of their key, inner values ascending
@@ -204,6 +145,6 @@ int aggregate_csv(const char *in_path, const char *out_path, int ngroup, const c
         free(g[j].key), free(g[j].sum), free(g[j].mn), free(g[j].mx), free(g[j].cnt);
     }
     free(g), free(order), free(numeric);
-    row_free(&head);
+    csv_row_free(&head);
     return rc;
 }

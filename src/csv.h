@@ -2,6 +2,8 @@
 #ifndef LORALAB_CSV_H
 #define LORALAB_CSV_H
 
+#include <stdio.h>
+
 #include "util.h"
 
 // Header line from `n` column names.
@@ -11,5 +13,16 @@ void csv_header(afile *f, const char *const *cols, int n);
 void csv_num(afile *f, double v, int first);
 // A text field, quoted (RFC 4180) when it holds a comma, quote or newline.
 void csv_text(afile *f, const char *s, int first);
+
+// One record read back: nf fields, each a new string.
+typedef struct {
+    int nf;
+    char **f;
+} csv_row;
+
+// Read the next record (quoted fields may hold commas, quotes, newlines);
+// returns 0 at end of file.  Free with csv_row_free.
+int csv_read_row(FILE *in, csv_row *r);
+void csv_row_free(csv_row *r);
 
 #endif

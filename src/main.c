@@ -13,6 +13,7 @@
 
 #include "build_info.h"
 #include "meta.h"
+#include "check.h"
 #include "plot.h"
 #include "run.h"
 #include "version.h"
@@ -24,6 +25,7 @@ static void usage(FILE *f)
             "                        [--shard I/N] [--list] [--quiet]\n"
             "       loralab merge DIR SHARD_DIR ... [--force]\n"
             "       loralab plot DIR\n"
+            "       loralab check [--quick] [--claims FILE] [-j N] [ID ...]\n"
             "       loralab version\n"
             "       loralab help\n"
             "\n"
@@ -41,6 +43,9 @@ static void usage(FILE *f)
             "  --quiet         no progress output\n"
             "merge   combine shard folders into DIR, exactly as an unsharded run writes it\n"
             "plot    draw DIR's figures with gnuplot (plots/NAME.gp) as DIR/*.png and *.pdf\n"
+            "check   run the experiments of the papers' claims (theory/claims.yaml), evaluate\n"
+            "        every predicate, print PASS/FAIL/REPORT and write results/claims.md\n"
+            "        (--quick: CI-sized runs in results/quick/); exit 1 if a claim fails\n"
             "\n"
             "exit status: 0 success, 1 a run failed, 2 bad input\n");
 }
@@ -150,6 +155,35 @@ static int cmd_run(int argc, char **argv, char *command)
     return rc ? fail(&e) : EXIT_OK;
 }
 
+static int cmd_check(int argc, char **argv, char *command)
+{
+    check_opts o = {.workers = 1, .command = command};
+    char **ids = xcalloc((size_t)argc + 1, sizeof *ids);
+    lerr e = {0};
+    for (int i = 0; i < argc && !e.kind; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--quick"))
+            o.quick = 1;
+        else if (!strcmp(a, "--claims") && i + 1 < argc)
+            o.claims = argv[++i];
+        else if (!strcmp(a, "-j") && i + 1 < argc) {
+            if ((o.workers = parse_count(argv[++i])) < 0)
+                lerr_input(&e, "-j takes a number of workers from 1 to 4096, got '%s'", argv[i]);
+        } else if (a[0] == '-')
+            lerr_input(&e, "unknown option %s for check (see 'loralab help')", a);
+        else
+            ids[o.nids++] = argv[i];
+    }
+    o.ids = ids;
+    int rc = e.kind ? -1 : check_claims(&o, &e);
+    free(ids);
+    if (rc == 1) {
+        fprintf(stderr, "loralab: %s\n", e.msg);
+        return EXIT_RUN;
+    }
+    return rc ? fail(&e) : EXIT_OK;
+}
+
 static int cmd_merge(int argc, char **argv, char *command)
 {
     int force = 0, n = 0;
@@ -196,10 +230,11 @@ int main(int argc, char **argv)
         }
         return plot_results(argv[2], 0, &e) ? fail(&e) : EXIT_OK;
     }
-    if (!strcmp(cmd, "run") || !strcmp(cmd, "merge")) {
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "merge") || !strcmp(cmd, "check")) {
         char *command = join_args(argc, argv);
-        int rc = !strcmp(cmd, "run") ? cmd_run(argc - 2, argv + 2, command)
-                                     : cmd_merge(argc - 2, argv + 2, command);
+        int rc = !strcmp(cmd, "run")     ? cmd_run(argc - 2, argv + 2, command)
+                 : !strcmp(cmd, "merge") ? cmd_merge(argc - 2, argv + 2, command)
+                                         : cmd_check(argc - 2, argv + 2, command);
         free(command);
         return rc;
     }

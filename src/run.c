@@ -313,6 +313,21 @@ static void list_cells(const cell_list *cl, const run_opts *o)
     }
 }
 
+// Remove the files of a folder (not sub-folders).
+static void remove_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.') continue;
+        char *p = path_join(dir, de->d_name);
+        remove(p);
+        free(p);
+    }
+    closedir(d);
+}
+
 // Checks on the output folder before anything is written.
 static int check_folder(const char *dir, const char *config, const run_opts *o, lerr *e)
 {
@@ -322,6 +337,12 @@ static int check_folder(const char *dir, const char *config, const run_opts *o, 
         char *old = read_text(path);
         int same = old && strcmp(old, config) == 0;
         free(old);
+        if (!same && o->refresh) {   // another experiment: start over (old cells could share ids)
+            char *cells = path_join(dir, "cells");
+            remove_files(cells);
+            free(cells), free(path);
+            return 0;
+        }
         if (!same) {
             lerr_input(e, "cannot resume in %s: %s %s (use --force to start again, or -o "
                        "another folder)", dir, path,

@@ -1,0 +1,22 @@
+// check.h: `loralab check`, the papers' claims as predicates over results.
+#ifndef LORALAB_CHECK_H
+#define LORALAB_CHECK_H
+
+#include "util.h"
+
+typedef struct {
+    const char *claims;      // claims file (default theory/claims.yaml)
+    int quick;               // apply each claim's `quick` overrides, results in results/quick/
+    int workers;
+    char *const *ids;        // claims to check (all when nids == 0)
+    int nids;
+    const char *command;
+} check_opts;
+
+// Run the experiments the claims need (reusing complete results whose
+// config is unchanged), evaluate every predicate, print the table and write
+// it to RESULTS/claims.md.  Returns 0 when every asserted predicate holds, 1
+// when one fails (e filled), -1 with LERR_INPUT on a bad claims file.
+int check_claims(const check_opts *o, lerr *e);
+
+#endif
