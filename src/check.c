@@ -5,7 +5,9 @@
 // number (`reduce`), compare it (`op`, `value`).  Reductions:
 //   max | min | mean       over the column's numeric values (NaN skipped)
 //   final                  the last matching row's value
-//   count                  the number of matching rows
+//   count                  the number of matching rows; with `count_where`, the
+//                          number of them that also match it (so "no row breaks
+//                          the bound" is count 0 over a base that must not be empty)
 //   fraction               the share of matching rows whose column equals `equals`
 //   ratio | growth         per group of rows (`group` column), reduce by
 //                          `group_reduce` (mean | max | min | final), then
@@ -29,7 +31,7 @@
 #include "run.h"
 
 typedef struct {
-    char *where, *table, *metric, *reduce, *equals, *group, *group_reduce, *op;
+    char *where, *count_where, *table, *metric, *reduce, *equals, *group, *group_reduce, *op;
     double value;
     int report, line;
 } pred;
@@ -104,7 +106,8 @@ static int read_pred(yctx *y, yaml_node_t *m, pred *p)
         yaml_node_t *vn = yaml_document_get_node(&y->doc, q->value);
         const char *k = scalar(kn), *v = scalar(vn);
         if (!k || !v) return yfail(y, vn, "predicate keys take plain values%s", "");
-        char **slot = !strcmp(k, "where") ? &p->where : !strcmp(k, "table") ? &p->table
+        char **slot = !strcmp(k, "where") ? &p->where : !strcmp(k, "count_where") ? &p->count_where
+                    : !strcmp(k, "table") ? &p->table
                     : !strcmp(k, "metric") ? &p->metric : !strcmp(k, "reduce") ? &p->reduce
                     : !strcmp(k, "equals") ? &p->equals : !strcmp(k, "group") ? &p->group
                     : !strcmp(k, "group_reduce") ? &p->group_reduce : !strcmp(k, "op") ? &p->op
@@ -115,8 +118,8 @@ static int read_pred(yctx *y, yaml_node_t *m, pred *p)
             p->value = strtod(v, &end);
             if (!*v || *end) return yfail(y, vn, "value must be a number, got '%s'", v);
         } else if (!strcmp(k, "report")) p->report = !strcmp(v, "true") || !strcmp(v, "yes");
-        else return yfail(y, kn, "unknown predicate key '%s' (valid: where, table, metric, reduce, "
-                          "equals, group, group_reduce, op, value, report)", k);
+        else return yfail(y, kn, "unknown predicate key '%s' (valid: where, count_where, table, metric, "
+                          "reduce, equals, group, group_reduce, op, value, report)", k);
     }
     const char *reds = " max min mean final count fraction ratio growth ";
     char pad[64];
@@ -127,6 +130,8 @@ static int read_pred(yctx *y, yaml_node_t *m, pred *p)
     if (!p->op || !strstr(" < <= > >= == != ", (snprintf(pad, sizeof pad, " %s ", p->op), pad)))
         return yfail(y, m, "op must be one of < <= > >= == != (as a quoted string)%s", "");
     if (isnan(p->value)) return yfail(y, m, "a predicate needs value:%s", "");
+    if (p->count_where && strcmp(p->reduce, "count"))
+        return yfail(y, m, "count_where goes with reduce: count%s", "");
     if (!strcmp(p->reduce, "fraction") && !p->equals)
         return yfail(y, m, "reduce: fraction needs equals:%s", "");
     if ((!strcmp(p->reduce, "ratio") || !strcmp(p->reduce, "growth")) && !p->group)
@@ -235,7 +240,7 @@ static void free_claims(claim_list *l)
         for (int j = 0; j < c->nfigures; j++) free(c->figures[j]);
         for (int j = 0; j < c->npreds; j++) {
             pred *p = &c->preds[j];
-            free(p->where), free(p->table), free(p->metric), free(p->reduce), free(p->equals);
+            free(p->where), free(p->count_where), free(p->table), free(p->metric), free(p->reduce), free(p->equals);
             free(p->group), free(p->group_reduce), free(p->op);
         }
         free(c->quick), free(c->figures), free(c->preds);
@@ -346,7 +351,17 @@ static int measure(const pred *p, const table *t, double *measured, char *why, s
     }
     const char *how = p->reduce;
     double *vals = dalloc((size_t)n);
-    if (!strcmp(how, "count")) {
+    if (!strcmp(how, "count") && p->count_where) {   // rows of the (non-empty) base that also match
+        expr *cx = expr_parse(p->count_where, (const char *const *)t->header, t->ncols, e);
+        if (!cx) {
+            free(vals), free(rows);
+            return lerr_prefix(e, "count_where: ");
+        }
+        int hit = 0;
+        for (int i = 0; i < n; i++) hit += expr_true(cx, (const char *const *)t->rows[rows[i]]);
+        expr_free(cx);
+        *measured = hit;
+    } else if (!strcmp(how, "count")) {
         *measured = n;
     } else if (!strcmp(how, "fraction")) {
         int hit = 0;
@@ -455,10 +470,11 @@ static int ensure_experiment(const check_opts *o, const char *claims, const clai
 // "max(align_b) where step >= 1 <= 1e-10"
 static void expected_text(const pred *p, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s(%s%s%s)%s%s%s%s %s %g", p->reduce, p->metric,
-             p->equals ? " == " : "", p->equals ? p->equals : "", p->group ? " by " : "",
-             p->group ? p->group : "", p->where ? " where " : "", p->where ? p->where : "",
-             p->op, p->value);
+    snprintf(buf, n, "%s(%s%s%s%s%s)%s%s%s%s %s %g", p->reduce, p->metric,
+             p->equals ? " == " : "", p->equals ? p->equals : "",
+             p->count_where ? " with " : "", p->count_where ? p->count_where : "",
+             p->group ? " by " : "", p->group ? p->group : "", p->where ? " where " : "",
+             p->where ? p->where : "", p->op, p->value);
 }
 
 int check_claims(const check_opts *o, lerr *e)

@@ -139,6 +139,16 @@ static expr *parse_atom(parser *ps)
     return fail(ps, *p ? "expected a number, a 'string', a column or '('" : "unexpected end");
 }
 
+static expr *parse_unary(parser *ps);
+
+// power := atom ("^" unary)?   (right-associative, binds tighter than unary minus's operand)
+static expr *parse_power(parser *ps)
+{
+    expr *x = parse_atom(ps);
+    if (x && accept(ps, "^")) return bin("^", x, parse_unary(ps));
+    return x;
+}
+
 static expr *parse_unary(parser *ps)
 {
     if (accept(ps, "-")) {
@@ -148,7 +158,7 @@ static expr *parse_unary(parser *ps)
         x->a = a;
         return x;
     }
-    return parse_atom(ps);
+    return parse_power(ps);
 }
 
 static expr *parse_prod(parser *ps)
@@ -268,6 +278,7 @@ static value eval(const expr *x, const char *const *f)
     if (!strcmp(op, "-")) return number(u - v);
     if (!strcmp(op, "*")) return number(u * v);
     if (!strcmp(op, "/")) return number(u / v);
+    if (!strcmp(op, "^")) return number(pow(u, v));
     if (!strcmp(op, "<")) return number(u < v);
     if (!strcmp(op, "<=")) return number(u <= v);
     if (!strcmp(op, ">")) return number(u > v);

@@ -4,7 +4,8 @@
 //   or   := and ("or" and)*        and := not ("and" not)*     not := "not" not | cmp
 //   cmp  := sum (("<" | "<=" | ">" | ">=" | "==" | "!=") sum)?
 //   sum  := prod (("+" | "-") prod)*          prod := unary (("*" | "/") unary)*
-//   unary:= "-" unary | atom                  atom := number | 'text' | "text" | name | "(" or ")"
+//   unary:= "-" unary | power                 power := atom ("^" unary)?
+//   atom := number | 'text' | "text" | name | "(" or ")"
 // A name is a CSV column (letters, digits, '_' and '.').  A value is
 // a number when its text parses fully as one, text otherwise; == and != compare
 // text when either side is text.  Truth: a nonzero, non-NaN number.
