@@ -353,12 +353,12 @@ int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e)
     T->K = s->teacher.outputs;
     T->ce = !strcmp(s->teacher.loss, "cross_entropy");
     int d = p->d, k = p->k, dk = d * k, rc = 0;
-    p->W0 = dalloc((size_t)dk);   // the change delta starts at 0
     if (s->teacher.rank > 0) {
-        rc = teacher_truth(s, seed, p, e);
+        rc = teacher_truth(s, seed, p, e);   // Delta (and a W0 we do not use)
         free(p->W0);
-        p->W0 = dalloc((size_t)dk);
-    } else {
+    }
+    p->W0 = dalloc((size_t)dk);   // the change delta starts at 0
+    if (s->teacher.rank == 0) {
         p->Delta = dalloc((size_t)dk);
         p->dq = 0;
         p->Dl = dalloc(1), p->Dr = dalloc(1);
