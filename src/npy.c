@@ -436,25 +436,37 @@ static int read_data(FILE *f, const char *path, const npy_header *h, size_t item
     return 0;
 }
 
-int npy_read(const char *path, double **data, int *rows, int *cols, lerr *e)
+// Open path and read everything before the data: magic, version, header
+// (parsed into h) and a supported dtype (its size in *itemsize).  On success
+// *f is positioned at the data; on failure it is closed.
+static int open_npy(const char *path, FILE **f, npy_header *h, size_t *itemsize, lerr *e)
 {
     if (host_check(e)) return -1;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    *f = fopen(path, "rb");
+    if (!*f) {
         int err = errno;
         return lerr_input(e, "cannot open %s: %s", path, strerror(err));
     }
     char *hdr = NULL;
-    size_t hlen = 0, itemsize = 0;
+    size_t hlen = 0;
+    int rc = read_preamble(*f, path, &hdr, &hlen, e);
+    if (!rc) rc = parse_header(hdr, hlen, path, h, e);
+    if (!rc) rc = check_dtype(h, path, itemsize, e);
+    free(hdr);
+    if (rc) fclose(*f);
+    return rc;
+}
+
+int npy_read(const char *path, double **data, int *rows, int *cols, lerr *e)
+{
+    FILE *f;
+    size_t itemsize = 0;
     int r = 0, c = 0;
     double *x = NULL;
     npy_header h;
-    int rc = read_preamble(f, path, &hdr, &hlen, e);
-    if (!rc) rc = parse_header(hdr, hlen, path, &h, e);
-    if (!rc) rc = check_dtype(&h, path, &itemsize, e);
-    if (!rc) rc = check_shape(&h, path, itemsize, &r, &c, e);
+    if (open_npy(path, &f, &h, &itemsize, e)) return -1;
+    int rc = check_shape(&h, path, itemsize, &r, &c, e);
     if (!rc) rc = read_data(f, path, &h, itemsize, r, c, &x, e);
-    free(hdr);
     fclose(f);
     if (rc) return -1;
     *data = x;
@@ -469,19 +481,13 @@ int npy_read(const char *path, double **data, int *rows, int *cols, lerr *e)
 // Fortran index sum i_a prod_{b<a} dim_b.
 int npy_read_nd(const char *path, int maxdim, double **data, int *ndim, long *dims, lerr *e)
 {
-    if (host_check(e)) return -1;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int err = errno;
-        return lerr_input(e, "cannot open %s: %s", path, strerror(err));
-    }
-    char *hdr = NULL, shape[NPY_MAX_DIMS * 24];
-    size_t hlen = 0, itemsize = 0;
+    FILE *f;
+    char shape[NPY_MAX_DIMS * 24];
+    size_t itemsize = 0;
     double *x = NULL;
     npy_header h;
-    int rc = read_preamble(f, path, &hdr, &hlen, e);
-    if (!rc) rc = parse_header(hdr, hlen, path, &h, e);
-    if (!rc) rc = check_dtype(&h, path, &itemsize, e);
+    if (open_npy(path, &f, &h, &itemsize, e)) return -1;
+    int rc = 0;
     unsigned long long total = 1;
     if (!rc) {
         shape_str(shape, sizeof shape, &h);
@@ -519,7 +525,6 @@ int npy_read_nd(const char *path, int maxdim, double **data, int *ndim, long *di
             x = y;
         }
     }
-    free(hdr);
     fclose(f);
     if (rc) return -1;
     *data = x;
