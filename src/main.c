@@ -13,6 +13,7 @@
 
 #include "build_info.h"
 #include "meta.h"
+#include "bench.h"
 #include "check.h"
 #include "plot.h"
 #include "run.h"
@@ -26,6 +27,7 @@ static void usage(FILE *f)
             "       loralab merge DIR SHARD_DIR ... [--force]\n"
             "       loralab plot DIR\n"
             "       loralab check [--quick] [--claims FILE] [-j N] [ID ...]\n"
+            "       loralab bench [NAME ...]\n"
             "       loralab version\n"
             "       loralab help\n"
             "\n"
@@ -46,6 +48,7 @@ static void usage(FILE *f)
             "check   run the experiments of the papers' claims (theory/claims.yaml), evaluate\n"
             "        every predicate, print PASS/FAIL/REPORT and write results/claims.md\n"
             "        (--quick: CI-sized runs in results/quick/); exit 1 if a claim fails\n"
+            "bench   time fixed workloads (toy, relu, ntk) against the machine's dgemm rate\n"
             "\n"
             "exit status: 0 success, 1 a run failed, 2 bad input\n");
 }
@@ -222,6 +225,7 @@ int main(int argc, char **argv)
                LORALAB_COMPILER, blas_library());
         return EXIT_OK;
     }
+    if (!strcmp(cmd, "bench")) return bench_main(argv + 2, argc - 2);
     if (!strcmp(cmd, "plot")) {
         lerr e = {0};
         if (argc != 3) {

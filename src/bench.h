@@ -1,0 +1,8 @@
+// bench.h: `loralab bench`, fixed workloads timed against the machine's dgemm.
+#ifndef LORALAB_BENCH_H
+#define LORALAB_BENCH_H
+
+// Run the named workloads (all when n == 0); returns a process exit status.
+int bench_main(char *const *names, int n);
+
+#endif
