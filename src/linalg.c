@@ -26,9 +26,12 @@ void mm(char ta, char tb, int m, int n, int p, double alpha, const double *A,
                 beta, C, n);
 }
 
-// ||X||_F for X: (m, n), by BLAS dnrm2 (scaled, no overflow).
+// ||X||_F for X: (m, n) = sqrt(<X, X>) by ddot (fast); when that underflows
+// to 0 or overflows (entries beyond ~1e+-154) the scaled dnrm2 is used.
 double fro(const double *X, int m, int n)
 {
+    double s = cblas_ddot((long)m * n, X, 1, X, 1);
+    if (s > 0 && isfinite(s) && s > 1e-290) return sqrt(s);
     return cblas_dnrm2((long)m * n, X, 1);
 }
 

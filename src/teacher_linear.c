@@ -75,9 +75,10 @@ static void rst_times(const linear_data *L, int d, int c, double alpha, const do
     }
 }
 
+// 1/2 ||X||^2 for X of length len (fro: ddot, dnrm2 only on under/overflow).
 static double half_sq(const double *X, size_t len)
 {
-    double nrm = cblas_dnrm2((long)len, X, 1);
+    double nrm = fro(X, (int)len, 1);
     return 0.5 * nrm * nrm;
 }
 
