@@ -8,6 +8,8 @@
 //   linear      z;                    1
 #include "activation.h"
 
+#include "util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -79,9 +81,5 @@ int activation_known(const char *name) { return activation_find(name) != NULL; }
 const char *activation_names(void)
 {
     static char buf[128];
-    if (!buf[0])
-        for (int i = 0; i < NACTS; i++)
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? ", " : "",
-                     acts[i].name);
-    return buf;
+    return join_names(buf, sizeof buf, acts, sizeof acts[0], NACTS);
 }

@@ -146,11 +146,7 @@ int init_known(const char *name) { return find_init(name) >= 0; }
 const char *init_names(void)
 {
     static char buf[256];
-    if (!buf[0])
-        for (int i = 0; i < NINITS; i++)
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? ", " : "",
-                     inits[i].name);
-    return buf;
+    return join_names(buf, sizeof buf, inits, sizeof inits[0], NINITS);
 }
 
 int init_check(const spec *s, lerr *e)

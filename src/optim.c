@@ -98,11 +98,7 @@ int optim_known(const char *name) { return find_optim(name) >= 0; }
 const char *optim_names(void)
 {
     static char buf[256];
-    if (!buf[0])
-        for (int i = 0; i < NOPTIMS; i++)
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? ", " : "",
-                     optims[i].name);
-    return buf;
+    return join_names(buf, sizeof buf, optims, sizeof optims[0], NOPTIMS);
 }
 
 optim *optim_new(const spec *s, int d, int k, int r, lerr *e)

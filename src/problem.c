@@ -55,11 +55,7 @@ int teacher_min_rank(const char *name)
 const char *teacher_names(void)
 {
     static char buf[256];
-    if (!buf[0])
-        for (int i = 0; i < NTEACHERS; i++)
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? ", " : "",
-                     teachers[i].name);
-    return buf;
+    return join_names(buf, sizeof buf, teachers, sizeof teachers[0], NTEACHERS);
 }
 
 int problem_new(const spec *s, long seed, problem **out, lerr *e)

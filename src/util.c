@@ -232,3 +232,14 @@ unsigned long long fnv1a(unsigned long long h, const void *data, size_t n)
     }
     return h;
 }
+
+const char *join_names(char *buf, size_t cap, const void *rows, size_t stride, int count)
+{
+    if (buf[0]) return buf;
+    for (int i = 0; i < count; i++) {
+        const char *name = *(const char *const *)((const char *)rows + (size_t)i * stride);
+        size_t used = strlen(buf);
+        snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", name);
+    }
+    return buf;
+}

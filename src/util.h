@@ -68,6 +68,11 @@ double now_seconds(void);
 // Current UTC time as ISO 8601 into buf (>= 32 bytes).
 void utc_iso8601(char *buf, size_t n);
 
+// "a, b, c" from the names of a registry table: `rows` points at `count` rows
+// of `stride` bytes whose first member is `const char *name`.  Written into
+// buf (cap bytes) on the first call and returned as is afterwards.
+const char *join_names(char *buf, size_t cap, const void *rows, size_t stride, int count);
+
 // 64-bit FNV-1a hash of a byte string, continued from `h` (start with
 // FNV_OFFSET).  Used to derive random seeds from settings, not for security.
 #define FNV_OFFSET 0xcbf29ce484222325ULL

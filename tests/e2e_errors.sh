@@ -21,6 +21,8 @@ case_ negative_lr $'optimizer:\n  lr: -1'               'optimizer.lr'
 case_ rank      $'teacher: {d: 10, k: 10}\nlora: {rank: 12}' 'lora.rank'
 case_ init      $'init:\n  method: spectal'             'spectral'
 case_ optim     $'optimizer:\n  method: adam'           'precgd'
+case_ activation $'teacher:\n  model: nonlinear\n  activation: relux' 'relu, leaky_relu, tanh, gelu, linear'
+case_ model     $'teacher:\n  model: quadratic'         'linear, nonlinear, ntk'
 case_ loraga    $'teacher: {d: 10, k: 10}\nlora: {rank: 6}\ninit: {method: lora-ga}' '2 lora.rank <= min(d, k)'
 case_ badset    'name: x'                               "did you mean 'optimizer.lr'" --set optimizer.lrr=1
 case_ setvalue  'name: x'                               '--set'  --set optimizer.lr=-2
