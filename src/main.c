@@ -70,7 +70,7 @@ static char *join_args(int argc, char **argv)
 static int fail(const lerr *e)
 {
     fprintf(stderr, "loralab: %s\n", e->msg);
-    return e->kind == LERR_INPUT ? EXIT_INPUT : EXIT_RUN;
+    return e->kind == LERR_INPUT ? EXIT_INPUT : e->kind == LERR_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_RUN;
 }
 
 // A positive integer option value, or -1.

@@ -23,6 +23,7 @@ static void worker(const int *tasks, int n, atomic_int *next, int fd, pool_task 
 {
     openblas_set_num_threads(1);
     for (;;) {
+        if (stop_requested()) break;   // SIGINT: take no new task
         int i = atomic_fetch_add(next, 1);
         if (i >= n) break;
         report r = {tasks[i], fn(tasks[i], ctx) & 0xff};
@@ -36,7 +37,7 @@ static void worker(const int *tasks, int n, atomic_int *next, int fd, pool_task 
 
 static int run_inline(const int *tasks, int n, pool_task fn, pool_progress progress, void *ctx)
 {
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !stop_requested(); i++) {
         int st = fn(tasks[i], ctx);
         if (progress) progress(tasks[i], st, ctx);
     }
@@ -91,6 +92,7 @@ int pool_run(const int *tasks, int n, int workers, pool_task fn, pool_progress p
     free(pids);
     munmap(next, sizeof *next);
     if (started == 0) return lerr_run(e, "cannot start worker processes: %s", strerror(errno));
+    if (reported < n && stop_requested()) return 0;   // the caller reports the interruption
     if (reported < n)
         return lerr_run(e, "%d of %d tasks were lost: %d worker(s) died%s%s", n - reported, n,
                         died, sig ? ", last by signal " : "", sig ? strsignal(sig) : "");

@@ -109,11 +109,17 @@ static int cell_run(const run_ctx *x, const cell *c, train_result *res, lerr *e)
         if (rc) afile_abort(&trace);
     }
     if (!rc) rc = afile_commit(&trace, e);
-    if (!rc && !(rc = afile_open(&summary, sp, e))) {
+    // An interrupted cell keeps its rows but is not complete: its summary goes
+    // to ID.interrupted (shown in the CSVs), never to ID.summary (the marker
+    // --resume trusts), so a resumed run computes it again.
+    char *ip = cell_file(x->cells_dir, c, "interrupted");
+    int interrupted = !rc && res->status == RUN_INTERRUPTED;
+    if (!rc && !(rc = afile_open(&summary, interrupted ? ip : sp, e))) {
         summary_row(&summary, prefix, c->seed, res);
         rc = afile_commit(&summary, e);
     }
-    free(prefix), free(tp), free(sp);
+    if (!rc && !interrupted) remove(ip);
+    free(prefix), free(tp), free(sp), free(ip);
     spec_free(&s);
     return rc;
 }
@@ -167,7 +173,10 @@ static int append_file(afile *out, const char *path, lerr *e)
 }
 
 // Assemble the cells with index % shard_n == shard_i - 1 (all when shard_n = 0).
-static int assemble(const char *dir, const cell_list *cl, int shard_i, int shard_n, lerr *e)
+// With `partial` (an interrupted run), interrupted cells are included through
+// their ID.interrupted row and cells never started are left out.
+static int assemble(const char *dir, const cell_list *cl, int shard_i, int shard_n, int partial,
+                    lerr *e)
 {
     char *cells_dir = path_join(dir, "cells");
     char *tp = path_join(dir, "trace.csv"), *sp = path_join(dir, "summary.csv");
@@ -185,10 +194,15 @@ static int assemble(const char *dir, const cell_list *cl, int shard_i, int shard
         if (shard_n && i % shard_n != shard_i - 1) continue;
         char *ct = cell_file(cells_dir, &cl->cells[i], "trace");
         char *cs = cell_file(cells_dir, &cl->cells[i], "summary");
-        if (!file_exists(cs))
+        if (partial && !file_exists(cs)) {
+            free(cs);
+            cs = cell_file(cells_dir, &cl->cells[i], "interrupted");
+        }
+        int skip = partial && !file_exists(cs);
+        if (!skip && !file_exists(cs))
             rc = lerr_run(e, "cell %s is not complete (no %s)", cl->cells[i].id, cs);
-        if (!rc) rc = append_file(&trace, ct, e);
-        if (!rc) rc = append_file(&summary, cs, e);
+        if (!rc && !skip) rc = append_file(&trace, ct, e);
+        if (!rc && !skip) rc = append_file(&summary, cs, e);
         free(ct), free(cs);
     }
     if (rc) {
@@ -427,6 +441,7 @@ int run_experiment(const char *file, char *const *sets, int nsets, const run_opt
 {
     config_doc *doc = config_parse_file(file, e);
     if (!doc) return -1;
+    stop_watch_sigint();
     for (int i = 0; i < nsets; i++)
         if (config_doc_set_arg(doc, sets[i], e)) {
             config_doc_free(doc);
@@ -454,10 +469,17 @@ int run_experiment(const char *file, char *const *sets, int nsets, const run_opt
     if (!rc) rc = make_dirs(dir, e);
     if (!rc) rc = write_text(dir, "config.yaml", config, e);
     if (!rc) rc = run_cells(&cl, dir, o, &meta, e);
-    if (!rc) rc = assemble(dir, &cl, o->shard_i, o->shard_n, e);
+    int stopped = !rc && stop_requested();
+    if (!rc) rc = assemble(dir, &cl, o->shard_i, o->shard_n, stopped, e);
     if (!rc) rc = write_figure_data(dir, &cl, e);
     if (!rc) rc = meta_write(dir, &meta, e);
     if (!rc && !o->quiet) fprintf(stderr, "loralab: wrote %s/\n", dir);
+    if (!rc && stopped) {
+        rc = -1;
+        e->kind = LERR_INTERRUPTED;
+        snprintf(e->msg, sizeof e->msg, "interrupted: %s holds what was done (status "
+                 "interrupted); run again with --resume to finish", dir);
+    }
     if (!rc && meta.errors)
         rc = lerr_run(e, "%d cell(s) ended with status error (see summary.csv)", meta.errors);
     free(config);
@@ -580,7 +602,7 @@ int merge_shards(const char *dir, char *const *shards, int nshards, int force,
                       first_missing);
     for (int s = 0; s < nshards && !rc; s++) rc = copy_npy(shards[s], dir, e);
     if (!rc) rc = write_text(dir, "config.yaml", config, e);
-    if (!rc) rc = assemble(dir, &cl, 0, 0, e);
+    if (!rc) rc = assemble(dir, &cl, 0, 0, 0, e);
     if (!rc) rc = write_figure_data(dir, &cl, e);
     if (!rc) rc = meta_write(dir, &meta, e);
     free(cells_dir);

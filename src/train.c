@@ -25,8 +25,8 @@
 
 #define DIVERGENCE_FACTOR 1e12
 
-const char *const run_status_names[] = {"ok",           "diverged", "error", "global",
-                                        "spurious_min", "saddle",   "not_converged"};
+const char *const run_status_names[] = {"ok",           "diverged", "error",         "global",
+                                        "spurious_min", "saddle",   "not_converged", "interrupted"};
 
 // ---------------------------------------------------------------------------
 // One seed
@@ -126,6 +126,11 @@ static int train(seed_run *sr, train_result *res, lerr *e)
         }
         res->steps = t;
         if (t == T) break;
+        if (stop_requested()) {   // SIGINT: stop here, keep what was logged
+            res->status = RUN_INTERRUPTED;
+            snprintf(res->message, sizeof res->message, "interrupted at step %d", t);
+            return 0;
+        }
         if (optim_step(sr->opt, &sr->st, t, e)) return -1;
     }
     return 0;

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -243,3 +246,32 @@ const char *join_names(char *buf, size_t cap, const void *rows, size_t stride, i
     }
     return buf;
 }
+
+// The stop flag lives in a MAP_SHARED page so that workers forked later see a
+// SIGINT received by any process of the run; a lock-free atomic store is
+// async-signal-safe.
+static atomic_int *stop_flag;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (stop_flag) atomic_store(stop_flag, 1);
+}
+
+void stop_watch_sigint(void)
+{
+    if (!stop_flag) {
+        void *p = mmap(NULL, sizeof(atomic_int), PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return;
+        stop_flag = p;
+        atomic_init(stop_flag, 0);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+int stop_requested(void) { return stop_flag && atomic_load(stop_flag); }

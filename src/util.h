@@ -13,7 +13,7 @@
 enum { EXIT_OK = 0, EXIT_RUN = 1, EXIT_INPUT = 2, EXIT_INTERRUPTED = 130 };
 
 // Error kinds a status can carry; EXIT_* follows from them.
-enum { LERR_NONE = 0, LERR_INPUT = 2, LERR_RUN = 1 };
+enum { LERR_NONE = 0, LERR_INPUT = 2, LERR_RUN = 1, LERR_INTERRUPTED = 130 };
 
 typedef struct {
     int kind;         // LERR_INPUT or LERR_RUN once set
@@ -62,6 +62,12 @@ int make_dirs(const char *path, lerr *e);
 int dir_nonempty(const char *path);
 // Join a directory and a file name into a new string.
 char *path_join(const char *dir, const char *name);
+
+// SIGINT: stop_watch_sigint() installs a handler that only sets a flag in
+// memory shared with later-forked workers; stop_requested() reads it.  Runs
+// stop at the next step with status `interrupted`.
+void stop_watch_sigint(void);
+int stop_requested(void);
 
 // Wall-clock seconds from a monotonic clock.
 double now_seconds(void);
