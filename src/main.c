@@ -5,6 +5,7 @@
 //   loralab help
 //
 // Exit status: 0 success, 1 a run failed, 2 bad input (nothing written).
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +212,9 @@ int main(int argc, char **argv)
 {
     // GSL's default handler aborts; every GSL status is checked instead.
     gsl_set_error_handler_off();
+    // A file-size limit (ulimit -f) then surfaces as a write error (EFBIG)
+    // that names the file, instead of killing the process.
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_INPUT;
