@@ -178,8 +178,8 @@ static int read_claim(yctx *y, yaml_node_t *m, claim *c)
                     c->figures[c->nfigures++] = xstrdup(scalar(in));
                 } else {
                     c->preds = xrealloc(c->preds, sizeof(pred) * (size_t)(c->npreds + 1));
-                    if (read_pred(y, in, &c->preds[c->npreds])) return -1;
-                    c->npreds++;
+                    c->npreds++;   // counted first: a half-read predicate is freed too
+                    if (read_pred(y, in, &c->preds[c->npreds - 1])) return -1;
                 }
             }
         } else {
@@ -507,7 +507,7 @@ int check_claims(const check_opts *o, lerr *e)
         if (!done) rc = ensure_experiment(o, claims, &cl.c[i], root, e);
     }
     int failed = 0;
-    afile md;
+    afile md = {0};
     char *mdpath = path_join(root, "claims.md");
     if (!rc) rc = afile_open(&md, mdpath, e);
     if (!rc) {
@@ -559,9 +559,12 @@ int check_claims(const check_opts *o, lerr *e)
             free(dir);
         }
     }
+    int md_open = md.tmp != NULL;
     if (!rc) {
         rc = afile_commit(&md, e);
         if (!rc) fprintf(stderr, "loralab check: wrote %s\n", mdpath);
+    } else if (md_open) {
+        afile_abort(&md);
     }
     free(mdpath);
     free_claims(&cl);
