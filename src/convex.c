@@ -112,7 +112,7 @@ int convex_solve(const problem *p, double lambda, int steps, double tol, convex_
     size_t n = o.n;
     double *X = dalloc(n), *Xp = dalloc(n), *Y = dalloc(n), *G = dalloc(n), *Xn = dalloc(n);
     double *gX = dalloc(n);
-    double lip, LY, LX, Ln, nucn, FX, theta = 1.0;
+    double lip, LY, LX = NAN, Ln, nucn, FX, theta = 1.0;
     int rc = lipschitz(&o, &lip, e);
     double t = lip > 0 ? 1.0 / lip : 1.0;
     if (!rc) rc = grad_at(&o, X, &LX, gX, e);

@@ -466,7 +466,10 @@ int run_experiment(const char *file, char *const *sets, int nsets, const run_opt
     run_meta meta = {.command = o->command, .t0 = now_seconds(), .cells = cl.ncells,
                      .workers = o->workers, .shard_i = o->shard_i, .shard_n = o->shard_n};
     utc_iso8601(meta.started, sizeof meta.started);
-    if (!rc) rc = make_dirs(dir, e);
+    if (!rc && make_dirs(dir, e)) {   // an unusable output folder is bad input
+        e->kind = LERR_INPUT;
+        rc = -1;
+    }
     if (!rc) rc = write_text(dir, "config.yaml", config, e);
     if (!rc) rc = run_cells(&cl, dir, o, &meta, e);
     int stopped = !rc && stop_requested();

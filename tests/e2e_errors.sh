@@ -28,6 +28,8 @@ case_ badset    'name: x'                               "did you mean 'optimizer
 case_ setvalue  'name: x'                               '--set'  --set optimizer.lr=-2
 case_ npy       $'teacher:\n  w0: missing.npy'          'missing.npy'
 
+expect_status 2 "$LORALAB" run "$SOURCE_ROOT/experiments/quickstart.yaml" -o /dev/null/out --quiet
+grep -q 'cannot create directory /dev/null/out' "$TMP/err" && ok "unwritable output folder named" || bad "$(cat "$TMP/err")"
 expect_status 2 "$LORALAB" run "$TMP/does-not-exist.yaml"
 expect_status 2 "$LORALAB" frobnicate
 expect_status 2 "$LORALAB" run
