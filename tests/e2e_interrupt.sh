@@ -43,15 +43,18 @@ sweep:
 seeds: 2
 YAML
 expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/swref" -j 2 --quiet
-"$LORALAB" run "$TMP/sw.yaml" -o "$TMP/swint" -j 2 --quiet 2>/dev/null &
-pid=$!
-sleep 0.7
-kill -INT $pid
-wait $pid
-rc=$?
-[ "$rc" = 130 ] && ok "sweep SIGINT: exit 130" || bad "sweep SIGINT: exit $rc"
-n=$(ls "$TMP/swint/cells" | grep -c '\.summary$')
-[ "$n" -lt 8 ] && ok "sweep stopped early ($n of 8 cells complete)" || bad "all cells complete: the sweep was not interrupted"
-expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/swint" -j 2 --quiet --resume
-same "$TMP/swref" "$TMP/swint" "resumed sweep = uninterrupted"
+for delay in 0.3 0.7 1.5; do
+  d="$TMP/swint-$delay"
+  "$LORALAB" run "$TMP/sw.yaml" -o "$d" -j 2 --quiet 2>/dev/null &
+  pid=$!
+  sleep $delay
+  kill -INT $pid
+  wait $pid
+  rc=$?
+  n=$(ls "$d/cells" 2>/dev/null | grep -c '\.summary$')
+  [ "$rc" = 130 ] && [ "$n" -lt 8 ] && ok "sweep SIGINT after ${delay}s: exit 130, $n of 8 cells complete" \
+    || bad "sweep SIGINT after ${delay}s: exit $rc, $n cells complete"
+  expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$d" -j 2 --quiet --resume
+  same "$TMP/swref" "$d" "resumed sweep (SIGINT after ${delay}s) = uninterrupted"
+done
 finish

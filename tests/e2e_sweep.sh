@@ -88,7 +88,7 @@ sweep:
 seeds: 3
 YAML
 expect_status 0 "$LORALAB" run "$TMP/long.yaml" -o "$TMP/long-ref" --quiet
-for delay in 0.05 0.2 0.4; do
+for delay in 0.05 0.1 0.2 0.3 0.45 0.6; do
   d="$TMP/long-$delay"
   "$LORALAB" run "$TMP/long.yaml" -o "$d" -j 2 --quiet 2>/dev/null &
   pid=$!
