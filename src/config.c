@@ -1376,6 +1376,18 @@ static int set_matrix(rctx *c, const keydef *k, const node *v)
 // ---------------------------------------------------------------------------
 // Writers: field -> YAML text, one per type
 
+// Only letters, digits and . _ / + - (safe unquoted in block and flow YAML).
+static bool safe_chars(const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        char ch = *p;
+        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                  (ch >= '0' && ch <= '9') || strchr("._/+-", ch);
+        if (!ok) return false;
+    }
+    return true;
+}
+
 // Whether a string can be written plain and read back as the same string by
 // any YAML reader (not a number, bool or null, no special characters).
 static bool plain_safe(const char *s)
@@ -1386,13 +1398,7 @@ static bool plain_safe(const char *s)
     if (!s[0] || s[0] == '-' || s[0] == '.' || decimal_syntax(s, &integral)) return false;
     for (size_t i = 0; i < COUNT(special); i++)
         if (strcasecmp(s, special[i]) == 0) return false;
-    for (const char *p = s; *p; p++) {
-        char ch = *p;
-        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                  (ch >= '0' && ch <= '9') || strchr("._/+-", ch);
-        if (!ok) return false;
-    }
-    return true;
+    return safe_chars(s);
 }
 
 // `s` as a YAML double-quoted scalar.
@@ -2072,13 +2078,7 @@ static bool flow_plain_ok(const char *s)
 {
     if (!s[0] || strcmp(s, "-") == 0 || strcmp(s, "---") == 0 || strcmp(s, "...") == 0)
         return false;
-    for (const char *p = s; *p; p++) {
-        char ch = *p;
-        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                  (ch >= '0' && ch <= '9') || strchr("._/+-", ch);
-        if (!ok) return false;
-    }
-    return true;
+    return safe_chars(s);
 }
 
 // `v` as YAML flow text: plain scalars as written where that is safe, other
