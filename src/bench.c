@@ -1,19 +1,28 @@
 // bench.c: benchmarks (issue 8).  Each workload runs in a forked child (so
-// its peak resident memory, from wait4, is its own): one warm-up, then 5
-// timed repetitions; the median wall time is reported with the steps per
-// second, the GFLOP/s achieved by the per-step matrix products (counted by
-// formula below) and their ratio to the machine's dgemm rate, measured in the
-// same run on one core and on all cores (n = 1024 square products, median of
-// 5).  Benchmarks print figures; they never assert.
+// its peak resident memory, from wait4, is its own): one warm-up, then `reps`
+// timed repetitions (5 by default); medians are reported.  For each run the
+// cells' summaries give the time spent building problems and initialising
+// (setup_seconds) and the time spent in training steps (step_seconds: loss,
+// gradients and updates, not the logged metrics); the GFLOP/s column is the
+// per-step matrix-product flops (formulas below) over the step time, and "of
+// dgemm" compares it with the machine's dgemm rate measured in the same
+// invocation (n = 2048 square products, median of 5) for the same number of
+// threads.  Benchmarks print figures; they never assert.
 //
 // Per-step flops (2 per multiply-add):
 //   linear (factored, m = d <= N):  2 d^2 r + 6 d k r
 //       (Rs A, Rs^T (Res B^T): triangular, d^2 r each; RA B, Res B^T, RA^T Res: 2 d k r each)
 //   nonlinear:                      2 N r (2 d + 3 k)
 //       (X A, X^T RB: 2 N d r each; XA B, R B^T, XA^T R: 2 N k r each)
+// Extra measurements (printed under the table):
+//   relu     the same five products alone (no activation, no loss), per step;
+//   wide-n   generation alone and the symmetric rank-k updates alone (rates),
+//            and the whole run at N / 4 (time ratio, peak memory);
+//   jobs     the same CPU-bound sweep with -j 1 and -j <cores>.
 #include "bench.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,25 +30,44 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "csv.h"
+#include "gram.h"
 #include "run.h"
+#include "teacher_data.h"
 #include "util.h"
 
 int openblas_get_num_threads(void);
 void openblas_set_num_threads(int n);
 
-typedef struct {
+typedef struct workload workload;
+struct workload {
     const char *name, *what, *yaml;
-    int workers;
-    double flops_per_run;   // matrix-product flops of one repetition
-    long steps_per_run;
-} workload;
+    int one_core;           // 1: one BLAS thread and one worker; 0: all cores
+    double flops_per_step;  // matrix-product flops of one training step (0: not counted)
+    void (*extra)(const workload *w, int cores, int reps);
+};
 
-// d = k = 100, N = 1600, r = 8, 5 alpha2, 1500 GD steps each, every metric every step
+// What a child reports about one workload: medians over the repetitions.
+typedef struct {
+    double wall, setup, step;   // seconds: whole run, summed setup, summed steps
+    long steps;                 // training steps in one run (all cells)
+} timing;
+
+// ---------------------------------------------------------------------------
+// Workloads
+
 static const char toy_yaml[] =
     "name: bench-toy\nteacher: {d: 100, k: 100, n: 1600, rank: 4}\nlora: {rank: 8}\n"
     "init: {method: lora}\noptimizer: {method: gd, lr: 0.015625, steps: 1500}\nlog: {every: 1}\n"
     "sweep:\n  init.alpha2: [1, 0.1, 0.01, 0.001, 0.0001]\n";
+static const char layer_yaml[] =
+    "name: bench-layer\nteacher: {d: 4096, k: 4096, n: 65536, rank: 16, stats: gram}\n"
+    "lora: {rank: 16}\ninit: {method: spectral}\n"
+    "optimizer: {method: precgd, lr: 0.5, damping: 1.0e-6, steps: 100}\nlog: {every: 10}\n";
+static const char widen_yaml[] =
+    "name: bench-wide-n\nteacher: {d: 256, k: 256, n: 10000000, rank: 8, stats: gram}\n"
+    "lora: {rank: 8}\ninit: {method: spectral}\n"
+    "optimizer: {method: precgd, lr: 0.5, damping: 1.0e-6, steps: 100}\nlog: {every: 10}\n";
 static const char relu_yaml[] =
     "name: bench-relu\nteacher: {model: nonlinear, activation: relu, d: 512, k: 512, n: 16384, rank: 8}\n"
     "lora: {rank: 8}\ninit: {method: spectral, gamma: 2}\n"
@@ -49,16 +77,48 @@ static const char ntk_yaml[] =
     "init: {method: gaussian, alpha2: 0.01}\n"
     "optimizer: {method: gd, lr: 0.02, steps: 2000, weight_decay: 0.05}\nlog: {every: 100}\n"
     "sweep:\n  lora.rank: [1, 2, 4, 8, 12, 16, 24, 32]\nseeds: 4\n";
+// the toy sweep with 4 seeds (20 cells): CPU-bound cells for the -j comparison
+static const char jobs_yaml[] =
+    "name: bench-jobs\nteacher: {d: 100, k: 100, n: 1600, rank: 4}\nlora: {rank: 8}\n"
+    "init: {method: lora}\noptimizer: {method: gd, lr: 0.015625, steps: 1500}\nlog: {every: 10}\n"
+    "sweep:\n  init.alpha2: [1, 0.1, 0.01, 0.001, 0.0001]\nseeds: 4\n";
+
+static double linear_flops(double d, double k, double r) { return 2 * d * d * r + 6 * d * k * r; }
+static double nonlinear_flops(double n, double d, double k, double r)
+{
+    return 2 * n * r * (2 * d + 3 * k);
+}
+
+static void relu_extra(const workload *w, int cores, int reps);
+static void widen_extra(const workload *w, int cores, int reps);
+static void jobs_extra(const workload *w, int cores, int reps);
 
 static workload workloads[] = {
-    {"toy", "alignment sweep: d=k=100, N=1600, r=8, 5 alpha2 x 1500 GD steps, all metrics each step",
-     toy_yaml, 1, 5.0 * 1500 * (2.0 * 100 * 100 * 8 + 6.0 * 100 * 100 * 8), 5 * 1500},
-    {"relu", "nonlinear ReLU: d=k=512, N=16384, r=8, 200 precgd steps (one process, all cores)",
-     relu_yaml, 1, 200 * 2.0 * 16384 * 8 * (2 * 512 + 3 * 512), 200},
-    {"ntk", "ntk: d=k=32, N=256, K=2: convex solve + 8 LoRA ranks x 4 seeds, 2000 GD steps (-j all)",
-     ntk_yaml, 0, 0, 32 * 2000},
+    {"toy", "alignment sweep: d=k=100, N=1600, r=8, 5 alpha2 x 1500 GD steps, all metrics each step (one core)",
+     toy_yaml, 1, 0, NULL},
+    {"layer", "d=k=4096, N=65536, r=16: streamed X^T X, G, top-16 SVD, spectral init, 100 precgd steps",
+     layer_yaml, 0, 0, NULL},
+    {"wide-n", "d=k=256, r=8, N=10^7 linear samples streamed in chunks, 100 precgd steps",
+     widen_yaml, 0, 0, widen_extra},
+    {"relu", "nonlinear ReLU: d=k=512, N=16384, r=8, 200 precgd steps", relu_yaml, 0, 0,
+     relu_extra},
+    {"ntk", "ntk: d=k=32, N=256, K=2: convex solve + 8 LoRA ranks x 4 seeds, 2000 GD steps",
+     ntk_yaml, 0, 0, NULL},
+    {"jobs", "the toy sweep x 4 seeds (20 cells): -j 1 against -j all cores", jobs_yaml, 0, 0,
+     jobs_extra},
 };
 enum { NWORK = sizeof workloads / sizeof workloads[0] };
+
+static void set_flops(void)
+{
+    workloads[0].flops_per_step = linear_flops(100, 100, 8);
+    workloads[1].flops_per_step = linear_flops(4096, 4096, 16);
+    workloads[2].flops_per_step = linear_flops(256, 256, 8);
+    workloads[3].flops_per_step = nonlinear_flops(16384, 512, 512, 8);
+}
+
+// ---------------------------------------------------------------------------
+// Timing helpers
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -66,16 +126,16 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double median5(double *v)
+static double median(double *v, int n)
 {
-    qsort(v, 5, sizeof *v, cmp_double);
-    return v[2];
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 // GFLOP/s of C = A B for n x n matrices with `threads` OpenBLAS threads.
 static double dgemm_rate(int threads)
 {
-    int n = 1024;
+    int n = 2048;
     double *A = dalloc((size_t)n * n), *B = dalloc((size_t)n * n), *C = dalloc((size_t)n * n), t[5];
     for (size_t i = 0; i < (size_t)n * n; i++) A[i] = B[i] = 1.0 / (double)(1 + i % 97);
     openblas_set_num_threads(threads);
@@ -86,104 +146,265 @@ static double dgemm_rate(int threads)
         t[r] = now_seconds() - t0;
     }
     free(A), free(B), free(C);
-    return 2.0 * n * n * n / median5(t) / 1e9;
+    return 2.0 * n * n * n / median(t, 5) / 1e9;
 }
 
-// One repetition: run the workload into a scratch folder.
-static int run_once(const workload *w, const char *dir, int threads, lerr *e)
+// Sum the columns setup_seconds and step_seconds and `steps` over summary.csv.
+static int read_summary(const char *dir, timing *t)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    csv_row h = {0}, r = {0};
+    int ok = csv_read_row(f, &h), isu = -1, ist = -1, isn = -1;
+    for (int i = 0; ok && i < h.nf; i++) {
+        if (!strcmp(h.f[i], "setup_seconds")) isu = i;
+        if (!strcmp(h.f[i], "step_seconds")) ist = i;
+        if (!strcmp(h.f[i], "steps")) isn = i;
+    }
+    t->setup = t->step = 0;
+    t->steps = 0;
+    while (ok && csv_read_row(f, &r)) {
+        if (isu >= 0 && isu < r.nf) t->setup += atof(r.f[isu]);
+        if (ist >= 0 && ist < r.nf) t->step += atof(r.f[ist]);
+        if (isn >= 0 && isn < r.nf) t->steps += atol(r.f[isn]);
+        csv_row_free(&r);
+    }
+    csv_row_free(&h);
+    fclose(f);
+    return isu >= 0 && ist >= 0 ? 0 : -1;
+}
+
+// One repetition: run `yaml` (with --set overrides) into dir/out.
+static int run_once(const char *yaml, const char *name, const char *dir, int threads,
+                    int workers, char *const *sets, int nsets, timing *t, lerr *e)
 {
     char file[512];
-    snprintf(file, sizeof file, "%s/%s.yaml", dir, w->name);
+    snprintf(file, sizeof file, "%s/%s.yaml", dir, name);
     FILE *f = fopen(file, "w");
     if (!f) return lerr_run(e, "cannot write %s", file);
-    fputs(w->yaml, f);
+    fputs(yaml, f);
     fclose(f);
     char out[512];
     snprintf(out, sizeof out, "%s/out", dir);
     openblas_set_num_threads(threads);
-    run_opts o = {.out_dir = out, .force = 1, .quiet = 1,
-                  .workers = w->workers ? w->workers : threads, .command = "loralab bench"};
-    return run_experiment(file, NULL, 0, &o, NULL, e);
+    run_opts o = {.out_dir = out, .force = 1, .quiet = 1, .workers = workers,
+                  .command = "loralab bench"};
+    double t0 = now_seconds();
+    int rc = run_experiment(file, sets, nsets, &o, NULL, e);
+    t->wall = now_seconds() - t0;
+    if (!rc && read_summary(out, t)) return lerr_run(e, "cannot read %s/summary.csv", out);
+    return rc;
 }
 
-// In a child: warm-up + 5 timed runs; writes the median seconds to fd.
-static void child(const workload *w, int threads, int fd)
+// In a child: warm-up + reps timed runs; writes the median timing to fd.
+static void child(const char *yaml, const char *name, int threads, int workers,
+                  char *const *sets, int nsets, int reps, int fd)
 {
     char dir[] = "/tmp/loralab-bench.XXXXXX";
     if (!mkdtemp(dir)) _exit(3);
     lerr e = {0};
-    double t[5];
-    int rc = run_once(w, dir, threads, &e);
-    for (int r = 0; r < 5 && !rc; r++) {
-        double t0 = now_seconds();
-        rc = run_once(w, dir, threads, &e);
-        t[r] = now_seconds() - t0;
-    }
+    timing t, all[64];
+    if (reps > 64) reps = 64;
+    int rc = run_once(yaml, name, dir, threads, workers, sets, nsets, &t, &e);
+    for (int r = 0; r < reps && !rc; r++)
+        rc = run_once(yaml, name, dir, threads, workers, sets, nsets, &all[r], &e);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) {}
     if (rc) {
-        fprintf(stderr, "loralab bench %s: %s\n", w->name, e.msg);
+        fprintf(stderr, "loralab bench %s: %s\n", name, e.msg);
         _exit(1);
     }
-    double med = median5(t);
+    double v[3][64];
+    for (int r = 0; r < reps; r++) v[0][r] = all[r].wall, v[1][r] = all[r].setup, v[2][r] = all[r].step;
+    timing med = {median(v[0], reps), median(v[1], reps), median(v[2], reps), all[0].steps};
     if (write(fd, &med, sizeof med) != (ssize_t)sizeof med) _exit(2);
     _exit(0);
 }
 
-int bench_main(char *const *names, int n)
+// Run a child for `yaml`; fills *t and *peak_mb; returns 0 on success.
+static int measure(const char *yaml, const char *name, int threads, int workers,
+                   char *const *sets, int nsets, int reps, timing *t, double *peak_mb)
 {
-    for (int i = 0; i < n; i++) {
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        close(fds[0]);
+        child(yaml, name, threads, workers, sets, nsets, reps, fds[1]);
+    }
+    close(fds[1]);
+    ssize_t got = read(fds[0], t, sizeof *t);
+    close(fds[0]);
+    int st;
+    struct rusage ru;
+    wait4(pid, &st, 0, &ru);
+    *peak_mb = ru.ru_maxrss / 1024.0;
+    return got == (ssize_t)sizeof *t && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+// ---------------------------------------------------------------------------
+// Extra measurements
+
+// Per step, the relu workload's five products alone on buffers of the same
+// shapes: X A (N,d)(d,r); XA B (N,r)(r,k); R B^T (N,k)(k,r); X^T RB (d,N)(N,r);
+// XA^T R (r,N)(N,k).  Median of reps runs of 200 steps.
+static void relu_extra(const workload *w, int cores, int reps)
+{
+    (void)w;
+    int n = 16384, d = 512, k = 512, r = 8, steps = 200;
+    double *X = dalloc((size_t)n * d), *A = dalloc((size_t)d * r), *B = dalloc((size_t)r * k);
+    double *XA = dalloc((size_t)n * r), *Z = dalloc((size_t)n * k), *RB = dalloc((size_t)n * r);
+    double *gA = dalloc((size_t)d * r), *gB = dalloc((size_t)r * k);
+    input_rows(0, "bench", d, 0, n, cores, X);
+    for (size_t i = 0; i < (size_t)d * r; i++) A[i] = 0.01 * (double)(i % 7);
+    for (size_t i = 0; i < (size_t)r * k; i++) B[i] = 0.01 * (double)(i % 5);
+    openblas_set_num_threads(cores);
+    double t[64];
+    if (reps > 64) reps = 64;
+    for (int rep = -1; rep < reps; rep++) {
+        double t0 = now_seconds();
+        for (int s = 0; s < steps; s++) {
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, r, d, 1.0, X, d, A, r, 0.0, XA, r);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, k, r, 1.0, XA, r, B, k, 0.0, Z, k);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, r, k, 1.0, Z, k, B, k, 0.0, RB, r);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, r, n, 1.0, X, d, RB, r, 0.0, gA, r);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, k, n, 1.0, XA, r, Z, k, 0.0, gB, k);
+        }
+        if (rep >= 0) t[rep] = (now_seconds() - t0) / steps;
+    }
+    double per = median(t, reps);
+    printf("  relu: the five products alone: %.2f ms per step (%.1f GFLOP/s)\n", 1e3 * per,
+           nonlinear_flops(n, d, k, r) / per / 1e9);
+    free(X), free(A), free(B), free(XA), free(Z), free(RB), free(gA), free(gB);
+}
+
+// wide-n: generation and accumulation timed apart on the same chunks, then
+// the whole run at N / 4 for the time ratio and the peak memory.
+static void widen_extra(const workload *w, int cores, int reps)
+{
+    int d = 256;
+    long n = 10000000;
+    int ch = gram_chunk_rows(d);
+    double *Xc = dalloc((size_t)ch * d), *S = dalloc((size_t)d * d);
+    openblas_set_num_threads(cores);
+    double tg[64], ta[64];
+    if (reps > 64) reps = 64;
+    for (int rep = 0; rep < reps; rep++) {
+        double t0 = now_seconds();
+        for (long row = 0; row < n; row += ch)
+            input_rows(0, "bench", d, row, n - row < ch ? (int)(n - row) : ch, cores, Xc);
+        tg[rep] = now_seconds() - t0;
+        t0 = now_seconds();
+        for (long row = 0; row < n; row += ch)
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, n - row < ch ? (int)(n - row) : ch,
+                        1.0, Xc, d, 1.0, S, d);
+        ta[rep] = now_seconds() - t0;
+    }
+    double g = median(tg, reps), a = median(ta, reps);
+    printf("  wide-n: generating X alone %.2f s (%.2f ns per entry, %d threads); X^T X by dsyrk "
+           "alone %.2f s (%.1f GFLOP/s); generation/accumulation = %.2f\n",
+           g, 1e9 * g / ((double)n * d), cores, a, (double)n * d * (d + 1) / a / 1e9, g / a);
+    free(Xc), free(S);
+    timing full, quarter;
+    double mb_full, mb_quarter;
+    char *sets[] = {"teacher.n=2500000"};
+    if (measure(w->yaml, w->name, cores, 1, NULL, 0, reps, &full, &mb_full) == 0 &&
+        measure(w->yaml, w->name, cores, 1, sets, 1, reps, &quarter, &mb_quarter) == 0)
+        printf("  wide-n: N = 10^7 %.2f s, %.0f MB;  N = 2.5 10^6 %.2f s, %.0f MB;  time ratio "
+               "%.2f for 4x the samples\n", full.wall, mb_full, quarter.wall, mb_quarter,
+               full.wall / quarter.wall);
+}
+
+static void jobs_extra(const workload *w, int cores, int reps)
+{
+    timing one, all;
+    double mb1, mb2;
+    if (measure(w->yaml, w->name, 1, 1, NULL, 0, reps, &one, &mb1) == 0 &&
+        measure(w->yaml, w->name, 1, cores, NULL, 0, reps, &all, &mb2) == 0)
+        printf("  jobs: -j 1 %.2f s, -j %d %.2f s: ratio %.2f\n", one.wall, cores, all.wall,
+               all.wall / one.wall);
+}
+
+// ---------------------------------------------------------------------------
+
+static void list(FILE *f)
+{
+    for (int j = 0; j < NWORK; j++) fprintf(f, "  %-7s %s\n", workloads[j].name, workloads[j].what);
+}
+
+int bench_main(char *const *args, int nargs)
+{
+    int reps = 5;
+    char *names[NWORK + 8];
+    int n = 0;
+    for (int i = 0; i < nargs; i++) {
+        if (!strcmp(args[i], "--reps") && i + 1 < nargs) {
+            reps = atoi(args[++i]);
+            if (reps < 1 || reps > 64) {
+                fprintf(stderr, "loralab bench: --reps must be 1..64\n");
+                return EXIT_INPUT;
+            }
+            continue;
+        }
+        if (!strcmp(args[i], "--list")) {
+            list(stdout);
+            return EXIT_OK;
+        }
         int ok = 0;
-        for (int j = 0; j < NWORK; j++) ok |= !strcmp(names[i], workloads[j].name);
-        if (!ok) {
-            fprintf(stderr, "loralab bench: unknown workload '%s' (have: toy, relu, ntk; layer and "
-                            "wide-n are not implemented yet)\n", names[i]);
+        for (int j = 0; j < NWORK; j++) ok |= !strcmp(args[i], workloads[j].name);
+        if (!ok || n >= NWORK + 8) {
+            fprintf(stderr, "loralab bench: unknown workload '%s'; the workloads are:\n", args[i]);
+            list(stderr);
             return EXIT_INPUT;
         }
+        names[n++] = args[i];
     }
+    set_flops();
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (cores < 1) cores = 1;
     double one = dgemm_rate(1), all = dgemm_rate(cores);
-    printf("machine: %d cores; dgemm (n = 1024, median of 5): %.1f GFLOP/s on one core, "
-           "%.1f GFLOP/s on %d\n\n", cores, one, all, cores);
-    printf("%-6s %10s %12s %10s %10s %10s  %s\n", "name", "seconds", "steps/s", "GFLOP/s",
-           "of dgemm", "peak MB", "workload");
+    printf("machine: %d cores; dgemm (n = 2048, median of 5): %.1f GFLOP/s on one core, "
+           "%.1f GFLOP/s on %d; medians of %d runs after a warm-up\n\n",
+           cores, one, all, cores, reps);
+    printf("%-7s %9s %9s %9s %10s %9s %8s %9s\n", "name", "seconds", "setup s", "step s",
+           "steps/s", "GFLOP/s", "of dgemm", "peak MB");
+    int failed = 0;
     for (int j = 0; j < NWORK; j++) {
-        const workload *w = &workloads[j];
+        workload *w = &workloads[j];
         int want = n == 0;
         for (int i = 0; i < n; i++) want |= !strcmp(names[i], w->name);
         if (!want) continue;
-        int threads = w == &workloads[0] ? 1 : cores;   // toy: one core, as its target says
-        int fds[2];
-        if (pipe(fds) != 0) return EXIT_RUN;
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid == 0) {
-            close(fds[0]);
-            child(w, threads, fds[1]);
-        }
-        close(fds[1]);
-        double med = -1;
-        ssize_t got = read(fds[0], &med, sizeof med);
-        close(fds[0]);
-        int st;
-        struct rusage ru;
-        wait4(pid, &st, 0, &ru);
-        if (got != (ssize_t)sizeof med || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-            printf("%-6s failed\n", w->name);
+        int threads = w->one_core ? 1 : cores, workers = w->one_core ? 1 : cores;
+        timing t;
+        double mb;
+        if (measure(w->yaml, w->name, threads, workers, NULL, 0, reps, &t, &mb)) {
+            printf("%-7s failed\n", w->name);
+            failed = 1;
             continue;
         }
-        double rate = w->flops_per_run / med / 1e9, ref = threads == 1 ? one : all;
         char gf[32] = "-", frac[32] = "-";
-        if (w->flops_per_run > 0) {
+        if (w->flops_per_step > 0 && t.step > 0) {
+            double rate = w->flops_per_step * (double)t.steps / t.step / 1e9;
             snprintf(gf, sizeof gf, "%.2f", rate);
-            snprintf(frac, sizeof frac, "%.0f%%", 100 * rate / ref);
+            snprintf(frac, sizeof frac, "%.0f%%", 100 * rate / (threads == 1 ? one : all));
         }
-        printf("%-6s %10.3f %12.0f %10s %10s %10.0f  %s\n", w->name, med,
-               (double)w->steps_per_run / med, gf, frac, ru.ru_maxrss / 1024.0, w->what);
+        printf("%-7s %9.3f %9.3f %9.3f %10.0f %9s %8s %9.0f\n", w->name, t.wall, t.setup, t.step,
+               t.step > 0 ? (double)t.steps / t.step : 0.0, gf, frac, mb);
+        fflush(stdout);
+        if (w->extra) w->extra(w, cores, reps);
     }
-    printf("\nnot yet: layer (d = k = 4096, N = 65536) and wide-n (N = 10^7): they need "
-           "streamed sufficient statistics and a randomised top-r SVD\n");
-    return EXIT_OK;
+    printf("\nseconds: wall time of the whole run; setup s / step s: summed over its cells "
+           "(building the problem and initialising / training steps without the logged "
+           "metrics); GFLOP/s: per-step matrix-product flops over the step time.\n");
+    for (int j = 0; j < NWORK; j++) {
+        int want = n == 0;
+        for (int i = 0; i < n; i++) want |= !strcmp(names[i], workloads[j].name);
+        if (want) printf("  %-7s %s\n", workloads[j].name, workloads[j].what);
+    }
+    return failed ? EXIT_RUN : EXIT_OK;
 }

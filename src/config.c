@@ -751,6 +751,7 @@ static const keydef KEYS[] = {
     {"teacher.w0_scale", T_DOUBLE, OFF(teacher.w0_scale), "1", GE(0)},
     {"teacher.delta", T_MATRIX, OFF(teacher.delta), "generated", .words = WORD(MAT_GENERATED)},
     {"teacher.x", T_MATRIX, OFF(teacher.x), "generated", .words = WORD(MAT_GENERATED)},
+    {"teacher.stats", T_STRING, OFF(teacher.stats), "auto", .choices = "auto, qr, gram"},
     {"lora.rank", T_INT, OFF(lora.rank), "8", GE(1)},
     {"init.method", T_STRING, OFF(init.method), "lora",
      .known = init_known, .names = init_names},
@@ -1761,6 +1762,21 @@ static int cross_check(rctx *c)
         return fail(c, "teacher.features", c->val[key_index("teacher.features")],
                     ": orthogonal features need n * outputs >= d * k (%ld < %ld)",
                     (long)s->teacher.n * s->teacher.outputs, (long)d * k);
+    if (!strcmp(s->teacher.stats, "gram")) {
+        int si = key_index("teacher.stats");
+        if (strcmp(s->teacher.model, "linear"))
+            return fail(c, "teacher.stats", c->val[si],
+                        ": gram statistics are for the linear teacher (teacher.model is %s)",
+                        s->teacher.model);
+        if (s->teacher.x.kind == MAT_FILE || s->teacher.x.kind == MAT_INLINE)
+            return fail(c, "teacher.stats", c->val[si],
+                        ": gram statistics stream generated inputs; teacher.x is given, use "
+                        "qr");
+        if (s->teacher.n < d)
+            return fail(c, "teacher.stats", c->val[si],
+                        ": gram statistics need n >= d (n = %d, d = %d); use qr",
+                        s->teacher.n, d);
+    }
     (void)mi;
     return 0;
 }

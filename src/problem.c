@@ -9,6 +9,7 @@
 
 #include "linalg.h"
 #include "registry.h"
+#include "svd_top.h"
 
 // ---------------------------------------------------------------------------
 // Registry: one row per teacher.
@@ -58,12 +59,53 @@ const char *teacher_names(void)
     return join_names(buf, sizeof buf, teachers, sizeof teachers[0], NTEACHERS);
 }
 
+// The singular triplets of G a run uses: r* for the alignment metrics, r for
+// the spectral initialisation, 2r for lora-ga.
+static int svd_needed(const spec *s, int rstar)
+{
+    int need = 2 * s->lora.rank;
+    return need > rstar ? need : rstar;
+}
+
+// G = UG diag(SG) VGt truncated to gq triplets.  Up to SVD_DENSE_MAX = min(d, k)
+// this is the full thin SVD (gq = min(d, k), LAPACK dgesdd); above it only the
+// top `need` triplets, by randomised block subspace iteration (svd_top.h)
+// converged to a residual of 1e-12 s_1: O(d k need) per iteration instead of
+// O(d k min(d, k)).
+#define SVD_DENSE_MAX 1024
+static int svd_of_g(problem *p, int need, long seed, lerr *e)
+{
+    int d = p->d, k = p->k, mn = d < k ? d : k;
+    p->gq = mn <= SVD_DENSE_MAX ? mn : (need < mn ? need : mn);
+    p->UG = dalloc((size_t)d * p->gq);
+    p->SG = dalloc((size_t)p->gq);
+    p->VGt = dalloc((size_t)p->gq * k);
+    int rc;
+    if (p->gq == mn) {
+        rc = svd_thin(p->G, d, k, p->UG, p->SG, p->VGt, e);
+    } else {
+        svd_top_opts o = {.tol = 1e-12, .max_iter = 200, .seed = seed};
+        rc = svd_top(p->G, d, k, p->gq, p->UG, p->SG, p->VGt, &o, e);
+        if (!rc && o.resid > 1e-8)
+            fprintf(stderr, "loralab: warning: top-%d SVD of the one-step gradient reached a "
+                            "relative residual of %.1e only (after %d iterations)\n",
+                    p->gq, o.resid, o.iters);
+    }
+    return rc ? lerr_prefix(e, "one-step gradient: ") : 0;
+}
+
 int problem_new(const spec *s, long seed, problem **out, lerr *e)
 {
     for (int i = 0; i < NTEACHERS; i++)
         if (strcmp(teachers[i].name, s->teacher.model) == 0) {
             int rc = teachers[i].make(s, seed, out, e);
-            if (!rc) (*out)->f_star = NAN;   // until a convex solve sets it
+            if (rc) return rc;
+            (*out)->f_star = NAN;   // until a convex solve sets it
+            rc = svd_of_g(*out, svd_needed(s, (*out)->rstar), seed, e);
+            if (rc) {
+                problem_free(*out);
+                *out = NULL;
+            }
             return rc;
         }
     return lerr_input(e, "unknown teacher '%s' (valid: %s)", s->teacher.model, teacher_names());
@@ -86,8 +128,7 @@ void problem_free(problem *p)
     free(p);
 }
 
-// G = J(W0) unless the teacher computed it, its thin SVD G = UG diag(SG) VGt
-// (once per problem), and, when the teacher did not supply them, Delta = Dl Dr with Dl = U_q diag(s_q), Dr = Vt_q
+// G = J(W0) unless the teacher computed it and, when the teacher did not supply them, Delta = Dl Dr with Dl = U_q diag(s_q), Dr = Vt_q
 // truncated to Delta's numerical rank q.
 int problem_finish(problem *p, int rstar, lerr *e)
 {
@@ -103,14 +144,8 @@ int problem_finish(problem *p, int rstar, lerr *e)
         if (rc) return rc;
     }
     p->rstar = rstar;
-    p->gq = d < k ? d : k;
-    p->UG = dalloc((size_t)d * p->gq);
-    p->SG = dalloc((size_t)p->gq);
-    p->VGt = dalloc((size_t)p->gq * k);
-    if (svd_thin(p->G, d, k, p->UG, p->SG, p->VGt, e))
-        return lerr_prefix(e, "one-step gradient: ");
     if (p->Dl) return 0;
-    int q = p->gq;
+    int q = d < k ? d : k;
     double *U = dalloc((size_t)d * q), *S = dalloc((size_t)q), *Vt = dalloc((size_t)q * k);
     if (svd_thin(p->Delta, d, k, U, S, Vt, e)) {
         free(U), free(S), free(Vt);

@@ -47,9 +47,10 @@ struct problem {
     double *Delta;             // (d, k) true shift: W_nat = W0 + Delta
     int dq;                    // rank of the factorisation Delta = Dl Dr
     double *Dl, *Dr;           // (d, dq), (dq, k)
-    // One-step full gradient G = J(W0) and its thin SVD G = UG diag(SG) VGt.
+    // One-step full gradient G = J(W0) and its thin SVD G = UG diag(SG) VGt,
+    // truncated to the gq triplets runs use when min(d, k) is large (problem.c).
     double *G;                 // (d, k)
-    int gq;                    // min(d, k)
+    int gq;                    // min(d, k), or max(r*, 2 lora.rank) above 1024
     double *UG, *SG, *VGt;     // (d, gq), (gq), (gq, k)
     int rstar;                 // r*: size of the subspaces align_a/align_b compare to
     double delta_op;           // ||Delta||_op
@@ -106,8 +107,9 @@ double model_test_loss(model *m, const double *A, const double *B);
 int problem_new(const spec *s, long seed, problem **out, lerr *e);
 void problem_free(problem *p);
 
-// Shared by teachers: compute G = J(W0) (if p->G is NULL), its SVD (UG, SG,
-// VGt) and Delta's low-rank factors (Dl, Dr); `rstar` is the teacher rank.
+// Shared by teachers: compute G = J(W0) (if p->G is NULL) and Delta's low-rank
+// factors (Dl, Dr); `rstar` is the teacher rank.  (problem_new then takes the
+// SVD of G: UG, SG, VGt.)
 int problem_finish(problem *p, int rstar, lerr *e);
 
 #endif

@@ -30,6 +30,8 @@ void gaussian_fill(gsl_rng *rng, double *X, int m, int n, double sigma)
     for (size_t i = 0; i < len; i++) X[i] = gsl_ran_gaussian_ziggurat(rng, 1.0) * sigma;
 }
 
+double chisq_draw(gsl_rng *rng, double nu) { return gsl_ran_chisq(rng, nu); }
+
 int haar_orthonormal(gsl_rng *rng, int m, int q, double *Q, lerr *e)
 {
     double *tau = dalloc((size_t)q);

@@ -20,6 +20,9 @@ gsl_rng *stream_new(long seed, const char *tag);
 // Fill X: (m, n) with i.i.d. N(0, sigma^2) entries (ziggurat method).
 void gaussian_fill(gsl_rng *rng, double *X, int m, int n, double sigma);
 
+// One draw from the chi-squared distribution with nu degrees of freedom.
+double chisq_draw(gsl_rng *rng, double nu);
+
 // Haar-random matrix with orthonormal columns, Q: (m, q), q <= m: the Q of
 // the QR factorisation of an (m, q) Gaussian matrix, columns flipped so that
 // diag(R) > 0 (which makes the distribution exactly uniform).

@@ -66,7 +66,8 @@ static void write_header(afile *f, const cell_list *cl, int summary)
                                "s_rstar_g",      "f_star",       "rank_star",    "cert_star",
                                "convex_iters",   "test_loss_star", "rank_bound", "min_hess_eig",
                                "grad_objective",
-                               "seconds",        "message"};
+                               "seconds",        "setup_seconds", "step_seconds",
+                               "message"};
         _Static_assert(sizeof extra / sizeof extra[0] <= 32, "FIXED too small");
         for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) cols[n++] = extra[i];
     } else {
@@ -88,7 +89,7 @@ static void summary_row(afile *f, const char *prefix, long seed, const train_res
                       r->convex_iters, r->test_loss_star, r->rank_bound, r->min_hess_eig,
                       r->grad_objective};
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) csv_num(f, extra[i], 0);
-    afile_printf(f, ",%.3f", r->seconds);
+    afile_printf(f, ",%.3f,%.3f,%.3f", r->seconds, r->setup_seconds, r->step_seconds);
     csv_text(f, r->message, 0);
     afile_printf(f, "\n");
 }

@@ -60,6 +60,10 @@ typedef struct {
         double w0_scale;     // teacher.w0_scale: 1, >= 0; W0 = w0_scale * source
         mat_source delta;    // teacher.delta: generated (default) | path | inline (d, k)
         mat_source x;        // teacher.x: generated (default) | path | inline (n, d)
+        char *stats;         // teacher.stats: "auto" | qr | gram (linear teacher: hold X
+                             //   and take its QR, or stream X^T X in chunks and never
+                             //   hold X; gram needs n >= d and generated x; auto =
+                             //   gram when n * d > 2^26 and it can, else qr)
     } teacher;
 
     struct {

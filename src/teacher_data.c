@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "linalg.h"
+#include "normal.h"
+#include "par.h"
 #include "random.h"
 
 // Singular values of Delta: s_1 = scale >= ... >= s_r = scale / kappa, spaced
@@ -77,8 +79,41 @@ static double *make_w0(const spec *s, long seed, int d, int k)
     return W0;
 }
 
-// X rows are drawn in order from a stream that depends on (stream, seed, d)
-// only, so a run with more samples extends the data of a run with fewer.
+// Streamed inputs (the linear teacher's gram statistics): row i is
+// normal_rows' row i of the key for (seed, stream, d), so any row range can be
+// made on its own, by any thread, in any order, with identical values, and
+// more samples extend the rows of fewer.  Threads take groups of ROW_GROUP rows.
+#define ROW_GROUP 64
+
+typedef struct {
+    unsigned long long key;
+    int d, nrows;
+    long row0;
+    double *X;
+} rows_job;
+
+static void rows_group(void *ctx, int g)
+{
+    const rows_job *j = ctx;
+    long first = (long)g * ROW_GROUP;
+    long count = j->nrows - first < ROW_GROUP ? j->nrows - first : ROW_GROUP;
+    normal_rows(j->key, (unsigned long long)(j->row0 + first), (size_t)count, (size_t)j->d,
+                j->X + (size_t)first * j->d);
+}
+
+void input_rows(long seed, const char *stream, int d, long row0, int nrows, int threads,
+                double *X)
+{
+    if (nrows <= 0) return;
+    char tag[64];
+    snprintf(tag, sizeof tag, "%s-rows|d=%d", stream, d);
+    rows_job j = {normal_key(seed, tag), d, nrows, row0, X};
+    par_for((nrows + ROW_GROUP - 1) / ROW_GROUP, threads, rows_group, &j);
+}
+
+// X rows of teacher_inputs are drawn in order from a stream that depends on
+// (stream, seed, d) only, so a run with more samples extends the data of a
+// run with fewer.
 double *teacher_inputs(const spec *s, long seed, const char *stream, int n, int d)
 {
     if (!strcmp(stream, "x") && (s->teacher.x.kind == MAT_FILE || s->teacher.x.kind == MAT_INLINE))

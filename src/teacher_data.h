@@ -4,6 +4,7 @@
 // experiment seed and only the settings it depends on:
 //   W0 from (d, k);  U*, V* of Delta from (d, k, r*);  rows of X from d
 //   (stream "x"; the test inputs from stream "xtest");  label noise from k.
+// Streamed inputs (input_rows) are a separate, block-structured stream.
 #ifndef LORALAB_TEACHER_DATA_H
 #define LORALAB_TEACHER_DATA_H
 
@@ -17,6 +18,14 @@ int teacher_truth(const spec *s, long seed, problem *p, lerr *e);
 // Inputs X: (n, d): from teacher.x (file or inline) when `stream` is "x" and
 // the spec gives one, else i.i.d. N(0, 1) rows from the named stream.
 double *teacher_inputs(const spec *s, long seed, const char *stream, int n, int d);
+
+// Rows [row0, row0 + nrows) of the streamed inputs of `stream` for dimension
+// d: X: (nrows, d) of i.i.d. N(0, 1), one normal.h stream per row, made on up
+// to `threads` threads.  The values depend only on (seed, stream, d) and
+// the row index, never on the range asked for or the thread count.  (A
+// different stream from teacher_inputs': the gram statistics use it.)
+void input_rows(long seed, const char *stream, int d, long row0, int nrows, int threads,
+                double *X);
 
 // Labels Y: (n, k) = act(X (W0 + Delta)) + noise * E (act NULL: identity;
 // E from the stream "<stream>-noise|k", none when noise is 0).

@@ -16,11 +16,29 @@
 // accuracy near the optimum and can never come out negative, where the
 // expansion 1/2<W, Sigma W> - <W, X^T Y/N> + ||Y||^2/2N cancels.
 //
+// Two ways to get (Rs, c, L_ls), chosen by teacher.stats:
+//   qr    hold X and Y and take the QR above (exact to rounding; memory N (d + k));
+//   gram  never hold X: accumulate X^T X = R^T R over row chunks (gram.h,
+//         dsyrk) and take its Cholesky factor R; needs N >= d.  The labels are
+//         never formed either.  With Y = X W_nat + sigma E and E independent of
+//         X, the statistics have, given X, the exact joint law
+//           c = Rs W_nat + sigma Z / sqrt(N),   Z: (d, k) i.i.d. N(0, 1),
+//           L_ls = sigma^2 chi2_{(N - d) k} / (2N),  independent of Z,
+//         (Q^T E and the residual part of E are independent Gaussians when the
+//         columns of Q are orthonormal), so they are drawn from it: O(N d^2)
+//         for X^T X and nothing of size N k.  Noise-free, qr and gram give the
+//         same problem to rounding (tests/e2e_scale.sh checks it).
+//   auto  gram when N d > 2^26 entries (512 MB) and N >= d with generated X,
+//         else qr.
+//
 // For a run with base = W0 + D0 and W = base + A B the per-run constant is
 //   C = c - Rs base = C0 - Rs D0,   C0 = c - Rs W0,
 // and a step costs O(d^2 r + d k r) (m <= d):
 //   RA = Rs A (m, r);  Res = RA B - C (m, k);  L = L_ls + 1/2 ||Res||^2;
 //   dL/dA = Rs^T (Res B^T),  dL/dB = RA^T Res.
+// Res is made a block of rows at a time (about 1 MB, so it stays in cache)
+// and used at once for its share of L, Res B^T and RA^T Res: C is read once
+// per step and Res never goes to memory.
 #include "teacher_linear.h"
 
 #include <cblas.h>
@@ -30,8 +48,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gram.h"
 #include "linalg.h"
+#include "random.h"
 #include "teacher_data.h"
+
+int openblas_get_num_threads(void);
 
 typedef struct {
     int m;              // min(N, d)
@@ -44,8 +66,18 @@ typedef struct {
 typedef struct {
     double *C;          // (m, k)  c - Rs base
     double *RA, *RB;    // (m, r)
-    double *Res;        // (m, k)
+    int rows;           // rows of Res per block
+    double *Res;        // (rows, k) one block of the residual
+    double *Full;       // (m, k) the whole residual, for eval_dense (made on first use)
 } linear_run;
+
+// Rows of the residual per block: about 2^17 entries (1 MB).
+static int res_block_rows(int m, int k)
+{
+    int rows = (1 << 17) / (k > 0 ? k : 1);
+    if (rows < 8) rows = 8;
+    return rows < m ? rows : m;
+}
 
 // ---------------------------------------------------------------------------
 // Evaluation
@@ -91,14 +123,19 @@ static int linear_eval_factors(model *mo, const double *A, const double *B, doub
     linear_run *w = mo->impl;
     int d = p->d, k = p->k, r = mo->r, m = L->m;
     rs_times(L, d, r, A, w->RA);                                   // RA = Rs A
-    memcpy(w->Res, w->C, sizeof(double) * (size_t)m * k);
-    mm('N', 'N', m, k, r, 1.0, w->RA, B, -1.0, w->Res);            // Res = RA B - C
-    *loss = L->loss_ls + half_sq(w->Res, (size_t)m * k);
-    if (gA) {
-        mm('N', 'T', m, r, k, 1.0, w->Res, B, 0.0, w->RB);         // RB = Res B^T
-        rst_times(L, d, r, 1.0, w->RB, gA);                        // gA = Rs^T RB
-    }
-    if (gB) mm('T', 'N', r, k, m, 1.0, w->RA, w->Res, 0.0, gB);    // gB = RA^T Res
+    double acc = 0.0;
+    for (int i0 = 0; i0 < m; i0 += w->rows) {
+        int nb = m - i0 < w->rows ? m - i0 : w->rows;
+        const double *RAi = w->RA + (size_t)i0 * r;
+        memcpy(w->Res, w->C + (size_t)i0 * k, sizeof(double) * (size_t)nb * k);
+        mm('N', 'N', nb, k, r, 1.0, RAi, B, -1.0, w->Res);         // Res_i = RA_i B - C_i
+        double f = fro(w->Res, nb, k);
+        acc += f * f;
+        if (gA) mm('N', 'T', nb, r, k, 1.0, w->Res, B, 0.0, w->RB + (size_t)i0 * r);
+        if (gB) mm('T', 'N', r, k, nb, 1.0, RAi, w->Res, i0 ? 1.0 : 0.0, gB);
+    }                                                              // RB_i = Res_i B^T
+    *loss = L->loss_ls + 0.5 * acc;                                // gB += RA_i^T Res_i
+    if (gA) rst_times(L, d, r, 1.0, w->RB, gA);                    // gA = Rs^T RB
     return 0;
 }
 
@@ -109,10 +146,11 @@ static int linear_eval_dense(model *mo, const double *D, double *loss, double *J
     const linear_data *L = p->impl;
     linear_run *w = mo->impl;
     int d = p->d, k = p->k, m = L->m;
-    rs_times(L, d, k, D, w->Res);                                  // Res = Rs D
-    for (size_t i = 0; i < (size_t)m * k; i++) w->Res[i] -= w->C[i];
-    *loss = L->loss_ls + half_sq(w->Res, (size_t)m * k);
-    if (J) rst_times(L, d, k, -1.0, w->Res, J);                    // J = -Rs^T Res
+    if (!w->Full) w->Full = dalloc((size_t)m * k);                 // once per run
+    rs_times(L, d, k, D, w->Full);                                 // Res = Rs D - C
+    for (size_t i = 0; i < (size_t)m * k; i++) w->Full[i] -= w->C[i];
+    *loss = L->loss_ls + half_sq(w->Full, (size_t)m * k);
+    if (J) rst_times(L, d, k, -1.0, w->Full, J);                   // J = -Rs^T Res
     return 0;
 }
 
@@ -133,7 +171,8 @@ static int linear_model_init(model *mo, lerr *e)
     }
     w->RA = dalloc((size_t)m * (r > 0 ? r : 1));
     w->RB = dalloc((size_t)m * (r > 0 ? r : 1));
-    w->Res = dalloc((size_t)m * k);
+    w->rows = res_block_rows(m, k);
+    w->Res = dalloc((size_t)w->rows * k);
     mo->impl = w;
     return 0;
 }
@@ -146,6 +185,7 @@ static void linear_model_free(model *mo)
     free(w->RA);
     free(w->RB);
     free(w->Res);
+    free(w->Full);
     free(w);
 }
 
@@ -204,6 +244,58 @@ static int sufficient_stats(problem *p, linear_data *L, lerr *e)
     return 0;
 }
 
+// Sufficient statistics without X (teacher.stats = gram; see the file header):
+// Rs from the Cholesky factor of X^T X / N, C0 = c - Rs W0 = Rs Delta + sigma Z
+// / sqrt(N) and L_ls = sigma^2 chi2_{(N-d)k} / 2N drawn from their law given X.
+static int gram_stats(const spec *s, long seed, problem *p, linear_data *L, lerr *e)
+{
+    int n = p->n, d = p->d, k = p->k;
+    L->m = d;
+    L->Rs = dalloc((size_t)d * d);
+    int threads = openblas_get_num_threads();
+    gram_inputs(seed, "x", n, d, threads, L->Rs, NULL);
+    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', d, L->Rs, d);
+    if (info != 0)
+        return lerr_run(e, "Cholesky factorisation of X^T X (d = %d, N = %d) failed (LAPACK "
+                        "info %d): the inputs are rank-deficient", d, n, (int)info);
+    double sn = 1.0 / sqrt((double)n);
+    for (size_t i = 0; i < (size_t)d * d; i++) L->Rs[i] *= sn;
+    L->C0 = dalloc((size_t)d * k);
+    if (p->Dl) {                                                   // Rs Delta = (Rs Dl) Dr
+        double *RD = dalloc((size_t)d * p->dq);
+        rs_times(L, d, p->dq, p->Dl, RD);
+        mm('N', 'N', d, k, p->dq, 1.0, RD, p->Dr, 0.0, L->C0);
+        free(RD);
+    } else {
+        rs_times(L, d, k, p->Delta, L->C0);
+    }
+    double sigma = s->teacher.noise;
+    L->loss_ls = 0.0;
+    if (sigma > 0) {
+        char tag[64];
+        snprintf(tag, sizeof tag, "noise-stats|k=%d", k);
+        gsl_rng *rng = stream_new(seed, tag);
+        double *Z = dalloc((size_t)d * k);
+        gaussian_fill(rng, Z, d, k, sigma * sn);
+        for (size_t i = 0; i < (size_t)d * k; i++) L->C0[i] += Z[i];
+        L->loss_ls = sigma * sigma * chisq_draw(rng, (double)(n - d) * k) / (2.0 * n);
+        free(Z);
+        gsl_rng_free(rng);
+    }
+    return 0;
+}
+
+// teacher.stats resolved: 1 for gram, 0 for qr.
+static int use_gram(const spec *s)
+{
+    const char *m = s->teacher.stats;
+    if (!strcmp(m, "gram")) return 1;
+    if (!strcmp(m, "qr")) return 0;
+    int generated = s->teacher.x.kind != MAT_FILE && s->teacher.x.kind != MAT_INLINE;
+    return generated && s->teacher.n >= s->teacher.d &&
+           (double)s->teacher.n * s->teacher.d > (double)(1L << 26);
+}
+
 int teacher_linear_new(const spec *s, long seed, problem **out, lerr *e)
 {
     problem *p = xcalloc(1, sizeof *p);
@@ -215,7 +307,9 @@ int teacher_linear_new(const spec *s, long seed, problem **out, lerr *e)
     p->k = s->teacher.k;
     p->n = s->teacher.n;
     int rc = teacher_truth(s, seed, p, e);
-    if (!rc) {
+    if (!rc && use_gram(s)) {
+        rc = gram_stats(s, seed, p, L, e);
+    } else if (!rc) {
         L->X = teacher_inputs(s, seed, "x", p->n, p->d);
         L->Y = teacher_labels(s, seed, "x", p, L->X, p->n, NULL, s->teacher.noise);
         rc = sufficient_stats(p, L, e);
@@ -244,6 +338,7 @@ double linear_direct_loss(const problem *p, const double *W)
 {
     const linear_data *L = p->impl;
     int n = p->n, d = p->d, k = p->k;
+    if (!L->X) return NAN;   // gram statistics: X was never held
     double *R = xmalloc(sizeof(double) * (size_t)n * k);
     memcpy(R, L->Y, sizeof(double) * (size_t)n * k);
     mm('N', 'N', n, k, d, 1.0, L->X, W, -1.0, R);

@@ -99,8 +99,9 @@ static int train(seed_run *sr, train_result *res, lerr *e)
     double loss0 = 0.0;
     res->min_align_a = INFINITY;
     for (int t = 0; t <= T; t++) {
-        double loss;
+        double loss, ts = now_seconds();
         if (evaluate(sr, &loss, e)) return lerr_prefix(e, "step %d: ", t);
+        res->step_seconds += now_seconds() - ts;
         if (t == 0) loss0 = loss;
         if (!isfinite(loss) || (loss0 > 0 && loss > DIVERGENCE_FACTOR * loss0)) {
             res->status = RUN_DIVERGED;
@@ -131,7 +132,9 @@ static int train(seed_run *sr, train_result *res, lerr *e)
             snprintf(res->message, sizeof res->message, "interrupted at step %d", t);
             return 0;
         }
+        ts = now_seconds();
         if (optim_step(sr->opt, &sr->st, t, e)) return -1;
+        res->step_seconds += now_seconds() - ts;
     }
     return 0;
 }
@@ -334,6 +337,7 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
     if (reference) rc = convex_reference(s, seed, sr.p, cache_dir, res, e);
     if (!rc) {
         sr.mw = metrics_work_new(sr.m);
+        res->setup_seconds = now_seconds() - t0;
         rc = train(&sr, res, e);
     }
     if (!rc && reference && res->status == RUN_OK && !optim_dense(sr.opt))

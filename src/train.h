@@ -27,6 +27,10 @@ typedef struct {
     metrics last;              // metrics of the last logged step
     double min_align_a;        // over logged steps (nan if none was defined)
     double seconds;            // wall time of the cell
+    double setup_seconds;      // of which building the problem, initialising (and the
+                               //   convex reference)
+    double step_seconds;       // of which training steps: loss, gradients, updates
+                               //   (not the logged metrics)
     double risk_init;          // risk and err_op at step 0
     double err_op_init;
     double steps_to_tol;       // first logged step with risk <= log.risk_tol * risk_init

@@ -6,8 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 Q="$SOURCE_ROOT/experiments/quickstart.yaml"
 strip_seconds() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") c = i }
-           { out = ""; for (i = 1; i <= NF; i++) if (i != c) out = out (out == "" ? "" : ",") $i; print out }' "$1"
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /seconds$/) c[i] = 1 }
+           { out = ""; for (i = 1; i <= NF; i++) if (!(i in c)) out = out (out == "" ? "" : ",") $i; print out }' "$1"
 }
 same() {  # same DIR1 DIR2 WHAT
   if cmp -s "$1/trace.csv" "$2/trace.csv" && [ "$(strip_seconds "$1/summary.csv")" = "$(strip_seconds "$2/summary.csv")" ]

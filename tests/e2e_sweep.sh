@@ -19,10 +19,10 @@ sweep:
 seeds: 2
 YAML
 
-# drop the timing column so files can be compared byte for byte
+# drop the timing columns (seconds, setup_seconds, step_seconds) so files can be compared byte for byte
 strip_seconds() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") c = i }
-           { out = ""; for (i = 1; i <= NF; i++) if (i != c) out = out (out == "" ? "" : ",") $i; print out }' "$1"
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /seconds$/) c[i] = 1 }
+           { out = ""; for (i = 1; i <= NF; i++) if (!(i in c)) out = out (out == "" ? "" : ",") $i; print out }' "$1"
 }
 same_results() {  # same_results DIR1 DIR2 WHAT
   if cmp -s "$1/trace.csv" "$2/trace.csv" && \

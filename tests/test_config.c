@@ -276,7 +276,7 @@ static void test_full(void)
         snprintf(want, sizeof want, "%s%s: ", leaf ? "  " : "\n", leaf ? leaf + 1 : keys[nkeys]);
         CHECK(strstr(out, want) != NULL, "key %s not written", keys[nkeys]);
     }
-    CHECK(nkeys == 42, "config_keys has %d keys", nkeys);
+    CHECK(nkeys == 43, "config_keys has %d keys", nkeys);
     free(out);
     check_round_trip("full", &s);
     spec_free(&s);
@@ -539,7 +539,7 @@ static const error_case ERRORS[] = {
     ERR("teacher: 5\n", NULL, NULL,
         "c.yaml:1:10: teacher must be a mapping of keys (model, activation, leaky_slope, d, k, n, "
         "n_test, rank, outputs, loss, features, targets, base, kappa, spectrum, "
-        "scale, noise, w0, w0_scale, delta, x), got '5'"),
+        "scale, noise, w0, w0_scale, delta, x, stats), got '5'"),
     ERR("lora: [1]\n", NULL, NULL, "c.yaml:1:7: lora must be a mapping of keys (rank), got a list"),
     // types
     ERR("teacher:\n  d: abc\n", NULL, NULL,

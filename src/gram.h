@@ -1,0 +1,24 @@
+// gram.h: the Gram matrix X^T X of generated inputs, streamed in row chunks.
+#ifndef LORALAB_GRAM_H
+#define LORALAB_GRAM_H
+
+#include "util.h"
+
+// Wall seconds spent making the rows and accumulating them (optional output).
+typedef struct {
+    double gen_s, acc_s;
+} gram_times;
+
+// Rows per chunk for dimension d: a multiple of the 64-row input block, about
+// 4M entries (32 MB) per chunk.
+int gram_chunk_rows(int d);
+
+// S: (d, d) <- X^T X (upper triangle; the strict lower triangle is zeroed) for
+// rows [0, n) of the input stream `stream` (teacher_data.h: input_rows), made
+// gram_chunk_rows(d) rows at a time on `threads` threads and accumulated by a
+// symmetric rank-k update (dsyrk) per chunk.  Never holds more than one chunk:
+// memory O(d^2 + chunk d), independent of n.  `t` may be NULL.
+void gram_inputs(long seed, const char *stream, int n, int d, int threads, double *S,
+                 gram_times *t);
+
+#endif

@@ -1,0 +1,155 @@
+// test_gram.c: the streamed (gram) statistics of the linear teacher.
+//
+// 1. gram_inputs's X^T X equals a dgemm on the whole X made by input_rows,
+//    for several n (including n not a multiple of the chunk or block size),
+//    and rows made in pieces / on 2 threads equal rows made at once.
+// 2. A gram-statistics problem (noise 0) gives the loss and both factor
+//    gradients of the direct definition L = 1/(2N) ||X W - Y||^2 with
+//    Y = X W_nat built from the same rows, to 1e-10 relative, and J(W0) = G.
+// 3. With noise sigma, 2N L(W_nat) / sigma^2 is exactly chi2_{N k} in law,
+//    under gram (drawn from the statistics' law given X) as under qr (drawn
+//    E): a Kolmogorov-Smirnov test over 200 seeds against GSL's chi-squared
+//    cdf, for both.
+#include <string.h>
+
+#include <cblas.h>
+#include <gsl/gsl_cdf.h>
+
+#include "check.h"
+#include "gram.h"
+#include "linalg.h"
+#include "problem.h"
+#include "teacher_data.h"
+
+static void gram_vs_dgemm(int n, int d)
+{
+    double *X = dalloc((size_t)n * d), *S = dalloc((size_t)d * d), *R = dalloc((size_t)d * d);
+    input_rows(7, "x", d, 0, n, 1, X);
+    mm('T', 'N', d, d, n, 1.0, X, X, 0.0, R);
+    gram_inputs(7, "x", n, d, 2, S, NULL);
+    double worst = 0, scale = 0;
+    for (int i = 0; i < d; i++)
+        for (int j = 0; j < d; j++) {
+            double want = j >= i ? R[(size_t)i * d + j] : 0.0;
+            worst = fmax(worst, fabs(S[(size_t)i * d + j] - want));
+            scale = fmax(scale, fabs(R[(size_t)i * d + j]));
+        }
+    CHECK(worst <= 1e-12 * scale, "n=%d d=%d: |gram - X^T X| = %.3g (scale %.3g)", n, d, worst,
+          scale);
+    // rows in pieces (starting mid-block) and on two threads equal rows at once
+    double *P = dalloc((size_t)n * d);
+    int cut = n / 3 + 5;
+    input_rows(7, "x", d, 0, cut, 2, P);
+    input_rows(7, "x", d, cut, n - cut, 2, P + (size_t)cut * d);
+    CHECK(memcmp(P, X, sizeof(double) * (size_t)n * d) == 0, "n=%d: rows in pieces differ", n);
+    free(X), free(S), free(R), free(P);
+}
+
+static void gram_problem_vs_direct(void)
+{
+    int d = 40, k = 30, n = 500, r = 3;
+    spec s = spec_from_yaml("teacher: {d: 40, k: 30, n: 500, rank: 4, stats: gram}\n"
+                            "lora: {rank: 3}\n");
+    lerr e = {0};
+    problem *p;
+    CHECK(problem_new(&s, 11, &p, &e) == 0, "problem_new: %s", e.msg);
+    model *m = model_new(p, r, NULL, NULL, 0, &e);
+    double *X = dalloc((size_t)n * d), *Wn = dalloc((size_t)d * k), *Y = dalloc((size_t)n * k);
+    input_rows(11, "x", d, 0, n, 1, X);
+    for (size_t i = 0; i < (size_t)d * k; i++) Wn[i] = p->W0[i] + p->Delta[i];
+    mm('N', 'N', n, k, d, 1.0, X, Wn, 0.0, Y);
+    double *A = dalloc((size_t)d * r), *B = dalloc((size_t)r * k);
+    for (int i = 0; i < d * r; i++) A[i] = sin(1.0 + i);
+    for (int i = 0; i < r * k; i++) B[i] = 0.3 * cos(2.0 + i);
+    double loss, *gA = dalloc((size_t)d * r), *gB = dalloc((size_t)r * k);
+    CHECK(model_eval_factors(m, A, B, &loss, gA, gB, &e) == 0, "eval: %s", e.msg);
+    // direct: Res = X (W0 + A B) - Y;  dL/dW = X^T Res / N
+    double *W = dalloc((size_t)d * k), *Res = dalloc((size_t)n * k), *GW = dalloc((size_t)d * k);
+    memcpy(W, p->W0, sizeof(double) * (size_t)d * k);
+    mm('N', 'N', d, k, r, 1.0, A, B, 1.0, W);
+    memcpy(Res, Y, sizeof(double) * (size_t)n * k);
+    mm('N', 'N', n, k, d, 1.0, X, W, -1.0, Res);
+    double f = fro(Res, n, k), direct = f * f / (2.0 * n);
+    mm('T', 'N', d, k, n, 1.0 / n, X, Res, 0.0, GW);
+    double *gA2 = dalloc((size_t)d * r), *gB2 = dalloc((size_t)r * k);
+    mm('N', 'T', d, r, k, 1.0, GW, B, 0.0, gA2);
+    mm('T', 'N', r, k, d, 1.0, A, GW, 0.0, gB2);
+    CHECK(close_rel(loss, direct, 1e-10, 0), "loss %.17g vs direct %.17g", loss, direct);
+    CHECK(fro_diff(gA, gA2, d, r) <= 1e-10 * fro(gA2, d, r), "dL/dA differs by %.3g",
+          fro_diff(gA, gA2, d, r) / fro(gA2, d, r));
+    CHECK(fro_diff(gB, gB2, r, k) <= 1e-10 * fro(gB2, r, k), "dL/dB differs by %.3g",
+          fro_diff(gB, gB2, r, k) / fro(gB2, r, k));
+    // G = J(W0) = X^T (Y - X W0) / N
+    memcpy(Res, Y, sizeof(double) * (size_t)n * k);
+    mm('N', 'N', n, k, d, -1.0, X, p->W0, 1.0, Res);
+    mm('T', 'N', d, k, n, 1.0 / n, X, Res, 0.0, GW);
+    CHECK(fro_diff(p->G, GW, d, k) <= 1e-10 * fro(GW, d, k), "G differs by %.3g",
+          fro_diff(p->G, GW, d, k) / fro(GW, d, k));
+    free(X), free(Wn), free(Y), free(A), free(B), free(gA), free(gB), free(W), free(Res);
+    free(GW), free(gA2), free(gB2);
+    model_free(m);
+    problem_free(p);
+    spec_free(&s);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+// KS distance of 2N L(W_nat) / sigma^2 over `runs` seeds from chi2_{N k}.
+static double noise_law_ks(const char *stats, int runs)
+{
+    int n = 60, k = 3;
+    double sigma = 0.5;
+    char yaml[256];
+    snprintf(yaml, sizeof yaml,
+             "teacher: {d: 8, k: 3, n: 60, rank: 2, noise: 0.5, w0: zero, stats: %s}\n"
+             "lora: {rank: 2}\n", stats);
+    spec s = spec_from_yaml(yaml);
+    double *v = dalloc((size_t)runs);
+    for (int seed = 0; seed < runs; seed++) {
+        lerr e = {0};
+        problem *p;
+        if (problem_new(&s, seed, &p, &e)) {
+            CHECK(0, "%s: %s", stats, e.msg);
+            break;
+        }
+        model *m = model_new(p, 0, NULL, NULL, 0, &e);
+        double loss;
+        model_eval_dense(m, p->Delta, &loss, NULL, &e);   // W = W0 + Delta = W_nat
+        v[seed] = 2.0 * n * loss / (sigma * sigma);
+        model_free(m);
+        problem_free(p);
+    }
+    qsort(v, (size_t)runs, sizeof *v, cmp_double);
+    double ks = 0;
+    for (int i = 0; i < runs; i++) {
+        double F = gsl_cdf_chisq_P(v[i], (double)n * k);
+        ks = fmax(ks, fmax(fabs(F - (double)i / runs), fabs(F - (double)(i + 1) / runs)));
+    }
+    free(v);
+    spec_free(&s);
+    return ks;
+}
+
+int main(void)
+{
+    gram_vs_dgemm(100, 16);
+    gram_vs_dgemm(16500, 256);   // one full chunk of 16384 rows and a partial one
+    gram_vs_dgemm(77, 33);
+    gram_problem_vs_direct();
+    int runs = 200;
+    double crit = 1.63 / sqrt((double)runs);   // KS critical value at level 1%
+    double kq = noise_law_ks("qr", runs), kg = noise_law_ks("gram", runs);
+    CHECK(kq < crit, "qr: KS distance %.3f from chi2_{Nk} >= %.3f", kq, crit);
+    CHECK(kg < crit, "gram: KS distance %.3f from chi2_{Nk} >= %.3f", kg, crit);
+    if (check_failures) {
+        fprintf(stderr, "test_gram: %d check(s) failed\n", check_failures);
+        return 1;
+    }
+    printf("test_gram: all checks passed (KS qr %.3f, gram %.3f, critical %.3f)\n", kq, kg,
+           crit);
+    return 0;
+}
