@@ -175,3 +175,83 @@ int spd_solve_left(const double *M, int r, double *G, int m, double *work)
                 work, r, G, m);
     return 0;
 }
+
+// ---------------------------------------------------------------------------
+// Column-major kernels for small matrices (see linalg.h)
+
+// X = Q R by Householder reflections (dgeqrf); X: (m, n) cm.
+int qr_cm(double *X, int m, int n, double *tau, double *work, int lwork)
+{
+    return (int)LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, m, n, X, m, tau, work, lwork);
+}
+
+// Y <- H_1 ... H_nr Y (dormqr, side L, no transpose); QR: (m, nr), Y: (m, c) cm.
+int qr_apply_cm(const double *QR, int m, int nr, const double *tau, double *Y, int c,
+                double *work, int lwork)
+{
+    return (int)LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'L', 'N', m, c, nr, QR, m, tau, Y, m,
+                                    work, lwork);
+}
+
+// X = U diag(S) V^T: values by divide and conquer (dgesdd, jobz N); with the
+// left vectors by QR iteration (dgesvd, jobu S, jobvt N: V is never formed).
+int svd_cm(double *X, int m, int n, double *S, double *U, double *work, int lwork,
+           int *iwork)
+{
+    double dummy[1] = {0.0};
+    if (!U)
+        return (int)LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, 'N', m, n, X, m, S, dummy, 1, dummy,
+                                        1, work, lwork, iwork);
+    return (int)LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'S', 'N', m, n, X, m, S, U, m, dummy, 1,
+                                    work, lwork);
+}
+
+// s_1(X)^2 = lambda_max(X^T X): the Gram matrix of the explicitly formed X
+// (dsyrk) carries an error of at most ~m eps ||X||^2 in norm, so its largest
+// eigenvalue (dsyev, values only) -- and s_1 -- keep full relative accuracy,
+// small s_1 included (unlike the smallest singular values).  Entries are
+// assumed above ~1e-150 in magnitude or exactly zero (no underflow in X^T X).
+int op_norm_cm(const double *X, int m, int n, double *gram, double *W, double *out,
+               double *work, int lwork)
+{
+    cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, n, m, 1.0, X, m, 0.0, gram, n);
+    int info = (int)LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'U', n, gram, n, W, work, lwork);
+    *out = info ? NAN : sqrt(W[n - 1] > 0 ? W[n - 1] : 0.0);
+    return info;
+}
+
+// Workspace sizes by LAPACK's own query (lwork = -1).
+int qr_cm_lwork(int m, int n)
+{
+    double q = 0, dummy[1] = {0};
+    LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, m, n, dummy, m, dummy, &q, -1);
+    return (int)q + 1;
+}
+
+int qr_apply_cm_lwork(int m, int nr, int c)
+{
+    double q = 0, dummy[1] = {0};
+    LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'L', 'N', m, c, nr, dummy, m, dummy, dummy, m, &q, -1);
+    return (int)q + 1;
+}
+
+int svd_cm_lwork(int m, int n, int want_u)
+{
+    double q = 0, dummy[1] = {0};
+    int iw[8];
+    if (want_u)
+        LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'S', 'N', m, n, dummy, m, dummy, dummy, m, dummy,
+                            1, &q, -1);
+    else
+        LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, 'N', m, n, dummy, m, dummy, dummy, 1, dummy, 1, &q,
+                            -1, iw);
+    return (int)q + 1;
+}
+
+int op_norm_cm_lwork(int m, int n)
+{
+    (void)m;
+    double q = 0, dummy[1] = {0};
+    LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'U', n, dummy, n, dummy, &q, -1);
+    return (int)q + 1;
+}

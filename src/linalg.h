@@ -51,3 +51,31 @@ int spd_solve_right(const double *M, int r, double *G, int m, double *work);
 int spd_solve_left(const double *M, int r, double *G, int m, double *work);
 
 #endif
+
+// ---------------------------------------------------------------------------
+// Column-major kernels for small matrices in a loop: LAPACK called directly on
+// column-major buffers (no LAPACKE transposes), workspace supplied by the
+// caller (no allocation).  "cm" marks a column-major argument, leading
+// dimension = its row count.  Each returns the LAPACK info (0 on success).
+
+// Householder QR X = Q R in place (LAPACK dgeqrf layout: R in the upper
+// triangle, reflectors below it, tau: (n)).  X: (m, n) cm, m >= n.
+int qr_cm(double *X, int m, int n, double *tau, double *work, int lwork);
+// Y <- Q Y with Q the product of the first nr reflectors of a qr_cm result
+// QR: (m, >= nr) cm.  Y: (m, c) cm.
+int qr_apply_cm(const double *QR, int m, int nr, const double *tau, double *Y, int c,
+                double *work, int lwork);
+// Singular values S: (min(m, n)) of X: (m, n) cm, decreasing; with U != NULL
+// also the thin left singular vectors U: (m, min(m, n)) cm.  X is destroyed.
+// iwork: (8 min(m, n)).
+int svd_cm(double *X, int m, int n, double *S, double *U, double *work, int lwork,
+           int *iwork);
+// ||X||_op for X: (m, n) cm, m >= n, X preserved: s_1 = sqrt(lambda_max(X^T X)).
+// gram: (n, n), W: (n) scratch.
+int op_norm_cm(const double *X, int m, int n, double *gram, double *W, double *out,
+               double *work, int lwork);
+// Workspace (doubles) that the calls above need for these shapes.
+int qr_cm_lwork(int m, int n);
+int qr_apply_cm_lwork(int m, int nr, int c);
+int svd_cm_lwork(int m, int n, int want_u);
+int op_norm_cm_lwork(int m, int n);

@@ -16,8 +16,9 @@
 // lora init) has no defined subspace: the metric is nan.
 #include "metrics.h"
 
-#include <lapacke.h>
+#include <cblas.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "convex.h"
@@ -46,19 +47,23 @@ void metrics_values(const metrics *m, double *out)
 struct metrics_work {
     model *m;
     int d, k, r, rs, q, s;    // rs = r*, q = min(r, r*), s = r + tq
+    int c;                    // columns of Mc, Nc: s (low-rank path) or r (dense path)
     double *UGr, *VGr;        // (d, rs), (k, rs): G's top subspaces
-    double *UA, *VB;          // (d, q), (k, q)
-    double *Bt;               // (k, r)
-    double *M, *N;            // (d, s), (k, s)
-    double *tau;              // (s)
-    double *R1, *R2, *small;  // (s, s)
+    double *Mc, *Nc;          // (d, c), (k, c) cm: [A, -Tl], [B^T, Tr^T], then their QR
+    double *tau1, *tau2;      // (c)
+    double *R1, *R2, *small;  // (s, s) cm, low-rank path only
+    double *Rf, *U, *core;    // (r, r) cm: a factor's R, its left singular vectors; RA RB^T
+    double *Q, *C;            // (max(d, k), q) cm, (rs, q) cm
+    double *gram, *ev;        // (q, q), (q)
+    double *work;             // (lwork)
+    int lwork, *iwork;        // iwork: (8 max(s, r))
     double *E;                // (d, k) when the dense path is used
     double *gram1, *gram2;    // (r, r)
     double *Dw, *Jw;          // (d, k) A B and J(A B), when lambda > 0 (cert)
-    double *Sv;               // (min(d, k)) singular values
-    double *QA, *tauq;        // (d, r), (r): QR of A for rank_ab
-    double *R1q, *R2q, *core; // (r, r)
+    double *Sv;               // (max(min(d, k), s)) singular values
 };
+
+static int imax(int a, int b) { return a > b ? a : b; }
 
 metrics_work *metrics_work_new(model *m)
 {
@@ -75,55 +80,60 @@ metrics_work *metrics_work_new(model *m)
         memcpy(w->UGr + (size_t)i * rs, p->UG + (size_t)i * p->gq, sizeof(double) * rs);
     for (int j = 0; j < rs; j++)
         for (int i = 0; i < k; i++) w->VGr[(size_t)i * rs + j] = p->VGt[(size_t)j * k + i];
-    w->UA = dalloc((size_t)d * w->q);
-    w->VB = dalloc((size_t)k * w->q);
-    int rr = r > 0 ? r : 1;
-    w->Bt = dalloc((size_t)k * rr);
+    int rr = r > 0 ? r : 1, mn = d < k ? d : k, dk = d > k ? d : k, q = w->q;
+    int lowrank = r > 0 && 2 * w->s <= mn;
+    w->c = lowrank ? w->s : rr;
     w->gram1 = dalloc((size_t)rr * rr);
     w->gram2 = dalloc((size_t)rr * rr);
-    int mn = d < k ? d : k;
-    w->Sv = dalloc((size_t)mn);
+    w->Sv = dalloc((size_t)imax(mn, w->s));
     if (m->wd > 0) {   // cert needs J(A B) on a dense A B
         w->Dw = dalloc((size_t)d * k);
         w->Jw = dalloc((size_t)d * k);
     }
-    w->QA = dalloc((size_t)d * rr);
-    w->tauq = dalloc((size_t)rr);
-    w->R1q = dalloc((size_t)rr * rr);
-    w->R2q = dalloc((size_t)rr * rr);
+    w->Mc = dalloc((size_t)d * w->c);
+    w->Nc = dalloc((size_t)k * w->c);
+    w->tau1 = dalloc((size_t)w->c);
+    w->tau2 = dalloc((size_t)w->c);
+    w->Rf = dalloc((size_t)rr * rr);
+    w->U = dalloc((size_t)rr * rr);
     w->core = dalloc((size_t)rr * rr);
-    if (r > 0 && 2 * w->s <= mn) {
-        w->M = dalloc((size_t)d * w->s);
-        w->N = dalloc((size_t)k * w->s);
-        w->tau = dalloc((size_t)w->s);
+    w->Q = dalloc((size_t)dk * q);
+    w->C = dalloc((size_t)rs * q);
+    w->gram = dalloc((size_t)q * q);
+    w->ev = dalloc((size_t)q);
+    int lw = imax(qr_cm_lwork(dk, w->c), qr_apply_cm_lwork(dk, rr, q));
+    lw = imax(lw, imax(svd_cm_lwork(rr, rr, 0), svd_cm_lwork(rr, rr, 1)));
+    lw = imax(lw, op_norm_cm_lwork(dk, q));
+    if (lowrank) {
         w->R1 = dalloc((size_t)w->s * w->s);
         w->R2 = dalloc((size_t)w->s * w->s);
         w->small = dalloc((size_t)w->s * w->s);
+        lw = imax(lw, svd_cm_lwork(w->s, w->s, 0));
     } else {
         w->E = dalloc((size_t)d * k);
     }
+    w->lwork = lw;
+    w->work = dalloc((size_t)lw);
+    w->iwork = xcalloc((size_t)8 * imax(w->s, rr), sizeof(int));
     return w;
 }
 
 void metrics_work_free(metrics_work *w)
 {
     if (!w) return;
-    free(w->UGr), free(w->VGr), free(w->UA), free(w->VB), free(w->Bt);
-    free(w->M), free(w->N), free(w->tau), free(w->R1), free(w->R2), free(w->small);
+    free(w->UGr), free(w->VGr), free(w->Mc), free(w->Nc), free(w->tau1), free(w->tau2);
+    free(w->R1), free(w->R2), free(w->small), free(w->Rf), free(w->U), free(w->core);
+    free(w->Q), free(w->C), free(w->gram), free(w->ev), free(w->work), free(w->iwork);
     free(w->E), free(w->gram1), free(w->gram2);
     free(w->Dw), free(w->Jw), free(w->Sv);
-    free(w->QA), free(w->tauq), free(w->R1q), free(w->R2q), free(w->core);
     free(w);
 }
 
-// R: (s, s) upper triangle of the QR factorisation of X: (rows, s), X destroyed.
-static int qr_r(double *X, int rows, int s, double *tau, double *R)
+// R: (n, n) cm = the leading n x n upper triangle of a qr_cm result X: (m, >= n) cm.
+static void upper_of(const double *X, int m, int n, double *R)
 {
-    if (LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, rows, s, X, s, tau) != 0) return -1;
-    memset(R, 0, sizeof(double) * (size_t)s * s);
-    for (int i = 0; i < s; i++)
-        for (int j = i; j < s; j++) R[(size_t)i * s + j] = X[(size_t)i * s + j];
-    return 0;
+    memset(R, 0, sizeof(double) * (size_t)n * n);
+    for (int j = 0; j < n; j++) memcpy(R + (size_t)j * n, X + (size_t)j * m, sizeof(double) * (j + 1));
 }
 
 // risk = 1/2 ||E||_F^2 and err_op = ||E||_op from the singular values of E: (m, n).
@@ -139,43 +149,82 @@ static int norms_of(const double *E, int m, int n, double *risk, double *err_op,
     return rc;
 }
 
-// Risk and err_op of A B - Tl Tr (see the file header).
+// Mc = [A, -Tl]: (d, c) cm and Nc = [B^T, Tr^T]: (k, c) cm (only A and B^T on
+// the dense path, c = r), each replaced by its Householder QR.  The first r
+// reflectors and the leading (r, r) block of R are A's (B^T's) own QR: one
+// factorisation serves the risk, the alignments and rank_ab.
+static int factor_qrs(metrics_work *w, const double *A, const double *B, lerr *e)
+{
+    const model *m = w->m;
+    int d = w->d, k = w->k, r = w->r, tq = m->tq, c = w->c;
+    for (int j = 0; j < r; j++) {
+        double *col = w->Mc + (size_t)j * d;
+        for (int i = 0; i < d; i++) col[i] = A[(size_t)i * r + j];
+        memcpy(w->Nc + (size_t)j * k, B + (size_t)j * k, sizeof(double) * k);
+    }
+    for (int j = 0; j < c - r; j++) {
+        double *col = w->Mc + (size_t)(r + j) * d;
+        for (int i = 0; i < d; i++) col[i] = -m->Tl[(size_t)i * tq + j];
+        memcpy(w->Nc + (size_t)(r + j) * k, m->Tr + (size_t)j * k, sizeof(double) * k);
+    }
+    if (qr_cm(w->Mc, d, c, w->tau1, w->work, w->lwork) ||
+        qr_cm(w->Nc, k, c, w->tau2, w->work, w->lwork))
+        return lerr_run(e, "QR factorisation failed while computing the metrics");
+    return 0;
+}
+
+// Risk and err_op of A B - Tl Tr (see the file header), after factor_qrs.
 static int error_norms(metrics_work *w, const double *A, const double *B, double *risk,
                        double *err_op, lerr *e)
 {
     const model *m = w->m;
     int d = w->d, k = w->k, r = w->r, tq = m->tq, s = w->s;
-    if (!w->M) {
+    if (!w->R1) {
         mm('N', 'N', d, k, r, 1.0, A, B, 0.0, w->E);
         mm('N', 'N', d, k, tq, -1.0, m->Tl, m->Tr, 1.0, w->E);
         return norms_of(w->E, d, k, risk, err_op, e);
     }
-    for (int i = 0; i < d; i++) {
-        memcpy(w->M + (size_t)i * s, A + (size_t)i * r, sizeof(double) * r);
-        for (int j = 0; j < tq; j++) w->M[(size_t)i * s + r + j] = -m->Tl[(size_t)i * tq + j];
-    }
-    for (int i = 0; i < k; i++) {
-        for (int j = 0; j < r; j++) w->N[(size_t)i * s + j] = B[(size_t)j * k + i];
-        for (int j = 0; j < tq; j++) w->N[(size_t)i * s + r + j] = m->Tr[(size_t)j * k + i];
-    }
-    if (qr_r(w->M, d, s, w->tau, w->R1) || qr_r(w->N, k, s, w->tau, w->R2))
-        return lerr_run(e, "QR factorisation failed while computing the risk");
-    mm('N', 'T', s, s, s, 1.0, w->R1, w->R2, 0.0, w->small);
-    return norms_of(w->small, s, s, risk, err_op, e);
+    upper_of(w->Mc, d, s, w->R1);
+    upper_of(w->Nc, k, s, w->R2);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, s, s, s, 1.0, w->R1, s, w->R2, s, 0.0,
+                w->small, s);
+    double f = fro(w->small, s, s);
+    *risk = 0.5 * f * f;
+    if (svd_cm(w->small, s, s, w->Sv, NULL, w->work, w->lwork, w->iwork))
+        return lerr_run(e, "SVD failed while computing err_op");
+    *err_op = w->Sv[0];
+    return 0;
 }
 
-// sin of the largest principal angle between span(Uref: (n, rs)) and the top-q
-// left singular subspace of X: (n, c); nan when that subspace is undefined.
-static int alignment(const double *Uref, int rs, const double *X, int n, int c, int q,
-                     double *Q, double *out, lerr *e)
+// sin of the largest principal angle between span(Uref) (Uref: (n, rs)
+// row-major, i.e. (rs, n) cm) and the top-q left singular subspace of a factor
+// X: (n, r) whose QR is QR: (n, >= r) cm, tau.  With X = Q_X R_X and
+// R_X = U S V^T (an (r, r) SVD), that subspace is Q_X U_q: O(n r^2) instead of
+// an (n, r) SVD.  The residual (I - Uref Uref^T) Q_X U_q is formed explicitly,
+// so tiny angles keep their accuracy.  nan when s_q(X) = 0 (no subspace).
+static int alignment(metrics_work *w, const double *Uref, const double *QR, const double *tau,
+                     int n, double *out, lerr *e)
 {
-    int rc = top_left_subspace(X, n, c, q, Q, e);
-    if (rc < 0) return rc;
-    if (rc == 1) {
+    int r = w->r, q = w->q, rs = w->rs;
+    upper_of(QR, n, r, w->Rf);
+    if (svd_cm(w->Rf, r, r, w->Sv, w->U, w->work, w->lwork, w->iwork))
+        return lerr_run(e, "SVD failed while computing the alignment");
+    if (!(w->Sv[q - 1] > 0.0)) {
         *out = NAN;
         return 0;
     }
-    return sin_max_angle(Uref, rs, Q, q, n, out, e);
+    memset(w->Q, 0, sizeof(double) * (size_t)n * q);   // Q = Q_X [U_q; 0]: (n, q) cm
+    for (int j = 0; j < q; j++) memcpy(w->Q + (size_t)j * n, w->U + (size_t)j * r, sizeof(double) * r);
+    if (qr_apply_cm(QR, n, r, tau, w->Q, q, w->work, w->lwork))
+        return lerr_run(e, "applying Q failed while computing the alignment");
+    // C = Uref^T Q: (rs, q);  Q <- Q - Uref C
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, rs, q, n, 1.0, Uref, rs, w->Q, n,
+                0.0, w->C, rs);
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, n, q, rs, -1.0, Uref, rs, w->C, rs,
+                1.0, w->Q, n);
+    if (op_norm_cm(w->Q, n, q, w->gram, w->ev, out, w->work, w->lwork))
+        return lerr_run(e, "eigenvalue solver failed while computing the alignment");
+    return 0;
 }
 
 // Number of values of S: (q) (decreasing) above RANK_REL_TOL S[0].
@@ -186,17 +235,32 @@ static int count_rank(const double *S, int q)
     return rank;
 }
 
-// rank(A B) from the (r, r) core: A = Q1 R1, B^T = Q2 R2 (B^T in w->Bt),
-// A B = Q1 (R1 R2^T) Q2^T.
-static int rank_of_product(metrics_work *w, const double *A, lerr *e)
+// rank(A B) from the (r, r) core: A = Q1 R1, B^T = Q2 R2 (leading blocks of
+// factor_qrs), A B = Q1 (R1 R2^T) Q2^T.
+static int rank_of_product(metrics_work *w, lerr *e)
 {
     int d = w->d, k = w->k, r = w->r;
-    memcpy(w->QA, A, sizeof(double) * (size_t)d * r);
-    if (qr_r(w->QA, d, r, w->tauq, w->R1q) || qr_r(w->Bt, k, r, w->tauq, w->R2q))
-        return lerr_run(e, "QR factorisation failed while computing rank_ab");
-    mm('N', 'T', r, r, r, 1.0, w->R1q, w->R2q, 0.0, w->core);
-    if (svd_thin(w->core, r, r, NULL, w->Sv, NULL, e)) return -1;
+    upper_of(w->Mc, d, r, w->Rf);
+    upper_of(w->Nc, k, r, w->U);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, r, r, r, 1.0, w->Rf, r, w->U, r, 0.0,
+                w->core, r);
+    if (svd_cm(w->core, r, r, w->Sv, NULL, w->work, w->lwork, w->iwork))
+        return lerr_run(e, "SVD failed while computing rank_ab");
     return count_rank(w->Sv, r);
+}
+
+// sin of the largest principal angle between span(Uref: (n, rs)) and the top-q
+// left singular subspace of X: (n, c); nan when that subspace is undefined.
+static int alignment_dense(const double *Uref, int rs, const double *X, int n, int c, int q,
+                           double *Q, double *out, lerr *e)
+{
+    int rc = top_left_subspace(X, n, c, q, Q, e);
+    if (rc < 0) return rc;
+    if (rc == 1) {
+        *out = NAN;
+        return 0;
+    }
+    return sin_max_angle(Uref, rs, Q, q, n, out, e);
 }
 
 // The NTK-regime measures (THEORY.md section 7) of the shift D: (d, k) with
@@ -225,18 +289,16 @@ int metrics_factors(metrics_work *w, const double *A, const double *B, const dou
 {
     int d = w->d, k = w->k, r = w->r;
     out->loss = loss;
-    if (error_norms(w, A, B, &out->risk, &out->err_op, e)) return -1;
-    if (alignment(w->UGr, w->rs, A, d, r, w->q, w->UA, &out->align_a, e)) return -1;
-    for (int j = 0; j < r; j++)
-        for (int i = 0; i < k; i++) w->Bt[(size_t)i * r + j] = B[(size_t)j * k + i];
-    if (alignment(w->VGr, w->rs, w->Bt, k, r, w->q, w->VB, &out->align_b, e)) return -1;
+    if (factor_qrs(w, A, B, e) || error_norms(w, A, B, &out->risk, &out->err_op, e)) return -1;
+    if (alignment(w, w->UGr, w->Mc, w->tau1, d, &out->align_a, e)) return -1;
+    if (alignment(w, w->VGr, w->Nc, w->tau2, k, &out->align_b, e)) return -1;
     double ga = fro(gA, d, r), gb = fro(gB, r, k);
     out->grad_norm = sqrt(ga * ga + gb * gb);
     mm('T', 'N', r, r, d, 1.0, A, A, 0.0, w->gram1);
     mm('N', 'T', r, r, k, 1.0, B, B, 0.0, w->gram2);
     out->balance = fro_diff(w->gram1, w->gram2, r, r);
     out->test_loss = model_test_loss(w->m, A, B);
-    int rank = rank_of_product(w, A, e);   // uses (and destroys) w->Bt = B^T: after align_b
+    int rank = rank_of_product(w, e);
     if (rank < 0) return -1;
     if (w->Dw) mm('N', 'N', d, k, r, 1.0, A, B, 0.0, w->Dw);
     double na = fro(A, d, r), nb = fro(B, r, k);
@@ -256,8 +318,8 @@ int metrics_dense(metrics_work *w, const double *D, const double *J, double loss
     double *Dt = dalloc((size_t)k * d), *Q = dalloc((size_t)(d > k ? d : k) * w->rs);
     for (int i = 0; i < d; i++)
         for (int j = 0; j < k; j++) Dt[(size_t)j * d + i] = D[(size_t)i * k + j];
-    int rc = alignment(w->UGr, w->rs, D, d, k, w->rs, Q, &out->align_a, e);
-    if (!rc) rc = alignment(w->VGr, w->rs, Dt, k, d, w->rs, Q, &out->align_b, e);
+    int rc = alignment_dense(w->UGr, w->rs, D, d, k, w->rs, Q, &out->align_a, e);
+    if (!rc) rc = alignment_dense(w->VGr, w->rs, Dt, k, d, w->rs, Q, &out->align_b, e);
     free(Dt), free(Q);
     out->grad_norm = fro(J, d, k);
     out->balance = NAN;

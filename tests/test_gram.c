@@ -10,6 +10,8 @@
 //    under gram (drawn from the statistics' law given X) as under qr (drawn
 //    E): a Kolmogorov-Smirnov test over 200 seeds against GSL's chi-squared
 //    cdf, for both.
+// 4. Above min(d, k) = 1024 the problem's truncated SVD of G (svd_top) has
+//    the full LAPACK SVD's top r* values and subspace.
 #include <string.h>
 
 #include <cblas.h>
@@ -92,6 +94,34 @@ static void gram_problem_vs_direct(void)
     spec_free(&s);
 }
 
+// Above min(d, k) = 1024 problem_new keeps only the top triplets of G, from
+// svd_top: they must agree with LAPACK's full SVD of the same G.
+static void truncated_svd_of_g(void)
+{
+    spec s = spec_from_yaml("teacher: {d: 1100, k: 1040, n: 1200, rank: 5, noise: 0.1}\n"
+                            "lora: {rank: 3}\ninit: {method: spectral}\n");
+    lerr e = {0};
+    problem *p;
+    CHECK(problem_new(&s, 3, &p, &e) == 0, "problem_new: %s", e.msg);
+    int d = p->d, k = p->k, q = d < k ? d : k, rs = p->rstar;
+    CHECK(p->gq == 5, "gq = %d, want max(r*, r) = 5", p->gq);
+    double *U = dalloc((size_t)d * q), *S = dalloc((size_t)q);
+    CHECK(svd_thin(p->G, d, k, U, S, NULL, &e) == 0, "svd_thin: %s", e.msg);
+    for (int i = 0; i < rs; i++)
+        CHECK(close_rel(p->SG[i], S[i], 1e-12, 0), "s_%d: %.17g vs %.17g", i + 1, p->SG[i], S[i]);
+    double *Ut = dalloc((size_t)d * rs), *Uf = dalloc((size_t)d * rs), sine = 1;
+    for (int i = 0; i < d; i++)
+        for (int j = 0; j < rs; j++) {
+            Ut[(size_t)i * rs + j] = p->UG[(size_t)i * p->gq + j];
+            Uf[(size_t)i * rs + j] = U[(size_t)i * q + j];
+        }
+    CHECK(sin_max_angle(Uf, rs, Ut, rs, d, &sine, &e) == 0 && sine < 1e-10,
+          "top-%d subspace of G: sin angle %.3g from the full SVD's", rs, sine);
+    free(U), free(S), free(Ut), free(Uf);
+    problem_free(p);
+    spec_free(&s);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -140,6 +170,7 @@ int main(void)
     gram_vs_dgemm(16500, 256);   // one full chunk of 16384 rows and a partial one
     gram_vs_dgemm(77, 33);
     gram_problem_vs_direct();
+    truncated_svd_of_g();
     int runs = 200;
     double crit = 1.63 / sqrt((double)runs);   // KS critical value at level 1%
     double kq = noise_law_ks("qr", runs), kg = noise_law_ks("gram", runs);
