@@ -36,9 +36,9 @@
 // and a step costs O(d^2 r + d k r) (m <= d):
 //   RA = Rs A (m, r);  Res = RA B - C (m, k);  L = L_ls + 1/2 ||Res||^2;
 //   dL/dA = Rs^T (Res B^T),  dL/dB = RA^T Res.
-// Res is made a block of rows at a time (about 1 MB, so it stays in cache)
-// and used at once for its share of L, Res B^T and RA^T Res: C is read once
-// per step and Res never goes to memory.
+// Rs A and Res are made a block of rows at a time and used at once for that
+// block's share of L, Rs^T (Res B^T) and RA^T Res (step_lane): Rs and C are
+// read once per step and the residual never goes to memory.
 #include "teacher_linear.h"
 
 #include <cblas.h>
@@ -50,10 +50,12 @@
 
 #include "gram.h"
 #include "linalg.h"
+#include "par.h"
 #include "random.h"
 #include "teacher_data.h"
 
 int openblas_get_num_threads(void);
+void openblas_set_num_threads(int n);
 
 typedef struct {
     int m;              // min(N, d)
@@ -63,19 +65,35 @@ typedef struct {
     double loss_ls;
 } linear_data;
 
+// A step works through the rows of the (m, k) residual in blocks; blocks are
+// dealt to LANES lanes (block b to lane b mod LANES), each with its own
+// buffers and partial sums, which are added in lane order at the end.  Lanes
+// run on up to openblas_get_num_threads() threads, so a single run uses the
+// cores while the result never depends on the thread count.
+#define LANES 4
+
+typedef struct {
+    double *Res;        // (rows, k) the block's residual
+    double *RA, *RB;    // (rows, r) its rows of Rs A and Res B^T
+    double *gA;         // (d, r) the lane's share of dL/dA
+    double *gB;         // (r, k) the lane's share of dL/dB
+    double sq;          // the lane's share of ||Res||^2
+} lane_buf;
+
 typedef struct {
     double *C;          // (m, k)  c - Rs base
-    double *RA, *RB;    // (m, r)
-    int rows;           // rows of Res per block
-    double *Res;        // (rows, k) one block of the residual
+    int rows, nblocks, nlanes;
+    lane_buf lane[LANES];
     double *Full;       // (m, k) the whole residual, for eval_dense (made on first use)
 } linear_run;
 
-// Rows of the residual per block: about 2^17 entries (1 MB).
-static int res_block_rows(int m, int k)
+// Rows per block: about 2^18 entries (2 MB) of Rs and of the residual, so a
+// block's rows stay in cache between the products that use them.
+static int res_block_rows(int m, int d, int k)
 {
-    int rows = (1 << 17) / (k > 0 ? k : 1);
-    if (rows < 8) rows = 8;
+    int wide = d > k ? d : k;
+    int rows = (1 << 18) / (wide > 0 ? wide : 1);
+    if (rows < 16) rows = 16;
     return rows < m ? rows : m;
 }
 
@@ -114,28 +132,79 @@ static double half_sq(const double *X, size_t len)
     return 0.5 * nrm * nrm;
 }
 
+// One lane of a step at W = base + A B.  For each of its row blocks
+// I = [i0, i0 + nb) (Rs is upper trapezoidal, so row i of Rs is zero left of
+// column i and Rs_I = Rs[I, i0:]):
+//   RA_I  = Rs_I A[i0:]                 (nb, r)
+//   Res_I = RA_I B - C_I                (nb, k);   sq += ||Res_I||^2
+//   RB_I  = Res_I B^T                   (nb, r);   gA[i0:] += Rs_I^T RB_I
+//                                                  gB      += RA_I^T Res_I
+// so Rs and C are read once per step and the residual never leaves the cache.
+typedef struct {
+    const linear_data *L;
+    linear_run *w;
+    int d, k, r;
+    const double *A, *B;
+    int want_a, want_b;
+} step_job;
+
+static void step_lane(void *ctx, int l)
+{
+    const step_job *j = ctx;
+    const linear_data *L = j->L;
+    linear_run *w = j->w;
+    lane_buf *b = &w->lane[l];
+    int d = j->d, k = j->k, r = j->r;
+    b->sq = 0.0;
+    if (j->want_a) memset(b->gA, 0, sizeof(double) * (size_t)d * r);
+    for (int blk = l, first = 1; blk < w->nblocks; blk += w->nlanes, first = 0) {
+        int i0 = blk * w->rows, nb = L->m - i0 < w->rows ? L->m - i0 : w->rows, cols = d - i0;
+        const double *Rs = L->Rs + (size_t)i0 * d + i0;            // (nb, cols), ld d
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, r, cols, 1.0, Rs, d,
+                    j->A + (size_t)i0 * r, r, 0.0, b->RA, r);
+        memcpy(b->Res, w->C + (size_t)i0 * k, sizeof(double) * (size_t)nb * k);
+        mm('N', 'N', nb, k, r, 1.0, b->RA, j->B, -1.0, b->Res);
+        double f = fro(b->Res, nb, k);
+        b->sq += f * f;
+        if (j->want_a) {
+            mm('N', 'T', nb, r, k, 1.0, b->Res, j->B, 0.0, b->RB);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, r, nb, 1.0, Rs, d, b->RB,
+                        r, 1.0, b->gA + (size_t)i0 * r, r);
+        }
+        if (j->want_b) mm('T', 'N', r, k, nb, 1.0, b->RA, b->Res, first ? 0.0 : 1.0, b->gB);
+    }
+}
+
 static int linear_eval_factors(model *mo, const double *A, const double *B, double *loss,
                                double *gA, double *gB, lerr *e)
 {
     (void)e;
     const problem *p = mo->p;
-    const linear_data *L = p->impl;
     linear_run *w = mo->impl;
-    int d = p->d, k = p->k, r = mo->r, m = L->m;
-    rs_times(L, d, r, A, w->RA);                                   // RA = Rs A
-    double acc = 0.0;
-    for (int i0 = 0; i0 < m; i0 += w->rows) {
-        int nb = m - i0 < w->rows ? m - i0 : w->rows;
-        const double *RAi = w->RA + (size_t)i0 * r;
-        memcpy(w->Res, w->C + (size_t)i0 * k, sizeof(double) * (size_t)nb * k);
-        mm('N', 'N', nb, k, r, 1.0, RAi, B, -1.0, w->Res);         // Res_i = RA_i B - C_i
-        double f = fro(w->Res, nb, k);
-        acc += f * f;
-        if (gA) mm('N', 'T', nb, r, k, 1.0, w->Res, B, 0.0, w->RB + (size_t)i0 * r);
-        if (gB) mm('T', 'N', r, k, nb, 1.0, RAi, w->Res, i0 ? 1.0 : 0.0, gB);
-    }                                                              // RB_i = Res_i B^T
-    *loss = L->loss_ls + 0.5 * acc;                                // gB += RA_i^T Res_i
-    if (gA) rst_times(L, d, r, 1.0, w->RB, gA);                    // gA = Rs^T RB
+    int d = p->d, k = p->k, r = mo->r;
+    step_job j = {p->impl, w, d, k, r, A, B, gA != NULL, gB != NULL};
+    int threads = openblas_get_num_threads();
+    if (threads > 1 && w->nlanes > 1) {   // lanes in parallel, each on one BLAS thread
+        openblas_set_num_threads(1);
+        par_for(w->nlanes, threads, step_lane, &j);
+        openblas_set_num_threads(threads);
+    } else {
+        for (int l = 0; l < w->nlanes; l++) step_lane(&j, l);
+    }
+    double sq = 0.0;
+    for (int l = 0; l < w->nlanes; l++) sq += w->lane[l].sq;
+    *loss = ((const linear_data *)p->impl)->loss_ls + 0.5 * sq;
+    for (int l = 0; l < w->nlanes; l++) {
+        const lane_buf *b = &w->lane[l];
+        if (gA) {
+            if (l == 0) memcpy(gA, b->gA, sizeof(double) * (size_t)d * r);
+            else cblas_daxpy(d * r, 1.0, b->gA, 1, gA, 1);
+        }
+        if (gB) {
+            if (l == 0) memcpy(gB, b->gB, sizeof(double) * (size_t)r * k);
+            else cblas_daxpy(r * k, 1.0, b->gB, 1, gB, 1);
+        }
+    }
     return 0;
 }
 
@@ -169,10 +238,18 @@ static int linear_model_init(model *mo, lerr *e)
         mm('N', 'N', m, k, mo->roff, 1.0, RAo, mo->Boff, 1.0, w->C);
         free(RAo);
     }
-    w->RA = dalloc((size_t)m * (r > 0 ? r : 1));
-    w->RB = dalloc((size_t)m * (r > 0 ? r : 1));
-    w->rows = res_block_rows(m, k);
-    w->Res = dalloc((size_t)w->rows * k);
+    int rr = r > 0 ? r : 1;
+    w->rows = res_block_rows(m, d, k);
+    w->nblocks = (m + w->rows - 1) / w->rows;
+    w->nlanes = w->nblocks < LANES ? w->nblocks : LANES;
+    for (int l = 0; l < w->nlanes; l++) {
+        lane_buf *b = &w->lane[l];
+        b->Res = dalloc((size_t)w->rows * k);
+        b->RA = dalloc((size_t)w->rows * rr);
+        b->RB = dalloc((size_t)w->rows * rr);
+        b->gA = dalloc((size_t)d * rr);
+        b->gB = dalloc((size_t)rr * k);
+    }
     mo->impl = w;
     return 0;
 }
@@ -182,9 +259,10 @@ static void linear_model_free(model *mo)
     linear_run *w = mo->impl;
     if (!w) return;
     free(w->C);
-    free(w->RA);
-    free(w->RB);
-    free(w->Res);
+    for (int l = 0; l < w->nlanes; l++) {
+        lane_buf *b = &w->lane[l];
+        free(b->Res), free(b->RA), free(b->RB), free(b->gA), free(b->gB);
+    }
     free(w->Full);
     free(w);
 }
