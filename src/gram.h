@@ -4,7 +4,7 @@
 
 #include "util.h"
 
-// Wall seconds spent making the rows and accumulating them (optional output).
+// Seconds spent making the rows and accumulating them, per lane (optional output).
 typedef struct {
     double gen_s, acc_s;
 } gram_times;
@@ -15,9 +15,10 @@ int gram_chunk_rows(int d);
 
 // S: (d, d) <- X^T X (upper triangle; the strict lower triangle is zeroed) for
 // rows [0, n) of the input stream `stream` (teacher_data.h: input_rows), made
-// gram_chunk_rows(d) rows at a time on `threads` threads and accumulated by a
-// symmetric rank-k update (dsyrk) per chunk.  Never holds more than one chunk:
-// memory O(d^2 + chunk d), independent of n.  `t` may be NULL.
+// gram_chunk_rows(d) rows at a time and accumulated by a symmetric rank-k
+// update (dsyrk) per chunk, in two lanes on up to `threads` threads.  Holds
+// one chunk and one partial sum per lane: memory O(d^2 + chunk d), independent
+// of n.  The result does not depend on `threads`.  `t` may be NULL.
 void gram_inputs(long seed, const char *stream, int n, int d, int threads, double *S,
                  gram_times *t);
 

@@ -87,12 +87,12 @@ typedef struct {
     double *Full;       // (m, k) the whole residual, for eval_dense (made on first use)
 } linear_run;
 
-// Rows per block: about 2^18 entries (2 MB) of Rs and of the residual, so a
+// Rows per block: about 2^17 entries (1 MB) of Rs and of the residual, so a
 // block's rows stay in cache between the products that use them.
 static int res_block_rows(int m, int d, int k)
 {
     int wide = d > k ? d : k;
-    int rows = (1 << 18) / (wide > 0 ? wide : 1);
+    int rows = (1 << 17) / (wide > 0 ? wide : 1);
     if (rows < 16) rows = 16;
     return rows < m ? rows : m;
 }
