@@ -28,7 +28,7 @@ static void usage(FILE *f)
             "       loralab merge DIR SHARD_DIR ... [--force]\n"
             "       loralab plot DIR\n"
             "       loralab check [--quick] [--claims FILE] [-j N] [ID ...]\n"
-            "       loralab bench [NAME ...]\n"
+            "       loralab bench [--reps N] [--list] [NAME ...]\n"
             "       loralab version\n"
             "       loralab help\n"
             "\n"
@@ -49,7 +49,8 @@ static void usage(FILE *f)
             "check   run the experiments of the papers' claims (theory/claims.yaml), evaluate\n"
             "        every predicate, print PASS/FAIL/REPORT and write results/claims.md\n"
             "        (--quick: CI-sized runs in results/quick/); exit 1 if a claim fails\n"
-            "bench   time fixed workloads (toy, relu, ntk) against the machine's dgemm rate\n"
+            "bench   time fixed workloads (toy, layer, wide-n, relu, ntk, jobs; --list) against\n"
+            "        the machine's dgemm rate: medians of N runs (default 5) after a warm-up\n"
             "\n"
             "exit status: 0 success, 1 a run failed, 2 bad input\n");
 }

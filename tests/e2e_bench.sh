@@ -1,0 +1,22 @@
+# e2e_bench.sh: `loralab bench` runs and reports (a smoke test: benchmarks
+# print figures and are never timed by the tests).  The toy workload with one
+# repetition must produce its row with positive times and a step rate; the
+# jobs workload reports its -j comparison; bad arguments are exit 2.
+. "$(dirname "$0")/lib.sh"
+
+expect_status 0 "$LORALAB" bench --list
+for w in toy layer wide-n relu ntk jobs; do
+  grep -q "^  $w " "$TMP/out" && ok "--list names $w" || bad "--list does not name $w"
+done
+expect_status 2 "$LORALAB" bench nosuch
+grep -q "unknown workload 'nosuch'" "$TMP/err" && ok "unknown workload named" || bad "no message"
+expect_status 2 "$LORALAB" bench --reps 0 toy
+
+expect_status 0 "$LORALAB" bench --reps 1 toy jobs
+row=$(grep '^toy ' "$TMP/out")
+if awk '{ exit !($2 > 0 && $4 > 0 && $5 > 0) }' <<<"$row"; then ok "toy row: $row"
+else bad "toy row has no positive times: '$row'"; fi
+grep -q '^  jobs: -j 1 .* ratio ' "$TMP/out" && ok "jobs reports its -j ratio" \
+  || bad "no jobs ratio line"
+grep -q 'failed' "$TMP/out" && bad "a workload failed" || ok "no workload failed"
+finish
