@@ -36,6 +36,7 @@ typedef struct {
     int n, d, ch;
     double *S[GRAM_LANES];   // (d, d) partial sums (S[0] is the caller's S)
     double gen[GRAM_LANES], acc[GRAM_LANES];
+    volatile int stopped;
 } gram_job;
 
 static void gram_lane(void *ctx, int l)
@@ -45,6 +46,10 @@ static void gram_lane(void *ctx, int l)
     double *Xc = dalloc((size_t)j->ch * d);
     j->gen[l] = j->acc[l] = 0.0;
     for (long row = (long)l * j->ch; row < j->n; row += (long)GRAM_LANES * j->ch) {
+        if (stop_requested()) {   // SIGINT: give up at the next chunk
+            j->stopped = 1;
+            break;
+        }
         int rows = j->n - row < j->ch ? (int)(j->n - row) : j->ch;
         double t0 = now_seconds();
         input_rows(j->seed, j->stream, d, row, rows, 1, Xc);
@@ -56,8 +61,8 @@ static void gram_lane(void *ctx, int l)
     free(Xc);
 }
 
-void gram_inputs(long seed, const char *stream, int n, int d, int threads, double *S,
-                 gram_times *t)
+int gram_inputs(long seed, const char *stream, int n, int d, int threads, double *S,
+                gram_times *t)
 {
     int ch = gram_chunk_rows(d);
     if (ch > n) ch = n;
@@ -81,4 +86,5 @@ void gram_inputs(long seed, const char *stream, int n, int d, int threads, doubl
         t->gen_s = t->acc_s = 0.0;
         for (int l = 0; l < lanes; l++) t->gen_s += j.gen[l] / lanes, t->acc_s += j.acc[l] / lanes;
     }
+    return j.stopped ? 1 : 0;
 }

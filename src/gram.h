@@ -19,7 +19,8 @@ int gram_chunk_rows(int d);
 // update (dsyrk) per chunk, in two lanes on up to `threads` threads.  Holds
 // one chunk and one partial sum per lane: memory O(d^2 + chunk d), independent
 // of n.  The result does not depend on `threads`.  `t` may be NULL.
-void gram_inputs(long seed, const char *stream, int n, int d, int threads, double *S,
-                 gram_times *t);
+// Returns 0, or 1 when SIGINT was seen (stop_requested) and the sum is incomplete.
+int gram_inputs(long seed, const char *stream, int n, int d, int threads, double *S,
+                gram_times *t);
 
 #endif

@@ -331,7 +331,11 @@ static int gram_stats(const spec *s, long seed, problem *p, linear_data *L, lerr
     L->m = d;
     L->Rs = dalloc((size_t)d * d);
     int threads = openblas_get_num_threads();
-    gram_inputs(seed, "x", n, d, threads, L->Rs, NULL);
+    if (gram_inputs(seed, "x", n, d, threads, L->Rs, NULL)) {
+        lerr_run(e, "interrupted while accumulating X^T X");
+        e->kind = LERR_INTERRUPTED;
+        return -1;
+    }
     lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', d, L->Rs, d);
     if (info != 0)
         return lerr_run(e, "Cholesky factorisation of X^T X (d = %d, N = %d) failed (LAPACK "

@@ -348,7 +348,7 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
     if (isinf(res->min_align_a)) res->min_align_a = NAN;
     if (rc) {
         if (e->kind == LERR_INPUT) return rc;
-        res->status = RUN_ERROR;
+        res->status = e->kind == LERR_INTERRUPTED ? RUN_INTERRUPTED : RUN_ERROR;
         snprintf(res->message, sizeof res->message, "%s", e->msg);
     }
     return 0;

@@ -57,4 +57,27 @@ for delay in 0.3 0.7 1.5; do
   expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$d" -j 2 --quiet --resume
   same "$TMP/swref" "$d" "resumed sweep (SIGINT after ${delay}s) = uninterrupted"
 done
+
+# 3. SIGINT while the gram statistics are being accumulated (before step 0):
+#    the run stops at the next chunk, not after the whole X^T X
+cat >"$TMP/gram.yaml" <<'YAML'
+teacher: {d: 256, k: 256, n: 4000000, rank: 4, stats: gram}
+lora: {rank: 4}
+init: {method: spectral}
+optimizer: {method: precgd, lr: 0.5, steps: 20}
+YAML
+"$LORALAB" run "$TMP/gram.yaml" -o "$TMP/gram" --quiet 2>"$TMP/gram.err" &
+pid=$!
+sleep 0.5
+t0=$(date +%s%N)
+kill -INT $pid
+wait $pid
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$rc" = 130 ] && ok "SIGINT during X^T X: exit 130 after $ms ms" || bad "SIGINT during X^T X: exit $rc"
+[ "$ms" -lt 2000 ] && ok "stopped within 2 s" || bad "took $ms ms to stop"
+column "$TMP/gram/summary.csv" message | grep -q 'interrupted while accumulating' \
+  && ok "message says where" || bad "message: $(column "$TMP/gram/summary.csv" message)"
+expect_status 0 "$LORALAB" run "$TMP/gram.yaml" -o "$TMP/gram" --quiet --resume
+[ "$(column "$TMP/gram/summary.csv" status)" = ok ] && ok "resumed gram run is ok" || bad "resumed status"
 finish
