@@ -33,7 +33,7 @@ double *teacher_labels(const spec *s, long seed, const char *stream, const probl
                        const double *X, int n, activation_fn act, double noise);
 
 // ||Sigma_hat - I||_op for Sigma_hat = c^2 M^T M, M: (m, d), from the
-// singular values of M (O(m d min(m, d))); nan for d above 2000.
+// eigenvalues of Sigma_hat (O(m d^2 + d^3)); nan for d above 2000.
 double sigma_deviation(const double *M, int m, int d, double c);
 
 #endif
