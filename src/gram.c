@@ -13,6 +13,7 @@
 #include "gram.h"
 
 #include <cblas.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +37,7 @@ typedef struct {
     int n, d, ch;
     double *S[GRAM_LANES];   // (d, d) partial sums (S[0] is the caller's S)
     double gen[GRAM_LANES], acc[GRAM_LANES];
-    volatile int stopped;
+    atomic_int stopped;          // set by any lane on SIGINT
 } gram_job;
 
 static void gram_lane(void *ctx, int l)
@@ -47,7 +48,7 @@ static void gram_lane(void *ctx, int l)
     j->gen[l] = j->acc[l] = 0.0;
     for (long row = (long)l * j->ch; row < j->n; row += (long)GRAM_LANES * j->ch) {
         if (stop_requested()) {   // SIGINT: give up at the next chunk
-            j->stopped = 1;
+            atomic_store(&j->stopped, 1);
             break;
         }
         int rows = j->n - row < j->ch ? (int)(j->n - row) : j->ch;
@@ -86,5 +87,5 @@ int gram_inputs(long seed, const char *stream, int n, int d, int threads, double
         t->gen_s = t->acc_s = 0.0;
         for (int l = 0; l < lanes; l++) t->gen_s += j.gen[l] / lanes, t->acc_s += j.acc[l] / lanes;
     }
-    return j.stopped ? 1 : 0;
+    return atomic_load(&j.stopped) ? 1 : 0;
 }
