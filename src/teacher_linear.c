@@ -194,15 +194,17 @@ static int linear_eval_factors(model *mo, const double *A, const double *B, doub
     double sq = 0.0;
     for (int l = 0; l < w->nlanes; l++) sq += w->lane[l].sq;
     *loss = ((const linear_data *)p->impl)->loss_ls + 0.5 * sq;
+    // (plain loops: a threaded BLAS call here would leave OpenBLAS's workers
+    // spinning on the cores the next step's lanes need)
     for (int l = 0; l < w->nlanes; l++) {
         const lane_buf *b = &w->lane[l];
         if (gA) {
             if (l == 0) memcpy(gA, b->gA, sizeof(double) * (size_t)d * r);
-            else cblas_daxpy(d * r, 1.0, b->gA, 1, gA, 1);
+            else for (size_t i = 0; i < (size_t)d * r; i++) gA[i] += b->gA[i];
         }
         if (gB) {
             if (l == 0) memcpy(gB, b->gB, sizeof(double) * (size_t)r * k);
-            else cblas_daxpy(r * k, 1.0, b->gB, 1, gB, 1);
+            else for (size_t i = 0; i < (size_t)r * k; i++) gB[i] += b->gB[i];
         }
     }
     return 0;
