@@ -26,8 +26,11 @@
 //           L_ls = sigma^2 chi2_{(N - d) k} / (2N),  independent of Z,
 //         (Q^T E and the residual part of E are independent Gaussians when the
 //         columns of Q are orthonormal), so they are drawn from it: O(N d^2)
-//         for X^T X and nothing of size N k.  Noise-free, qr and gram give the
-//         same problem to rounding (tests/e2e_scale.sh checks it).
+//         for X^T X and nothing of size N k.  The rows come from their own
+//         block-structured stream (teacher_data.h: input_rows), not qr's, so
+//         the two agree in law; tests/test_gram.c checks noise-free gram
+//         statistics against the direct loss and gradients on the same rows,
+//         and the noise law (chi2_{Nk} at W_nat) for both.
 //   auto  gram when N d > 2^26 entries (512 MB) and N >= d with generated X,
 //         else qr.
 //

@@ -1,16 +1,19 @@
-// test_gram.c: the streamed (gram) statistics of the linear teacher.
+// test_gram.c: the linear teacher at scale: streamed (gram) statistics and the blocked step.
 //
 // 1. gram_inputs's X^T X equals a dgemm on the whole X made by input_rows,
 //    for several n (including n not a multiple of the chunk or block size),
 //    and rows made in pieces / on 2 threads equal rows made at once.
 // 2. A gram-statistics problem (noise 0) gives the loss and both factor
 //    gradients of the direct definition L = 1/(2N) ||X W - Y||^2 with
-//    Y = X W_nat built from the same rows, to 1e-10 relative, and J(W0) = G.
+//    Y = X W_nat built from the same rows, to 1e-10 relative, and J(W0) = G,
+//    with the step done in one block and in several blocks and lanes; the
+//    lanes give identical bits on one thread and on two.
 // 3. With noise sigma, 2N L(W_nat) / sigma^2 is exactly chi2_{N k} in law,
 //    under gram (drawn from the statistics' law given X) as under qr (drawn
 //    E): a Kolmogorov-Smirnov test over 200 seeds against GSL's chi-squared
 //    cdf, for both.
-// 4. Above min(d, k) = 1024 the problem's truncated SVD of G (svd_top) has
+// 4. The same for qr statistics with N < d in several blocks (trapezoidal Rs).
+// 5. Above min(d, k) = 1024 the problem's truncated SVD of G (svd_top) has
 //    the full LAPACK SVD's top r* values and subspace.
 #include <string.h>
 
@@ -22,6 +25,9 @@
 #include "linalg.h"
 #include "problem.h"
 #include "teacher_data.h"
+#include "teacher_linear.h"
+
+void openblas_set_num_threads(int n);
 
 static void gram_vs_dgemm(int n, int d)
 {
@@ -47,13 +53,16 @@ static void gram_vs_dgemm(int n, int d)
     free(X), free(S), free(R), free(P);
 }
 
-static void gram_problem_vs_direct(void)
+static void gram_problem_vs_direct(int d, int k, int n, int threads)
 {
-    int d = 40, k = 30, n = 500, r = 3;
-    spec s = spec_from_yaml("teacher: {d: 40, k: 30, n: 500, rank: 4, stats: gram}\n"
-                            "lora: {rank: 3}\n");
+    int r = 3;
+    char yaml[200];
+    snprintf(yaml, sizeof yaml,
+             "teacher: {d: %d, k: %d, n: %d, rank: 4, stats: gram}\nlora: {rank: 3}\n", d, k, n);
+    spec s = spec_from_yaml(yaml);
     lerr e = {0};
     problem *p;
+    openblas_set_num_threads(threads);
     CHECK(problem_new(&s, 11, &p, &e) == 0, "problem_new: %s", e.msg);
     model *m = model_new(p, r, NULL, NULL, 0, &e);
     double *X = dalloc((size_t)n * d), *Wn = dalloc((size_t)d * k), *Y = dalloc((size_t)n * k);
@@ -65,6 +74,15 @@ static void gram_problem_vs_direct(void)
     for (int i = 0; i < r * k; i++) B[i] = 0.3 * cos(2.0 + i);
     double loss, *gA = dalloc((size_t)d * r), *gB = dalloc((size_t)r * k);
     CHECK(model_eval_factors(m, A, B, &loss, gA, gB, &e) == 0, "eval: %s", e.msg);
+    // the step's lanes give the same bits on one thread as on `threads`
+    double loss1, *gA1 = dalloc((size_t)d * r), *gB1 = dalloc((size_t)r * k);
+    openblas_set_num_threads(1);
+    model_eval_factors(m, A, B, &loss1, gA1, gB1, &e);
+    openblas_set_num_threads(threads);
+    CHECK(loss1 == loss && !memcmp(gA1, gA, sizeof(double) * (size_t)d * r) &&
+              !memcmp(gB1, gB, sizeof(double) * (size_t)r * k),
+          "d=%d: one thread and %d threads differ", d, threads);
+    free(gA1), free(gB1);
     // direct: Res = X (W0 + A B) - Y;  dL/dW = X^T Res / N
     double *W = dalloc((size_t)d * k), *Res = dalloc((size_t)n * k), *GW = dalloc((size_t)d * k);
     memcpy(W, p->W0, sizeof(double) * (size_t)d * k);
@@ -76,10 +94,10 @@ static void gram_problem_vs_direct(void)
     double *gA2 = dalloc((size_t)d * r), *gB2 = dalloc((size_t)r * k);
     mm('N', 'T', d, r, k, 1.0, GW, B, 0.0, gA2);
     mm('T', 'N', r, k, d, 1.0, A, GW, 0.0, gB2);
-    CHECK(close_rel(loss, direct, 1e-10, 0), "loss %.17g vs direct %.17g", loss, direct);
-    CHECK(fro_diff(gA, gA2, d, r) <= 1e-10 * fro(gA2, d, r), "dL/dA differs by %.3g",
+    CHECK(close_rel(loss, direct, 1e-10, 0), "d=%d: loss %.17g vs direct %.17g", d, loss, direct);
+    CHECK(fro_diff(gA, gA2, d, r) <= 1e-10 * fro(gA2, d, r), "d=%d: dL/dA differs by %.3g", d,
           fro_diff(gA, gA2, d, r) / fro(gA2, d, r));
-    CHECK(fro_diff(gB, gB2, r, k) <= 1e-10 * fro(gB2, r, k), "dL/dB differs by %.3g",
+    CHECK(fro_diff(gB, gB2, r, k) <= 1e-10 * fro(gB2, r, k), "d=%d: dL/dB differs by %.3g", d,
           fro_diff(gB, gB2, r, k) / fro(gB2, r, k));
     // G = J(W0) = X^T (Y - X W0) / N
     memcpy(Res, Y, sizeof(double) * (size_t)n * k);
@@ -89,6 +107,43 @@ static void gram_problem_vs_direct(void)
           fro_diff(p->G, GW, d, k) / fro(GW, d, k));
     free(X), free(Wn), free(Y), free(A), free(B), free(gA), free(gB), free(W), free(Res);
     free(GW), free(gA2), free(gB2);
+    model_free(m);
+    problem_free(p);
+    spec_free(&s);
+}
+
+// The step's row blocks also cover the trapezoidal Rs of qr statistics with
+// N < d (m = N rows): loss and gradients against X and Y held by the problem.
+static void qr_wide_vs_direct(void)
+{
+    int d = 3000, k = 60, n = 1000, r = 3;
+    spec s = spec_from_yaml("teacher: {d: 3000, k: 60, n: 1000, rank: 3, noise: 0.1, "
+                            "stats: qr}\nlora: {rank: 3}\n");
+    lerr e = {0};
+    problem *p;
+    CHECK(problem_new(&s, 5, &p, &e) == 0, "problem_new: %s", e.msg);
+    model *m = model_new(p, r, NULL, NULL, 0, &e);
+    double *A = dalloc((size_t)d * r), *B = dalloc((size_t)r * k);
+    for (int i = 0; i < d * r; i++) A[i] = 0.01 * sin(1.0 + i);
+    for (int i = 0; i < r * k; i++) B[i] = 0.3 * cos(2.0 + i);
+    double loss, *gA = dalloc((size_t)d * r), *gB = dalloc((size_t)r * k);
+    model_eval_factors(m, A, B, &loss, gA, gB, &e);
+    double *W = dalloc((size_t)d * k), *Res = dalloc((size_t)n * k), *GW = dalloc((size_t)d * k);
+    memcpy(W, p->W0, sizeof(double) * (size_t)d * k);
+    mm('N', 'N', d, k, r, 1.0, A, B, 1.0, W);
+    memcpy(Res, linear_Y(p), sizeof(double) * (size_t)n * k);
+    mm('N', 'N', n, k, d, 1.0, linear_X(p), W, -1.0, Res);          // X W - Y
+    double f = fro(Res, n, k), direct = f * f / (2.0 * n);
+    mm('T', 'N', d, k, n, 1.0 / n, linear_X(p), Res, 0.0, GW);
+    double *gA2 = dalloc((size_t)d * r), *gB2 = dalloc((size_t)r * k);
+    mm('N', 'T', d, r, k, 1.0, GW, B, 0.0, gA2);
+    mm('T', 'N', r, k, d, 1.0, A, GW, 0.0, gB2);
+    CHECK(close_rel(loss, direct, 1e-10, 0), "qr N<d: loss %.17g vs direct %.17g", loss, direct);
+    CHECK(fro_diff(gA, gA2, d, r) <= 1e-10 * fro(gA2, d, r), "qr N<d: dL/dA differs by %.3g",
+          fro_diff(gA, gA2, d, r) / fro(gA2, d, r));
+    CHECK(fro_diff(gB, gB2, r, k) <= 1e-10 * fro(gB2, r, k), "qr N<d: dL/dB differs by %.3g",
+          fro_diff(gB, gB2, r, k) / fro(gB2, r, k));
+    free(A), free(B), free(gA), free(gB), free(W), free(Res), free(GW), free(gA2), free(gB2);
     model_free(m);
     problem_free(p);
     spec_free(&s);
@@ -169,7 +224,9 @@ int main(void)
     gram_vs_dgemm(100, 16);
     gram_vs_dgemm(16500, 256);   // one full chunk of 16384 rows and a partial one
     gram_vs_dgemm(77, 33);
-    gram_problem_vs_direct();
+    gram_problem_vs_direct(40, 30, 500, 2);     // one block of rows
+    gram_problem_vs_direct(1100, 1000, 1200, 2);   // 10 blocks of 119 rows in 4 lanes
+    qr_wide_vs_direct();
     truncated_svd_of_g();
     int runs = 200;
     double crit = 1.63 / sqrt((double)runs);   // KS critical value at level 1%
