@@ -1909,6 +1909,47 @@ int config_load(const char *path, char *const *sets, int nsets, spec *out, lerr 
 // ===========================================================================
 // 7. Writing, freeing, listing
 
+// Every key of `section` ("teacher") of s as "key=value;" text, doubles as
+// %.17g, matrices as kind, path, shape and a 64-bit hash of their values
+// (malloc'ed).  Two specs with the same text agree on every key of the
+// section, including keys added to the table later.
+char *config_section_key(const spec *s, const char *section)
+{
+    char *buf = NULL;
+    size_t len = 0, sl = strlen(section);
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        fprintf(stderr, "loralab: out of memory\n");
+        exit(EXIT_RUN);
+    }
+    for (size_t i = 0; i < NKEYS; i++) {
+        const keydef *k = &KEYS[i];
+        if (strncmp(k->key, section, sl) || k->key[sl] != '.') continue;
+        const void *v = cfield_of(s, k);
+        fprintf(f, "%s=", k->key);
+        switch (k->type) {
+        case T_INT: fprintf(f, "%d", *(const int *)v); break;
+        case T_DOUBLE: fprintf(f, "%.17g", *(const double *)v); break;
+        case T_BOOL: fprintf(f, "%d", (int)*(const bool *)v); break;
+        case T_STRING:
+        case T_NAME: fprintf(f, "%s", *(char *const *)v ? *(char *const *)v : ""); break;
+        case T_MATRIX: {
+            const mat_source *m = v;
+            unsigned long long h = FNV_OFFSET;
+            if (m->data) h = fnv1a(h, m->data, sizeof(double) * (size_t)m->rows * m->cols);
+            fprintf(f, "%d|%s|%dx%d|%016llx", (int)m->kind, m->path ? m->path : "", m->rows,
+                    m->cols, h);
+            break;
+        }
+        case T_SEEDS:
+        case T_SAVE: fprintf(f, "?"); break;
+        }
+        fputc(';', f);
+    }
+    fclose(f);
+    return buf;
+}
+
 int config_write(const spec *s, FILE *f)
 {
     fputs("# resolved by loralab; every key shown\n", f);

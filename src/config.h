@@ -140,4 +140,9 @@ int config_write_sweep(const sweep_def *d, FILE *f);
 // The list of valid dotted keys, NULL-terminated (for messages and docs).
 const char *const *config_keys(void);
 
+// Every key of `section` (e.g. "teacher") of s as one string (malloc'ed):
+// equal strings mean the specs agree on the whole section (matrix values
+// compared by a 64-bit hash).
+char *config_section_key(const spec *s, const char *section);
+
 #endif

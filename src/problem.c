@@ -76,6 +76,12 @@ static int svd_needed(const spec *s, int rstar)
 // singular values crowd together and vectors are ill-determined anyway (a
 // spectral init with r > r* gets them to about 1e-4 s_1).
 #define SVD_DENSE_MAX 1024
+int problem_svd_need(const spec *s)
+{
+    int d = s->teacher.d, k = s->teacher.k;
+    return (d < k ? d : k) <= SVD_DENSE_MAX ? 0 : svd_needed(s, 0);
+}
+
 static int svd_of_g(problem *p, int need, long seed, lerr *e)
 {
     int d = p->d, k = p->k, mn = d < k ? d : k;

@@ -103,6 +103,11 @@ static inline int model_eval_dense(model *m, const double *D, double *loss, doub
 // W = base + D (D passed as B: (d, k)); nan without a test set.
 double model_test_loss(model *m, const double *A, const double *B);
 
+// 0 when problem_new keeps the full SVD of G for s (min(d, k) <= 1024), else
+// the number of top triplets it keeps besides r*: problems built from specs
+// with the same teacher section, seed and value here are identical.
+int problem_svd_need(const spec *s);
+
 // Build the teacher named by s->teacher.model for experiment seed `seed`.
 int problem_new(const spec *s, long seed, problem **out, lerr *e);
 void problem_free(problem *p);

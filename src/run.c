@@ -473,6 +473,7 @@ int run_experiment(const char *file, char *const *sets, int nsets, const run_opt
     }
     if (!rc) rc = write_text(dir, "config.yaml", config, e);
     if (!rc) rc = run_cells(&cl, dir, o, &meta, e);
+    train_release_problem();   // a problem kept for the cells of this run
     int stopped = !rc && stop_requested();
     if (!rc) rc = assemble(dir, &cl, o->shard_i, o->shard_n, stopped, e);
     if (!rc) rc = write_figure_data(dir, &cl, e);

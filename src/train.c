@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "convex.h"
 #include "csv.h"
 #include "hessian.h"
@@ -188,12 +189,53 @@ static int save_matrices(const spec *s, const char *dir, const char *tag, const 
     return 0;
 }
 
+// One problem per process, kept from one cell to the next: consecutive cells
+// whose teacher section, seed and kept SVD of G agree (an alpha2, learning
+// rate or optimiser sweep) share the teacher's data, statistics and SVD of G
+// instead of rebuilding them.  Problems are immutable once built, apart from
+// f_star, which is reset for each cell.
+static struct {
+    char *key;
+    problem *p;
+} shared;
+
+void train_release_problem(void)
+{
+    problem_free(shared.p);
+    free(shared.key);
+    shared.p = NULL;
+    shared.key = NULL;
+}
+
+static int problem_for(const spec *s, long seed, problem **out, lerr *e)
+{
+    char *tk = config_section_key(s, "teacher");
+    size_t n = strlen(tk) + 64;
+    char *key = xmalloc(n);
+    snprintf(key, n, "%s|seed=%ld|svd=%d", tk, seed, problem_svd_need(s));
+    free(tk);
+    if (shared.p && !strcmp(shared.key, key)) {
+        free(key);
+        shared.p->f_star = NAN;
+        *out = shared.p;
+        return 0;
+    }
+    train_release_problem();
+    int rc = problem_new(s, seed, out, e);
+    if (rc) {
+        free(key);
+        return rc;
+    }
+    shared.p = *out;
+    shared.key = key;
+    return 0;
+}
+
 static void seed_run_free(seed_run *sr)
 {
     metrics_work_free(sr->mw);
     optim_free(sr->opt);
-    model_free(sr->m);
-    problem_free(sr->p);
+    model_free(sr->m);   // sr->p stays in `shared`
     free(sr->st.A), free(sr->st.B), free(sr->st.gA), free(sr->st.gB);
     free(sr->st.D), free(sr->st.J);
 }
@@ -308,7 +350,7 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
         while ((rb + 1) * (rb + 2) / 2 <= kn) rb++;
         res->rank_bound = (double)rb;
     }
-    int rc = problem_new(s, seed, &sr.p, e);
+    int rc = problem_for(s, seed, &sr.p, e);
     if (!rc) {
         int d = sr.p->d, k = sr.p->k, r = s->lora.rank;
         sr.opt = optim_new(s, d, k, r, e);

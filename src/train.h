@@ -61,4 +61,7 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
                const char *save_dir, const char *cache_dir, const char *tag,
                train_result *res, lerr *e);
 
+// Free the problem train_cell keeps between cells (see train.c).
+void train_release_problem(void);
+
 #endif

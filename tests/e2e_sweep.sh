@@ -120,6 +120,49 @@ expect_status 0 "$LORALAB" run "$TMP/sw3.yaml" -o "$TMP/sw3" --quiet
 if [ "$(grep -v ',0.01,' "$TMP/sw3/trace.csv")" = "$(cat "$TMP/j1/trace.csv")" ]; then
   ok "existing cells unchanged (ids and rows)"; else bad "existing cells changed"; fi
 
+# 8. cells that share a teacher share one problem within a worker (train.c);
+#    each cell must still equal the same cell run on its own, including the
+#    ntk teacher's convex reference when only the weight decay changes
+cat >"$TMP/share.yaml" <<'YAML'
+teacher: {d: 20, k: 12, n: 200, rank: 2}
+lora: {rank: 3}
+optimizer: {method: gd, lr: 0.05, steps: 60}
+log: {every: 10}
+sweep:
+  init.alpha2: [0.1, 0.001]
+  optimizer.lr: [0.05, 0.02]
+YAML
+cat >"$TMP/share-ntk.yaml" <<'YAML'
+teacher: {model: ntk, d: 6, k: 5, n: 20, rank: 2, noise: 0.1}
+lora: {rank: 2}
+init: {method: gaussian, alpha2: 0.01}
+optimizer: {method: gd, lr: 0.05, steps: 200}
+log: {every: 50}
+sweep:
+  optimizer.weight_decay: [0.05, 0, 0.1]
+YAML
+for f in share share-ntk; do
+  expect_status 0 "$LORALAB" run "$TMP/$f.yaml" -o "$TMP/$f" -j 1 --quiet
+  sed '/^sweep:/,$d' "$TMP/$f.yaml" >"$TMP/$f-one.yaml"
+  same=1
+  while IFS=, read -r cell rest; do
+    [ "$cell" = cell ] && continue
+    sets=$(awk -F, -v c="$cell" 'NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i; next }
+      $1 == c { for (i = 1; i <= NF; i++) if (h[i] ~ /^(init|optimizer)\./) printf "--set %s=%s ", h[i], $i }' \
+      "$TMP/$f/summary.csv")
+    # shellcheck disable=SC2086
+    "$LORALAB" run "$TMP/$f-one.yaml" -o "$TMP/$f-one-$cell" --quiet $sets 2>/dev/null
+    # seed, step and the twelve metrics: the last 14 fields (a sweep's trace
+    # also has its parameters after the cell id)
+    last14='{ for (i = NF - 13; i <= NF; i++) printf "%s%s", $i, (i < NF ? "," : "\n") }'
+    a=$(grep "^$cell," "$TMP/$f/trace.csv" | awk -F, "$last14")
+    b=$(tail -n +2 "$TMP/$f-one-$cell/trace.csv" | awk -F, "$last14")
+    [ "$a" = "$b" ] || { same=0; echo "    cell $cell differs"; }
+  done <"$TMP/$f/summary.csv"
+  [ $same = 1 ] && ok "$f: every cell of the -j 1 sweep equals the cell run alone" \
+    || bad "$f: shared problems changed a cell"
+done
+
 # 7. option errors
 expect_status 2 "$LORALAB" run "$TMP/sw.yaml" --shard 4/3 -o "$TMP/x"
 expect_status 2 "$LORALAB" run "$TMP/sw.yaml" --shard 0/3 -o "$TMP/x"
