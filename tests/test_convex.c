@@ -172,10 +172,48 @@ static void saddle_at_zero(void)
     spec_free(&s);
 }
 
+// The Lanczos path (used above HESSIAN_MAX_PARAMS) against the dense one at
+// random points of a small problem, and against lambda - s_1(G) at A = B = 0
+// for a problem too large for the dense path (n = r (d + k) = 3200).
+static void lanczos_vs_dense(void)
+{
+    spec s;
+    problem *p = make("teacher: {model: ntk, d: 6, k: 5, n: 12, outputs: 2, rank: 2, noise: 0.1}\n"
+                      "lora: {rank: 3}\n", &s);
+    lerr e;
+    model *m = model_new(p, 3, NULL, NULL, 0, &e);
+    double A[18], B[15], lambda = 0.05;
+    for (int trial = 0; trial < 3; trial++) {
+        for (int i = 0; i < 18; i++) A[i] = 0.3 * sin(1.0 + i + 7 * trial);
+        for (int i = 0; i < 15; i++) B[i] = 0.3 * cos(2.0 + i + 5 * trial);
+        double dense, lz;
+        CHECK(min_hessian_eig(m, A, B, lambda, &dense, &e) == 0, "dense: %s", e.msg);
+        CHECK(min_hessian_eig_lanczos(m, A, B, lambda, &lz, &e) == 0, "lanczos: %s", e.msg);
+        CHECK(fabs(lz - dense) < 1e-6 * fmax(1, fabs(dense)), "trial %d: lanczos %.12g vs dense %.12g",
+              trial, lz, dense);
+    }
+    model_free(m);
+    problem_free(p);
+    spec_free(&s);
+    p = make("teacher: {model: ntk, d: 40, k: 40, n: 30, outputs: 2, rank: 2, noise: 0.1}\n"
+             "lora: {rank: 40}\n", &s);
+    m = model_new(p, 40, NULL, NULL, 0, &e);
+    double *Z = dalloc(40 * 40), *Z2 = dalloc(40 * 40), eig;
+    CHECK(min_hessian_eig(m, Z, Z2, lambda, &eig, &e) == 0, "hessian n=3200: %s", e.msg);
+    double want = lambda - p->SG[0];
+    CHECK(fabs(eig - want) < 1e-6 * fabs(want), "n = 3200 (Lanczos): min eig at 0 %.12g, want "
+          "lambda - s1(G) = %.12g", eig, want);
+    free(Z), free(Z2);
+    model_free(m);
+    problem_free(p);
+    spec_free(&s);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
     saddle_at_zero();
+    lanczos_vs_dense();
     closed_form();
     certificate("teacher: {model: ntk, d: 6, k: 5, n: 12, outputs: 2, rank: 2, noise: 0.1}\n"
                 "lora: {rank: 2}\n", 0.05);
