@@ -27,6 +27,10 @@ case_ loraga    $'teacher: {d: 10, k: 10}\nlora: {rank: 6}\ninit: {method: lora-
 case_ badset    'name: x'                               "did you mean 'optimizer.lr'" --set optimizer.lrr=1
 case_ setvalue  'name: x'                               '--set'  --set optimizer.lr=-2
 case_ npy       $'teacher:\n  w0: missing.npy'          'missing.npy'
+case_ stats     $'teacher:\n  stats: cholesky'         'auto, qr, gram'
+case_ stats_nl  $'teacher:\n  model: nonlinear\n  stats: gram' 'gram statistics are for the linear teacher'
+case_ stats_n   $'teacher: {d: 50, n: 40, stats: gram}' 'need n >= d (n = 40, d = 50)'
+case_ stats_x   $'teacher:\n  x: [[1, 2], [3, 4], [5, 6]]\n  d: 2\n  k: 2\n  rank: 1\n  stats: gram\nlora: {rank: 1}' 'teacher.x is given, use qr'
 
 expect_status 2 "$LORALAB" run "$SOURCE_ROOT/experiments/quickstart.yaml" -o /dev/null/out --quiet
 grep -q 'cannot create directory /dev/null/out' "$TMP/err" && ok "unwritable output folder named" || bad "$(cat "$TMP/err")"
