@@ -5,15 +5,6 @@
 # stop flag).
 . "$(dirname "$0")/lib.sh"
 Q="$SOURCE_ROOT/experiments/quickstart.yaml"
-strip_seconds() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /seconds$/) c[i] = 1 }
-           { out = ""; for (i = 1; i <= NF; i++) if (!(i in c)) out = out (out == "" ? "" : ",") $i; print out }' "$1"
-}
-same() {  # same DIR1 DIR2 WHAT
-  if cmp -s "$1/trace.csv" "$2/trace.csv" && [ "$(strip_seconds "$1/summary.csv")" = "$(strip_seconds "$2/summary.csv")" ]
-  then ok "$3"; else bad "$3: files differ"; fi
-}
-
 # 1. a single run
 set_long=(--set optimizer.steps=100000 --set log.every=100 --quiet)
 expect_status 0 "$LORALAB" run "$Q" -o "$TMP/ref" "${set_long[@]}"
@@ -30,7 +21,7 @@ column "$TMP/int/summary.csv" message | grep -q 'interrupted at step' && ok "mes
 last=$(column "$TMP/int/trace.csv" step | tail -1)
 [ -n "$last" ] && [ "$last" -lt 100000 ] && ok "trace kept up to step $last" || bad "trace last step '$last'"
 expect_status 0 "$LORALAB" run "$Q" -o "$TMP/int" "${set_long[@]}" --resume
-same "$TMP/ref" "$TMP/int" "resumed single run = uninterrupted"
+same_results "$TMP/ref" "$TMP/int" "resumed single run = uninterrupted"
 
 # 2. a sweep with two workers, SIGINT to the parent only
 cat >"$TMP/sw.yaml" <<'YAML'
@@ -55,7 +46,7 @@ for delay in 0.3 0.7 1.5; do
   [ "$rc" = 130 ] && [ "$n" -lt 8 ] && ok "sweep SIGINT after ${delay}s: exit 130, $n of 8 cells complete" \
     || bad "sweep SIGINT after ${delay}s: exit $rc, $n cells complete"
   expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$d" -j 2 --quiet --resume
-  same "$TMP/swref" "$d" "resumed sweep (SIGINT after ${delay}s) = uninterrupted"
+  same_results "$TMP/swref" "$d" "resumed sweep (SIGINT after ${delay}s) = uninterrupted"
 done
 
 # 3. SIGINT while the gram statistics are being accumulated (before step 0):

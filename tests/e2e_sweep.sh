@@ -19,18 +19,6 @@ sweep:
 seeds: 2
 YAML
 
-# drop the timing columns (seconds, setup_seconds, step_seconds) so files can be compared byte for byte
-strip_seconds() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /seconds$/) c[i] = 1 }
-           { out = ""; for (i = 1; i <= NF; i++) if (!(i in c)) out = out (out == "" ? "" : ",") $i; print out }' "$1"
-}
-same_results() {  # same_results DIR1 DIR2 WHAT
-  if cmp -s "$1/trace.csv" "$2/trace.csv" && \
-     [ "$(strip_seconds "$1/summary.csv")" = "$(strip_seconds "$2/summary.csv")" ]; then
-    ok "$3: identical trace.csv and summary.csv"
-  else bad "$3: results differ"; fi
-}
-
 # 1. grid expansion against the hand-computed order: alpha2 slowest, then
 #    kappa, then the zip pair, then the seed
 expect_status 0 "$LORALAB" run "$TMP/sw.yaml" --list

@@ -25,6 +25,21 @@ column() {
                         { print $c }' "$1"
 }
 
+# strip_seconds FILE: FILE without its timing columns (seconds, setup_seconds,
+# step_seconds), so results can be compared byte for byte
+strip_seconds() {
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /seconds$/) c[i] = 1 }
+           { out = ""; for (i = 1; i <= NF; i++) if (!(i in c)) out = out (out == "" ? "" : ",") $i; print out }' "$1"
+}
+
+# same_results DIR1 DIR2 WHAT: identical trace.csv, and summary.csv up to timings
+same_results() {
+  if cmp -s "$1/trace.csv" "$2/trace.csv" && \
+     [ "$(strip_seconds "$1/summary.csv")" = "$(strip_seconds "$2/summary.csv")" ]; then
+    ok "$3: identical trace.csv and summary.csv"
+  else bad "$3: results differ"; fi
+}
+
 finish() {
   if [ "$fails" -gt 0 ]; then echo "$fails check(s) failed"; exit 1; fi
   echo "all checks passed"; exit 0

@@ -155,26 +155,28 @@ static void gradients(const char *yaml)
 // At A = B = 0 the Hessian of L(A B) + lambda/2 (|A|^2 + |B|^2) is
 // [[lambda I, -G (x) I], [-G^T (x) I, lambda I]] (G = -grad L(0)), whose
 // smallest eigenvalue is lambda - s_1(G): a strict saddle when s_1(G) > lambda.
-static void saddle_at_zero(void)
+// Checked with the dense Hessian and, above HESSIAN_MAX_PARAMS, with Lanczos.
+// yaml must give a problem with s_1(G) > lambda; r: its lora.rank.
+static void saddle_at_zero(const char *yaml, int r)
 {
     spec s;
-    problem *p = make("teacher: {model: ntk, d: 6, k: 4, n: 10, outputs: 2, rank: 2, noise: 0.1}\n"
-                      "lora: {rank: 2}\n", &s);
+    problem *p = make(yaml, &s);
     lerr e;
-    model *m = model_new(p, 2, NULL, NULL, 0, &e);
-    double A[12] = {0}, B[8] = {0}, eig, lambda = 0.05;
+    model *m = model_new(p, r, NULL, NULL, 0, &e);
+    double *A = dalloc((size_t)p->d * r), *B = dalloc((size_t)r * p->k), eig, lambda = 0.05;
     CHECK(min_hessian_eig(m, A, B, lambda, &eig, &e) == 0, "hessian: %s", e.msg);
     double want = lambda - p->SG[0];
-    CHECK(fabs(eig - want) < 1e-6 * fabs(want), "min eig at 0: %.12g, want lambda - s1(G) = %.12g", eig, want);
+    CHECK(fabs(eig - want) < 1e-6 * fabs(want), "%zu parameters: min eig at 0: %.12g, want "
+          "lambda - s1(G) = %.12g", (size_t)r * (p->d + p->k), eig, want);
     CHECK(want < 0, "test instance should have s1(G) > lambda");
+    free(A), free(B);
     model_free(m);
     problem_free(p);
     spec_free(&s);
 }
 
 // The Lanczos path (used above HESSIAN_MAX_PARAMS) against the dense one at
-// random points of a small problem, and against lambda - s_1(G) at A = B = 0
-// for a problem too large for the dense path (n = r (d + k) = 3200).
+// random points of a small problem.
 static void lanczos_vs_dense(void)
 {
     spec s;
@@ -195,24 +197,15 @@ static void lanczos_vs_dense(void)
     model_free(m);
     problem_free(p);
     spec_free(&s);
-    p = make("teacher: {model: ntk, d: 40, k: 40, n: 30, outputs: 2, rank: 2, noise: 0.1}\n"
-             "lora: {rank: 40}\n", &s);
-    m = model_new(p, 40, NULL, NULL, 0, &e);
-    double *Z = dalloc(40 * 40), *Z2 = dalloc(40 * 40), eig;
-    CHECK(min_hessian_eig(m, Z, Z2, lambda, &eig, &e) == 0, "hessian n=3200: %s", e.msg);
-    double want = lambda - p->SG[0];
-    CHECK(fabs(eig - want) < 1e-6 * fabs(want), "n = 3200 (Lanczos): min eig at 0 %.12g, want "
-          "lambda - s1(G) = %.12g", eig, want);
-    free(Z), free(Z2);
-    model_free(m);
-    problem_free(p);
-    spec_free(&s);
 }
 
 int main(void)
 {
     gsl_set_error_handler_off();
-    saddle_at_zero();
+    saddle_at_zero("teacher: {model: ntk, d: 6, k: 4, n: 10, outputs: 2, rank: 2, noise: 0.1}\n"
+                   "lora: {rank: 2}\n", 2);              // dense Hessian
+    saddle_at_zero("teacher: {model: ntk, d: 40, k: 40, n: 30, outputs: 2, rank: 2, noise: 0.1}\n"
+                   "lora: {rank: 40}\n", 40);            // 3200 parameters: Lanczos
     lanczos_vs_dense();
     closed_form();
     certificate("teacher: {model: ntk, d: 6, k: 5, n: 12, outputs: 2, rank: 2, noise: 0.1}\n"
