@@ -11,6 +11,8 @@
 #include "registry.h"
 #include "svd_top.h"
 
+int openblas_get_num_threads(void);
+
 // ---------------------------------------------------------------------------
 // Registry: one row per teacher.
 
@@ -185,6 +187,7 @@ model *model_new(const problem *p, int r, const double *Aoff, const double *Boff
     model *m = xcalloc(1, sizeof *m);
     m->p = p;
     m->r = r;
+    m->threads = openblas_get_num_threads();
     m->roff = roff;
     m->tq = p->dq + roff;
     m->Tl = dalloc((size_t)d * m->tq);

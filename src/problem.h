@@ -37,6 +37,11 @@ typedef struct {
     // Optional: test loss at W = base + D (teachers whose test set is not the
     // generic act(Xt W) vs Yt).  D: (d, k).
     double (*test_loss_dense)(model *m, const double *D);
+    // 1: eval_factors spreads its work over m->threads threads of its own,
+    // each making single-threaded BLAS calls.  Training then keeps BLAS at one
+    // thread between steps too (train.c), so that OpenBLAS's pool, woken by
+    // the optimiser's small products, never spins on the cores the step needs.
+    int own_threads;
 } problem_ops;
 
 struct problem {
@@ -79,6 +84,8 @@ struct model {
     double *XtBase;            // (n_test, k) Xt base
     double *XtA, *Zt;          // (n_test, r), (n_test, k) test-loss buffers
     double *Dbuf;              // (d, k) A B for test_loss_dense
+    int threads;               // threads an own_threads step uses: BLAS's
+                               //   thread count when the model was made
     void *impl;                // teacher's per-run buffers
 };
 

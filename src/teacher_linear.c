@@ -71,8 +71,8 @@ typedef struct {
 // A step works through the rows of the (m, k) residual in blocks; blocks are
 // dealt to LANES lanes (block b to lane b mod LANES), each with its own
 // buffers and partial sums, which are added in lane order at the end.  Lanes
-// run on up to openblas_get_num_threads() threads, so a single run uses the
-// cores while the result never depends on the thread count.
+// run on up to m->threads threads (BLAS's count when the model was made), so a
+// single run uses the cores while the result never depends on the thread count.
 #define LANES 4
 
 typedef struct {
@@ -151,6 +151,35 @@ typedef struct {
     int want_a, want_b;
 } step_job;
 
+// Thin products (one side r columns) are made in pieces of at most
+// SMALL_GEMM = m n p multiply-adds: OpenBLAS 0.3.21's x86-64 kernels multiply
+// products below about 10^6 without packing the operands, and for these shapes
+// that is nearly twice as fast (d = k = 4096, r = 16, one core, a stand-alone
+// copy of this loop: Rs_I A 11.6 -> 6.1 ms and Res_I B^T 20.1 -> 12.0 ms per
+// step; `loralab bench layer`'s whole step went from 52 to 40 ms with this and
+// own_threads).  The pieces depend only on the sizes, so results stay
+// independent of the thread count.
+#define SMALL_GEMM (1 << 19)
+
+// Width of the pieces of a length-n dimension of a product whose two other
+// dimensions are a and b.
+static int piece(int n, int a, int b)
+{
+    long w = SMALL_GEMM / ((long)a * b > 0 ? (long)a * b : 1);
+    return w >= n ? n : w < 64 ? 64 : (int)w;
+}
+
+// X: (nb, r) = Rs_I: (nb, cols) ld ldr  times  Y: (cols, r), in pieces of cols.
+static void thin_times(int nb, int cols, int r, const double *Rs, int ldr, const double *Y,
+                       double *X)
+{
+    int w = piece(cols, nb, r);
+    for (int c0 = 0; c0 < cols; c0 += w)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, r,
+                    cols - c0 < w ? cols - c0 : w, 1.0, Rs + c0, ldr, Y + (size_t)c0 * r, r,
+                    c0 ? 1.0 : 0.0, X, r);
+}
+
 static void step_lane(void *ctx, int l)
 {
     const step_job *j = ctx;
@@ -163,16 +192,24 @@ static void step_lane(void *ctx, int l)
     for (int blk = l, first = 1; blk < w->nblocks; blk += w->nlanes, first = 0) {
         int i0 = blk * w->rows, nb = L->m - i0 < w->rows ? L->m - i0 : w->rows, cols = d - i0;
         const double *Rs = L->Rs + (size_t)i0 * d + i0;            // (nb, cols), ld d
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, r, cols, 1.0, Rs, d,
-                    j->A + (size_t)i0 * r, r, 0.0, b->RA, r);
-        memcpy(b->Res, w->C + (size_t)i0 * k, sizeof(double) * (size_t)nb * k);
-        mm('N', 'N', nb, k, r, 1.0, b->RA, j->B, -1.0, b->Res);
+        thin_times(nb, cols, r, Rs, d, j->A + (size_t)i0 * r, b->RA);
+        // Res = -C_I, then += RA_I B with beta = 1: OpenBLAS makes no separate
+        // pass to scale by beta (3% of the d = k = 4096 step), same bits.
+        const double *CI = w->C + (size_t)i0 * k;
+        for (size_t i = 0; i < (size_t)nb * k; i++) b->Res[i] = -CI[i];
+        mm('N', 'N', nb, k, r, 1.0, b->RA, j->B, 1.0, b->Res);
         double f = fro(b->Res, nb, k);
         b->sq += f * f;
         if (j->want_a) {
-            mm('N', 'T', nb, r, k, 1.0, b->Res, j->B, 0.0, b->RB);
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, r, nb, 1.0, Rs, d, b->RB,
-                        r, 1.0, b->gA + (size_t)i0 * r, r);
+            int wk = piece(k, nb, r), wc = piece(cols, nb, r);
+            for (int c0 = 0; c0 < k; c0 += wk)     // RB_I = Res_I B^T, in pieces of k
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, r,
+                            k - c0 < wk ? k - c0 : wk, 1.0, b->Res + c0, k, j->B + c0, k,
+                            c0 ? 1.0 : 0.0, b->RB, r);
+            for (int c0 = 0; c0 < cols; c0 += wc)  // gA[i0:] += Rs_I^T RB_I, in row pieces
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+                            cols - c0 < wc ? cols - c0 : wc, r, nb, 1.0, Rs + c0, d, b->RB, r,
+                            1.0, b->gA + (size_t)(i0 + c0) * r, r);
         }
         if (j->want_b) mm('T', 'N', r, k, nb, 1.0, b->RA, b->Res, first ? 0.0 : 1.0, b->gB);
     }
@@ -186,11 +223,11 @@ static int linear_eval_factors(model *mo, const double *A, const double *B, doub
     linear_run *w = mo->impl;
     int d = p->d, k = p->k, r = mo->r;
     step_job j = {p->impl, w, d, k, r, A, B, gA != NULL, gB != NULL};
-    int threads = openblas_get_num_threads();
-    if (threads > 1 && w->nlanes > 1) {   // lanes in parallel, each on one BLAS thread
-        openblas_set_num_threads(1);
-        par_for(w->nlanes, threads, step_lane, &j);
-        openblas_set_num_threads(threads);
+    int blas = openblas_get_num_threads();
+    if (mo->threads > 1 && w->nlanes > 1) {   // lanes in parallel, each on one BLAS thread
+        if (blas != 1) openblas_set_num_threads(1);
+        par_for(w->nlanes, mo->threads, step_lane, &j);
+        if (blas != 1) openblas_set_num_threads(blas);
     } else {
         for (int l = 0; l < w->nlanes; l++) step_lane(&j, l);
     }
@@ -289,6 +326,7 @@ static const problem_ops linear_ops = {
     .model_init = linear_model_init,
     .model_free = linear_model_free,
     .problem_free = linear_problem_free,
+    .own_threads = 1,
 };
 
 // QR of X and the sufficient statistics Rs, c, L_ls (see the file header).

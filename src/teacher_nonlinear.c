@@ -30,7 +30,6 @@
 #include "problem.h"
 #include "teacher_data.h"
 
-int openblas_get_num_threads(void);
 
 // Rows per block: a block product ((NL_ROWS, d) (d, r) and the like) has
 // m n p <= 64 * 8 * 512 for r <= 8 and d, k <= 512, within OpenBLAS's
@@ -247,7 +246,7 @@ static int nl_model_init(model *m, lerr *e)
     w->gAc = dalloc((size_t)w->nchunks * d * r);
     w->gBc = dalloc((size_t)w->nchunks * r * k);
     w->Lc = dalloc((size_t)w->nchunks);
-    int T = openblas_get_num_threads();
+    int T = m->threads;
     T = T < 1 ? 1 : T > NL_MAX_THREADS ? NL_MAX_THREADS : T;
     T = T > w->nchunks ? w->nchunks : T;
     for (int t = 0; t < T; t++)
@@ -296,6 +295,7 @@ static const problem_ops nonlinear_ops = {
     .model_init = nl_model_init,
     .model_free = nl_model_free,
     .problem_free = nl_problem_free,
+    .own_threads = 1,
 };
 
 int teacher_nonlinear_new(const spec *s, long seed, problem **out, lerr *e)
