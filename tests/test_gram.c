@@ -6,8 +6,9 @@
 // 2. A gram-statistics problem (noise 0) gives the loss and both factor
 //    gradients of the direct definition L = 1/(2N) ||X W - Y||^2 with
 //    Y = X W_nat built from the same rows, to 1e-10 relative, and J(W0) = G,
-//    with the step done in one block and in several blocks and lanes; the
-//    lanes give identical bits on one thread and on two.
+//    with the step done in one block and in several blocks and lanes (its
+//    thin products in one piece and in two); the lanes give identical bits on
+//    one thread and on two.
 // 3. With noise sigma, 2N L(W_nat) / sigma^2 is exactly chi2_{N k} in law,
 //    under gram (drawn from the statistics' law given X) as under qr (drawn
 //    E): a Kolmogorov-Smirnov test over 200 seeds against GSL's chi-squared
@@ -53,12 +54,12 @@ static void gram_vs_dgemm(int n, int d)
     free(X), free(S), free(R), free(P);
 }
 
-static void gram_problem_vs_direct(int d, int k, int n, int threads)
+static void gram_problem_vs_direct(int d, int k, int n, int r, int threads)
 {
-    int r = 3;
     char yaml[200];
     snprintf(yaml, sizeof yaml,
-             "teacher: {d: %d, k: %d, n: %d, rank: 4, stats: gram}\nlora: {rank: 3}\n", d, k, n);
+             "teacher: {d: %d, k: %d, n: %d, rank: 4, stats: gram}\nlora: {rank: %d}\n", d, k, n,
+             r);
     spec s = spec_from_yaml(yaml);
     lerr e = {0};
     problem *p;
@@ -75,10 +76,11 @@ static void gram_problem_vs_direct(int d, int k, int n, int threads)
     double loss, *gA = dalloc((size_t)d * r), *gB = dalloc((size_t)r * k);
     CHECK(model_eval_factors(m, A, B, &loss, gA, gB, &e) == 0, "eval: %s", e.msg);
     // the step's lanes give the same bits on one thread as on `threads`
+    CHECK(m->threads == threads, "the model took %d threads, not BLAS's %d", m->threads, threads);
     double loss1, *gA1 = dalloc((size_t)d * r), *gB1 = dalloc((size_t)r * k);
-    openblas_set_num_threads(1);
+    m->threads = 1;
     model_eval_factors(m, A, B, &loss1, gA1, gB1, &e);
-    openblas_set_num_threads(threads);
+    m->threads = threads;
     CHECK(loss1 == loss && !memcmp(gA1, gA, sizeof(double) * (size_t)d * r) &&
               !memcmp(gB1, gB, sizeof(double) * (size_t)r * k),
           "d=%d: one thread and %d threads differ", d, threads);
@@ -224,8 +226,10 @@ int main(void)
     gram_vs_dgemm(100, 16);
     gram_vs_dgemm(16500, 256);   // one full chunk of 16384 rows and a partial one
     gram_vs_dgemm(77, 33);
-    gram_problem_vs_direct(40, 30, 500, 2);     // one block of rows
-    gram_problem_vs_direct(1100, 1000, 1200, 2);   // 10 blocks of 119 rows in 4 lanes
+    gram_problem_vs_direct(40, 30, 500, 3, 2);       // one block of rows
+    // 10 blocks of 119 rows in 4 lanes; with r = 8 the thin products come in
+    // two pieces (119 * 8 * 1100 > SMALL_GEMM)
+    gram_problem_vs_direct(1100, 1000, 1200, 8, 2);
     qr_wide_vs_direct();
     truncated_svd_of_g();
     int runs = 200;
