@@ -133,9 +133,13 @@ int aggregate_csv(const char *in_path, const char *out_path, int ngroup, const c
             for (int i = first; i < nf; i++) {
                 if (!numeric[i]) continue;
                 int c = q->cnt[i];
-                csv_num(&out, c ? q->sum[i] / c : NAN, 0);
-                csv_num(&out, c ? q->mn[i] : NAN, 0);
-                csv_num(&out, c ? q->mx[i] : NAN, 0);
+                double v3[3] = {c ? q->sum[i] / c : NAN, c ? q->mn[i] : NAN, c ? q->mx[i] : NAN};
+                char buf[CSV_NUM_MAX];
+                for (int s = 0; s < 3; s++) {   // one seed: three equal values, formatted once
+                    if (s == 0 || memcmp(&v3[s], &v3[s - 1], sizeof(double)))
+                        csv_fmt(v3[s], 0, buf);
+                    afile_puts(&out, buf);
+                }
             }
             afile_printf(&out, "\n");
         }

@@ -15,6 +15,9 @@
 //   nonlinear:                      2 N r (2 d + 3 k)
 //       (X A, X^T RB: 2 N d r each; XA B, R B^T, XA^T R: 2 N k r each)
 // Extra measurements (printed under the table):
+//   toy      the sweep with metrics logged only at the ends, which splits the
+//            time between the steps and the per-step metrics; and the
+//            factorisations those metrics need per logged step, timed alone;
 //   relu     the same five products alone (no activation, no loss), per step;
 //   wide-n   X^T X alone, with its split between generating rows and the
 //            symmetric rank-k updates; the whole run at N / 4 (time ratio,
@@ -33,6 +36,7 @@
 
 #include "csv.h"
 #include "gram.h"
+#include "linalg.h"
 #include "run.h"
 #include "teacher_data.h"
 #include "util.h"
@@ -90,13 +94,14 @@ static double nonlinear_flops(double n, double d, double k, double r)
     return 2 * n * r * (2 * d + 3 * k);
 }
 
+static void toy_extra(const workload *w, int cores, int reps);
 static void relu_extra(const workload *w, int cores, int reps);
 static void widen_extra(const workload *w, int cores, int reps);
 static void jobs_extra(const workload *w, int cores, int reps);
 
 static workload workloads[] = {
     {"toy", "alignment sweep: d=k=100, N=1600, r=8, 5 alpha2 x 1500 GD steps, all metrics each step (one core)",
-     toy_yaml, 1, 0, NULL},
+     toy_yaml, 1, 0, toy_extra},
     {"layer", "d=k=4096, N=65536, r=16: streamed X^T X, G, top-16 SVD, spectral init, 100 precgd steps",
      layer_yaml, 0, 0, NULL},
     {"wide-n", "d=k=256, r=8, N=10^7 linear samples streamed in chunks, 100 precgd steps",
@@ -250,6 +255,67 @@ static int measure(const char *yaml, const char *name, int threads, int workers,
 
 // ---------------------------------------------------------------------------
 // Extra measurements
+
+// toy: the sweep again with log.every = 1500 (metrics at steps 0 and 1500
+// only): the difference is the cost of the per-step metrics, per logged row.
+// Then the LAPACK factorisations metrics_factors makes per row at the toy's
+// shapes (d = k = 100, r = 8, r* = tq = 4, s = r + tq = 12), alone, through
+// the same linalg.h calls: QR of [A, -Tl] and [B^T, Tr^T] (100 x 12), s_1 of
+// the (12, 12) core by its Gram matrix, for each factor the SVD of its (8, 8)
+// R with left vectors, Q applied to 4 of them and the operator norm of the
+// (100, 4) residual, and the (8, 8) core's singular values for rank_ab.
+static void toy_extra(const workload *w, int cores, int reps)
+{
+    (void)cores;
+    timing full, sparse;
+    double mb;
+    char *sets[] = {"log.every=1500"};
+    if (measure(w->yaml, w->name, 1, 1, NULL, 0, reps, &full, &mb) ||
+        measure(w->yaml, w->name, 1, 1, sets, 1, reps, &sparse, &mb))
+        return;
+    long rows_full = 5 * 1501, rows_sparse = 5 * 2;
+    double per_row = (full.wall - sparse.wall) / (double)(rows_full - rows_sparse);
+    enum { D = 100, S = 12, R = 8, Q = 4, ITER = 2000 };
+    int lw = qr_cm_lwork(D, S);
+    lw = lw > svd_cm_lwork(R, R, 1) ? lw : svd_cm_lwork(R, R, 1);
+    lw = lw > qr_apply_cm_lwork(D, R, Q) ? lw : qr_apply_cm_lwork(D, R, Q);
+    lw = lw > op_norm_cm_lwork(S, S) ? lw : op_norm_cm_lwork(S, S);
+    double *M0 = dalloc(D * S), *M = dalloc(D * S), *N = dalloc(D * S), *tau = dalloc(S);
+    double *core = dalloc(S * S), *gram = dalloc(S * S), *Sv = dalloc(S), *Rf = dalloc(R * R);
+    double *U = dalloc(R * R), *Y = dalloc(D * Q), *work = dalloc((size_t)lw), nrm, t[64];
+    int iwork[8 * S];
+    for (int i = 0; i < D * S; i++) M0[i] = sin(1.0 + i);
+    for (int i = 0; i < S * S; i++) core[i] = cos(2.0 + i);
+    openblas_set_num_threads(1);
+    if (reps > 64) reps = 64;
+    for (int rep = -1; rep < reps; rep++) {
+        double t0 = now_seconds();
+        for (int it = 0; it < ITER; it++) {
+            memcpy(M, M0, sizeof(double) * D * S);
+            memcpy(N, M0, sizeof(double) * D * S);
+            qr_cm(M, D, S, tau, work, lw);
+            qr_cm(N, D, S, tau, work, lw);
+            op_norm_cm(core, S, S, gram, Sv, &nrm, work, lw);
+            for (int f = 0; f < 2; f++) {
+                for (int j = 0; j < R; j++)
+                    for (int i = 0; i < R; i++) Rf[j * R + i] = i <= j ? M[j * D + i] : 0.0;
+                svd_cm(Rf, R, R, Sv, U, work, lw, iwork);
+                memset(Y, 0, sizeof(double) * D * Q);
+                for (int j = 0; j < Q; j++) memcpy(Y + j * D, U + j * R, sizeof(double) * R);
+                qr_apply_cm(M, D, R, tau, Y, Q, work, lw);
+                op_norm_cm(Y, D, Q, gram, Sv, &nrm, work, lw);
+            }
+            gram_svals_cm(core, R, R, gram, Sv, work, lw);
+        }
+        if (rep >= 0) t[rep] = (now_seconds() - t0) / ITER;
+    }
+    double fact = median(t, reps);
+    printf("  toy: metrics only at steps 0 and 1500: %.3f s, so the metrics of one logged step "
+           "cost %.1f us (%.0f%% of the run); their LAPACK factorisations alone take %.1f us\n",
+           sparse.wall, 1e6 * per_row, 100 * per_row * rows_full / full.wall, 1e6 * fact);
+    free(M0), free(M), free(N), free(tau), free(core), free(gram), free(Sv), free(Rf), free(U);
+    free(Y), free(work);
+}
 
 // Per step, the relu workload's five products alone on buffers of the same
 // shapes: X A (N,d)(d,r); XA B (N,r)(r,k); R B^T (N,k)(k,r); X^T RB (d,N)(N,r);

@@ -114,18 +114,22 @@ static void fmt17(double v, char *buf)
     *o = '\0';
 }
 
+void csv_fmt(double v, int first, char *out)
+{
+    if (!first) *out++ = ',';
+    if (isnan(v))
+        strcpy(out, "nan");
+    else if (isinf(v))
+        strcpy(out, v > 0 ? "inf" : "-inf");
+    else
+        fmt17(v, out);
+}
+
 void csv_num(afile *f, double v, int first)
 {
-    const char *sep = first ? "" : ",";
-    if (isnan(v))
-        afile_printf(f, "%snan", sep);
-    else if (isinf(v))
-        afile_printf(f, "%s%s", sep, v > 0 ? "inf" : "-inf");
-    else {
-        char buf[32];
-        fmt17(v, buf);
-        afile_printf(f, "%s%s", sep, buf);
-    }
+    char buf[CSV_NUM_MAX];
+    csv_fmt(v, first, buf);
+    afile_puts(f, buf);
 }
 
 void csv_text(afile *f, const char *s, int first)
@@ -141,24 +145,25 @@ void csv_text(afile *f, const char *s, int first)
 }
 
 // ---------------------------------------------------------------------------
-// Reading (RFC 4180 quoting)
+// Reading (RFC 4180 quoting).  getc_unlocked: the stream is this thread's
+// alone, so getc's per-character lock buys nothing.
 
 int csv_read_row(FILE *in, csv_row *r)
 {
     r->nf = 0;
     r->f = NULL;
-    int c = fgetc(in);
+    int c = getc_unlocked(in);
     if (c == EOF) return 0;
     size_t cap = 64, len = 0;
     char *buf = xmalloc(cap);
     int quoted = 0, cap_f = 0;
-    for (;; c = fgetc(in)) {
+    for (;; c = getc_unlocked(in)) {
         int end_field = 0, end_row = 0;
         if (c == EOF) {
             end_field = end_row = 1;
         } else if (quoted) {
             if (c == '"') {
-                int n = fgetc(in);
+                int n = getc_unlocked(in);
                 if (n == '"')
                     buf[len++] = '"';
                 else {

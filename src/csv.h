@@ -11,6 +11,9 @@ void csv_header(afile *f, const char *const *cols, int n);
 // One number with full precision (%.17g; nan/inf as "nan", "inf", "-inf"),
 // preceded by a comma unless `first`.
 void csv_num(afile *f, double v, int first);
+// The same text into out (at least CSV_NUM_MAX bytes).
+enum { CSV_NUM_MAX = 40 };
+void csv_fmt(double v, int first, char *out);
 // A text field, quoted (RFC 4180) when it holds a comma, quote or newline.
 void csv_text(afile *f, const char *s, int first);
 

@@ -220,6 +220,20 @@ int op_norm_cm(const double *X, int m, int n, double *gram, double *W, double *o
     return info;
 }
 
+// X^T X by dsyrk, its eigenvalues by dsyev (ascending), S_i = sqrt(lambda_{n-i}).
+int gram_svals_cm(const double *X, int m, int n, double *gram, double *S, double *work,
+                  int lwork)
+{
+    cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, n, m, 1.0, X, m, 0.0, gram, n);
+    int info = (int)LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'U', n, gram, n, S, work, lwork);
+    for (int i = 0; i < n / 2; i++) {
+        double t = S[i];
+        S[i] = S[n - 1 - i], S[n - 1 - i] = t;
+    }
+    for (int i = 0; i < n; i++) S[i] = info || !(S[i] > 0) ? (info ? NAN : 0.0) : sqrt(S[i]);
+    return info;
+}
+
 // Workspace sizes by LAPACK's own query (lwork = -1).
 int qr_cm_lwork(int m, int n)
 {

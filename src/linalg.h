@@ -50,8 +50,6 @@ int top_left_subspace(const double *M, int m, int n, int q, double *Q, lerr *e);
 int spd_solve_right(const double *M, int r, double *G, int m, double *work);
 int spd_solve_left(const double *M, int r, double *G, int m, double *work);
 
-#endif
-
 // ---------------------------------------------------------------------------
 // Column-major kernels for small matrices in a loop: LAPACK called directly on
 // column-major buffers (no LAPACKE transposes), workspace supplied by the
@@ -74,8 +72,18 @@ int svd_cm(double *X, int m, int n, double *S, double *U, double *work, int lwor
 // gram: (n, n), W: (n) scratch.
 int op_norm_cm(const double *X, int m, int n, double *gram, double *W, double *out,
                double *work, int lwork);
+// Singular values S: (n) of X: (m, n) cm, m >= n, decreasing, from the
+// eigenvalues of X^T X (X preserved; gram: (n, n) scratch).  Each carries an
+// absolute error of about sqrt(m eps) s_1: s_1 has full relative accuracy, and
+// the others are exact enough to compare with 1e-6 s_1 (a rank threshold), not
+// to be reported below ~1e-7 s_1.
+int gram_svals_cm(const double *X, int m, int n, double *gram, double *S, double *work,
+                  int lwork);
+
 // Workspace (doubles) that the calls above need for these shapes.
 int qr_cm_lwork(int m, int n);
 int qr_apply_cm_lwork(int m, int nr, int c);
 int svd_cm_lwork(int m, int n, int want_u);
 int op_norm_cm_lwork(int m, int n);
+
+#endif

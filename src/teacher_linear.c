@@ -195,8 +195,9 @@ static void step_lane(void *ctx, int l)
         thin_times(nb, cols, r, Rs, d, j->A + (size_t)i0 * r, b->RA);
         // Res = -C_I, then += RA_I B with beta = 1: OpenBLAS makes no separate
         // pass to scale by beta (3% of the d = k = 4096 step), same bits.
-        const double *CI = w->C + (size_t)i0 * k;
-        for (size_t i = 0; i < (size_t)nb * k; i++) b->Res[i] = -CI[i];
+        const double *restrict CI = w->C + (size_t)i0 * k;
+        double *restrict Res = b->Res;   // (a local pointer, so the loop vectorises)
+        for (size_t i = 0; i < (size_t)nb * k; i++) Res[i] = -CI[i];
         mm('N', 'N', nb, k, r, 1.0, b->RA, j->B, 1.0, b->Res);
         double f = fro(b->Res, nb, k);
         b->sq += f * f;

@@ -123,6 +123,11 @@ void afile_printf(afile *a, const char *fmt, ...)
     va_end(ap);
 }
 
+void afile_puts(afile *a, const char *s)
+{
+    if (fputs(s, a->f) == EOF) a->failed = errno ? errno : EIO;
+}
+
 static void afile_free(afile *a)
 {
     free(a->path);

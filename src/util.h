@@ -55,6 +55,8 @@ void afile_abort(afile *a);            // closes and removes the tmp file
 
 // printf into an afile, remembering a failure for afile_commit.
 void afile_printf(afile *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// The string s, unformatted (the fast path for numbers already formatted).
+void afile_puts(afile *a, const char *s);
 
 // mkdir -p; returns 0 or fills e.
 int make_dirs(const char *path, lerr *e);

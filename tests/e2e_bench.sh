@@ -1,7 +1,8 @@
 # e2e_bench.sh: `loralab bench` runs and reports (a smoke test: benchmarks
 # print figures and are never timed by the tests).  The toy workload with one
-# repetition must produce its row with positive times and a step rate; the
-# jobs workload reports its -j comparison; bad arguments are exit 2.
+# repetition must produce its row with positive times and a step rate, and its
+# split between steps and metrics (positive microseconds); the jobs workload
+# reports its -j comparison; bad arguments are exit 2.
 . "$(dirname "$0")/lib.sh"
 
 expect_status 0 "$LORALAB" bench --list
@@ -18,5 +19,8 @@ if awk '{ exit !($2 > 0 && $4 > 0 && $5 > 0) }' <<<"$row"; then ok "toy row: $ro
 else bad "toy row has no positive times: '$row'"; fi
 grep -q '^  jobs: -j 1 .* ratio ' "$TMP/out" && ok "jobs reports its -j ratio" \
   || bad "no jobs ratio line"
+line=$(grep '^  toy: metrics only at steps 0 and 1500' "$TMP/out")
+if awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "us" && !($i > 0)) exit 1; exit !/cost .* us .* take .* us/ }' <<<"$line"
+then ok "toy splits steps and metrics: $line"; else bad "no toy metrics line: '$line'"; fi
 grep -q 'failed' "$TMP/out" && bad "a workload failed" || ok "no workload failed"
 finish
