@@ -206,21 +206,8 @@ int svd_cm(double *X, int m, int n, double *S, double *U, double *work, int lwor
                                     work, lwork);
 }
 
-// s_1(X)^2 = lambda_max(X^T X): the Gram matrix of the explicitly formed X
-// (dsyrk) carries an error of at most ~m eps ||X||^2 in norm, so its largest
-// eigenvalue (dsyev, values only) -- and s_1 -- keep full relative accuracy,
-// small s_1 included (unlike the smallest singular values).  Entries are
-// assumed above ~1e-150 in magnitude or exactly zero (no underflow in X^T X).
-int op_norm_cm(const double *X, int m, int n, double *gram, double *W, double *out,
-               double *work, int lwork)
-{
-    cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, n, m, 1.0, X, m, 0.0, gram, n);
-    int info = (int)LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'U', n, gram, n, W, work, lwork);
-    *out = info ? NAN : sqrt(W[n - 1] > 0 ? W[n - 1] : 0.0);
-    return info;
-}
-
-// X^T X by dsyrk, its eigenvalues by dsyev (ascending), S_i = sqrt(lambda_{n-i}).
+// X^T X by dsyrk, its eigenvalues by dsyev (ascending), S_i = sqrt(lambda_{n-i})
+// (rounding can leave a tiny negative lambda: 0); all nan if dsyev fails.
 int gram_svals_cm(const double *X, int m, int n, double *gram, double *S, double *work,
                   int lwork)
 {
@@ -230,9 +217,23 @@ int gram_svals_cm(const double *X, int m, int n, double *gram, double *S, double
         double t = S[i];
         S[i] = S[n - 1 - i], S[n - 1 - i] = t;
     }
-    for (int i = 0; i < n; i++) S[i] = info || !(S[i] > 0) ? (info ? NAN : 0.0) : sqrt(S[i]);
+    for (int i = 0; i < n; i++) S[i] = info ? NAN : sqrt(S[i] > 0 ? S[i] : 0.0);
     return info;
 }
+
+// s_1(X)^2 = lambda_max(X^T X): the Gram matrix of the explicitly formed X
+// (dsyrk) carries an error of at most ~m eps ||X||^2 in norm, so its largest
+// eigenvalue (dsyev, values only) -- and s_1 -- keep full relative accuracy,
+// small s_1 included (unlike the smallest singular values).  Entries are
+// assumed above ~1e-150 in magnitude or exactly zero (no underflow in X^T X).
+int op_norm_cm(const double *X, int m, int n, double *gram, double *W, double *out,
+               double *work, int lwork)
+{
+    int info = gram_svals_cm(X, m, n, gram, W, work, lwork);
+    *out = W[0];
+    return info;
+}
+
 
 // Workspace sizes by LAPACK's own query (lwork = -1).
 int qr_cm_lwork(int m, int n)

@@ -169,15 +169,16 @@ static int piece(int n, int a, int b)
     return w >= n ? n : w < 64 ? 64 : (int)w;
 }
 
-// X: (nb, r) = Rs_I: (nb, cols) ld ldr  times  Y: (cols, r), in pieces of cols.
-static void thin_times(int nb, int cols, int r, const double *Rs, int ldr, const double *Y,
-                       double *X)
+// X: (nb, r) = Z: (nb, p) ld ldz  times  op(Y): (p, r), summed over pieces of
+// p.  op(Y) = Y: (p, r) ld r (tr = 0) or Y^T with Y: (r, p) ld ldy (tr = 1).
+static void thin_times(int nb, int p, int r, const double *Z, int ldz, int tr, const double *Y,
+                       int ldy, double *X)
 {
-    int w = piece(cols, nb, r);
-    for (int c0 = 0; c0 < cols; c0 += w)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, r,
-                    cols - c0 < w ? cols - c0 : w, 1.0, Rs + c0, ldr, Y + (size_t)c0 * r, r,
-                    c0 ? 1.0 : 0.0, X, r);
+    int w = piece(p, nb, r);
+    for (int c0 = 0; c0 < p; c0 += w)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, tr ? CblasTrans : CblasNoTrans, nb, r,
+                    p - c0 < w ? p - c0 : w, 1.0, Z + c0, ldz,
+                    tr ? Y + c0 : Y + (size_t)c0 * r, tr ? ldy : r, c0 ? 1.0 : 0.0, X, r);
 }
 
 static void step_lane(void *ctx, int l)
@@ -192,7 +193,7 @@ static void step_lane(void *ctx, int l)
     for (int blk = l, first = 1; blk < w->nblocks; blk += w->nlanes, first = 0) {
         int i0 = blk * w->rows, nb = L->m - i0 < w->rows ? L->m - i0 : w->rows, cols = d - i0;
         const double *Rs = L->Rs + (size_t)i0 * d + i0;            // (nb, cols), ld d
-        thin_times(nb, cols, r, Rs, d, j->A + (size_t)i0 * r, b->RA);
+        thin_times(nb, cols, r, Rs, d, 0, j->A + (size_t)i0 * r, r, b->RA);   // RA_I
         // Res = -C_I, then += RA_I B with beta = 1: OpenBLAS makes no separate
         // pass to scale by beta (3% of the d = k = 4096 step), same bits.
         const double *restrict CI = w->C + (size_t)i0 * k;
@@ -202,11 +203,8 @@ static void step_lane(void *ctx, int l)
         double f = fro(b->Res, nb, k);
         b->sq += f * f;
         if (j->want_a) {
-            int wk = piece(k, nb, r), wc = piece(cols, nb, r);
-            for (int c0 = 0; c0 < k; c0 += wk)     // RB_I = Res_I B^T, in pieces of k
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, r,
-                            k - c0 < wk ? k - c0 : wk, 1.0, b->Res + c0, k, j->B + c0, k,
-                            c0 ? 1.0 : 0.0, b->RB, r);
+            thin_times(nb, k, r, b->Res, k, 1, j->B, k, b->RB);   // RB_I = Res_I B^T
+            int wc = piece(cols, nb, r);
             for (int c0 = 0; c0 < cols; c0 += wc)  // gA[i0:] += Rs_I^T RB_I, in row pieces
                 cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
                             cols - c0 < wc ? cols - c0 : wc, r, nb, 1.0, Rs + c0, d, b->RB, r,

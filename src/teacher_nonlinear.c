@@ -30,7 +30,6 @@
 #include "problem.h"
 #include "teacher_data.h"
 
-
 // Rows per block: a block product ((NL_ROWS, d) (d, r) and the like) has
 // m n p <= 64 * 8 * 512 for r <= 8 and d, k <= 512, within OpenBLAS's
 // single-thread threshold (m n p <= 4 * 65536), so it runs on the thread

@@ -147,7 +147,8 @@ static int train_steps(seed_run *sr, train_result *res, lerr *e)
 // (problem_ops.own_threads) gets single-threaded BLAS for the whole loop: an
 // optimiser's small products would otherwise wake OpenBLAS's pool, whose
 // workers then spin for a while on the very cores the next step's lanes need
-// (measured: 11% of the d = k = 4096 step time).
+// (measured: step_seconds of a d = k = 4096, N = 4096 precgd run, median of 3,
+// 5.34 -> 4.86 s).
 static int train(seed_run *sr, train_result *res, lerr *e)
 {
     int blas = openblas_get_num_threads();
