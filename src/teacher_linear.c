@@ -222,14 +222,14 @@ static int linear_eval_factors(model *mo, const double *A, const double *B, doub
     linear_run *w = mo->impl;
     int d = p->d, k = p->k, r = mo->r;
     step_job j = {p->impl, w, d, k, r, A, B, gA != NULL, gB != NULL};
+    // Each lane runs on one BLAS thread, in parallel or in turn: a threaded
+    // BLAS call (OpenBLAS splits ddot's sum across threads on some kernels)
+    // would make the bits depend on the thread count.
     int blas = openblas_get_num_threads();
-    if (mo->threads > 1 && w->nlanes > 1) {   // lanes in parallel, each on one BLAS thread
-        if (blas != 1) openblas_set_num_threads(1);
-        par_for(w->nlanes, mo->threads, step_lane, &j);
-        if (blas != 1) openblas_set_num_threads(blas);
-    } else {
-        for (int l = 0; l < w->nlanes; l++) step_lane(&j, l);
-    }
+    if (blas != 1) openblas_set_num_threads(1);
+    if (mo->threads > 1 && w->nlanes > 1) par_for(w->nlanes, mo->threads, step_lane, &j);
+    else for (int l = 0; l < w->nlanes; l++) step_lane(&j, l);
+    if (blas != 1) openblas_set_num_threads(blas);
     double sq = 0.0;
     for (int l = 0; l < w->nlanes; l++) sq += w->lane[l].sq;
     *loss = ((const linear_data *)p->impl)->loss_ls + 0.5 * sq;
