@@ -25,15 +25,22 @@
 #include <yaml.h>
 
 #include "build_info.h"
+#include "cells.h"
+#include "config.h"
 #include "csv.h"
 #include "expr.h"
 #include "plot.h"
 #include "run.h"
 
 typedef struct {
+    int line, col;     // 1-based place of a value in the claims file
+} mark;
+
+typedef struct {
     char *where, *count_where, *table, *metric, *reduce, *equals, *group, *group_reduce, *op;
     double value;
     int report, line;
+    mark at_where, at_count_where, at_metric, at_group;
 } pred;
 
 typedef struct {
@@ -45,6 +52,11 @@ typedef struct {
     pred *preds;
     int npreds;
     int line;
+    mark at_experiment;
+    // resolved by resolve_experiment (selected claims only)
+    char *exp_file;    // the experiment file
+    char *exp_name;    // its name (name: or the file's stem, after the quick overrides)
+    char *dir;         // results folder: ROOT/<exp_name>
 } claim;
 
 typedef struct {
@@ -112,8 +124,14 @@ static int read_pred(yctx *y, yaml_node_t *m, pred *p)
                     : !strcmp(k, "equals") ? &p->equals : !strcmp(k, "group") ? &p->group
                     : !strcmp(k, "group_reduce") ? &p->group_reduce : !strcmp(k, "op") ? &p->op
                     : NULL;
-        if (slot) *slot = xstrdup(v);
-        else if (!strcmp(k, "value")) {
+        if (slot) {
+            *slot = xstrdup(v);
+            mark at = {(int)vn->start_mark.line + 1, (int)vn->start_mark.column + 1};
+            if (slot == &p->where) p->at_where = at;
+            if (slot == &p->count_where) p->at_count_where = at;
+            if (slot == &p->metric) p->at_metric = at;
+            if (slot == &p->group) p->at_group = at;
+        } else if (!strcmp(k, "value")) {
             char *end;
             p->value = strtod(v, &end);
             if (!*v || *end) return yfail(y, vn, "value must be a number, got '%s'", v);
@@ -157,6 +175,8 @@ static int read_claim(yctx *y, yaml_node_t *m, claim *c)
             char **slot = !strcmp(k, "id") ? &c->id : !strcmp(k, "source") ? &c->source
                         : !strcmp(k, "statement") ? &c->statement : &c->experiment;
             *slot = xstrdup(scalar(vn));
+            if (slot == &c->experiment)
+                c->at_experiment = (mark){(int)vn->start_mark.line + 1, (int)vn->start_mark.column + 1};
         } else if (!strcmp(k, "quick")) {
             if (vn->type != YAML_MAPPING_NODE) return yfail(y, vn, "quick: maps keys to values%s", "");
             for (yaml_node_pair_t *r = vn->data.mapping.pairs.start; r < vn->data.mapping.pairs.top; r++) {
@@ -236,6 +256,7 @@ static void free_claims(claim_list *l)
     for (int i = 0; i < l->n; i++) {
         claim *c = &l->c[i];
         free(c->id), free(c->source), free(c->statement), free(c->experiment);
+        free(c->exp_file), free(c->exp_name), free(c->dir);
         for (int j = 0; j < c->nquick; j++) free(c->quick[j]);
         for (int j = 0; j < c->nfigures; j++) free(c->figures[j]);
         for (int j = 0; j < c->npreds; j++) {
@@ -427,17 +448,81 @@ static char *claims_file(const check_opts *o)
     return path_join(LORALAB_SOURCE_ROOT, "theory/claims.yaml");
 }
 
-// experiments/NAME.yaml next to the claims file's folder (theory/../experiments).
-static char *experiment_file(const char *claims, const char *name)
+// `experiment:` is a path when it holds a '/' or ends in .yaml or .yml, a
+// name otherwise.
+static int is_path(const char *v)
 {
+    size_t n = strlen(v);
+    return strchr(v, '/') || (n > 5 && !strcmp(v + n - 5, ".yaml")) ||
+           (n > 4 && !strcmp(v + n - 4, ".yml"));
+}
+
+// The experiment file `experiment:` names: a path as written when absolute,
+// else from the claims file's folder; a name NAME is experiments/NAME.yaml
+// beside the claims file's folder (theory/../experiments/NAME.yaml).
+static char *experiment_file(const char *claims, const char *value)
+{
+    if (value[0] == '/') return xstrdup(value);
     char *dir = xstrdup(claims);
     char *slash = strrchr(dir, '/');
-    if (slash) *slash = '\0'; else strcpy(dir, ".");
-    char file[512];
-    snprintf(file, sizeof file, "../experiments/%s.yaml", name);
-    char *p = path_join(dir, file);
+    if (slash) slash[1] = '\0'; else strcpy(dir, ".");
+    char *p;
+    if (is_path(value)) {
+        p = strcmp(dir, ".") ? path_join(dir, value) : xstrdup(value);
+    } else {
+        size_t n = strlen(value) + 32;
+        char *rel = xmalloc(n);
+        snprintf(rel, n, "../experiments/%s.yaml", value);
+        p = path_join(dir, rel);
+        free(rel);
+    }
     free(dir);
     return p;
+}
+
+// Find claim c's experiment file and the folder its results go to: the one
+// `loralab run FILE` writes, ROOT/<name> with the name the file gives (name:,
+// default its stem) after the claim's quick overrides when --quick.  Reads
+// and checks the experiment (every cell), so an input error in any claim
+// stops the command before anything runs.
+static int resolve_experiment(const check_opts *o, const char *claims, claim *c, const char *root,
+                              lerr *e)
+{
+    c->exp_file = experiment_file(claims, c->experiment);
+    if (access(c->exp_file, R_OK) != 0)
+        return lerr_input(e, "%s:%d:%d: claim %s: experiment: cannot read %s (%s)", claims,
+                          c->at_experiment.line, c->at_experiment.col, c->id, c->exp_file,
+                          is_path(c->experiment)
+                              ? "a path is taken from the claims file's folder"
+                              : "a name NAME is experiments/NAME.yaml beside the claims file's "
+                                "folder; a value holding '/' or ending in .yaml is a path");
+    config_doc *doc = config_parse_file(c->exp_file, e);
+    if (!doc) return -1;
+    int rc = 0;
+    for (int i = 0; o->quick && i < c->nquick && !rc; i++)
+        if ((rc = config_doc_set_arg(doc, c->quick[i], e)))
+            lerr_prefix(e, "%s:%d: claim %s: quick: ", claims, c->line, c->id);
+    cell_list cl;
+    spec base;
+    if (!rc && !(rc = cells_make(doc, &cl, e))) {
+        if (!(rc = cells_base_spec(&cl, &base, e))) {
+            c->exp_name = xstrdup(base.name);
+            c->dir = path_join(root, base.name);
+            spec_free(&base);
+        }
+        cells_free(&cl);
+    }
+    config_doc_free(doc);
+    return rc;
+}
+
+// 1 if a and b name the same file (or, when either cannot be resolved, the same text).
+static int same_file(const char *a, const char *b)
+{
+    char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+    int same = ra && rb ? !strcmp(ra, rb) : !strcmp(a, b);
+    free(ra), free(rb);
+    return same;
 }
 
 static int selected(const check_opts *o, const char *id)
@@ -448,22 +533,97 @@ static int selected(const check_opts *o, const char *id)
     return 0;
 }
 
-// Run (or reuse) the experiment of claim c into results_root/NAME.
-static int ensure_experiment(const check_opts *o, const char *claims, const claim *c,
-                             const char *root, lerr *e)
+// Run (or reuse) the experiment of claim c into c->dir.
+static int ensure_experiment(const check_opts *o, const claim *c, lerr *e)
 {
-    char *file = experiment_file(claims, c->experiment), *dir = path_join(root, c->experiment);
-    run_opts ro = {.out_dir = dir, .resume = 1, .refresh = 1, .quiet = 1,
+    run_opts ro = {.out_dir = c->dir, .resume = 1, .refresh = 1, .quiet = 1,
                    .workers = o->workers, .command = o->command};
-    fprintf(stderr, "loralab check: %s -> %s\n", c->experiment, dir);
-    int rc = run_experiment(file, o->quick ? c->quick : NULL, o->quick ? c->nquick : 0, &ro, NULL, e);
+    fprintf(stderr, "loralab check: %s -> %s/\n", c->exp_file, c->dir);
+    int rc = run_experiment(c->exp_file, o->quick ? c->quick : NULL, o->quick ? c->nquick : 0, &ro,
+                            NULL, e);
     if (rc && e->kind == LERR_RUN && strstr(e->msg, "status error")) rc = 0;   // judged by the predicates
     if (!rc && !o->quick) {
         lerr pe = {0};
-        if (plot_results(dir, 1, &pe))
-            fprintf(stderr, "loralab check: no figures for %s: %s\n", c->experiment, pe.msg);
+        if (plot_results(c->dir, 1, &pe))
+            fprintf(stderr, "loralab check: no figures for %s: %s\n", c->exp_name, pe.msg);
     }
-    free(file), free(dir);
+    return rc;
+}
+
+// The header of the CSV file at `path` (NULL and *n = 0 if it cannot be read).
+static char **read_header(const char *path, int *n)
+{
+    *n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    csv_row r;
+    int got = csv_read_row(f, &r);
+    fclose(f);
+    if (!got) return NULL;
+    *n = r.nf;
+    return r.f;
+}
+
+static void free_header(char **h, int n)
+{
+    for (int j = 0; j < n; j++) free(h[j]);
+    free(h);
+}
+
+// Input error unless `name` (the value of `key:` at `at`) is a column of the
+// predicate's table: says which close column was meant, or that it is a
+// column of the other table, or lists the columns.
+static int known_column(const char *claims, const claim *c, const char *key, const char *name,
+                        mark at, char **h, int nh, const char *tab, char **ho, int nho,
+                        const char *other, lerr *e)
+{
+    for (int j = 0; j < nh; j++)
+        if (!strcmp(h[j], name)) return 0;
+    char hint[1024];
+    const char *best = expr_closest_name(name, (const char *const *)h, nh);
+    int in_other = 0;
+    for (int j = 0; j < nho; j++) in_other |= !strcmp(ho[j], name);
+    if (in_other)
+        snprintf(hint, sizeof hint, "it is a column of %s.csv: add table: %s", other, other);
+    else if (best)
+        snprintf(hint, sizeof hint, "did you mean '%s'?", best);
+    else {
+        hint[0] = '\0';
+        join_names(hint, sizeof hint, h, sizeof *h, nh);
+    }
+    return lerr_input(e, "%s:%d:%d: claim %s: %s: no column '%s' in %s.csv (%s%s)", claims, at.line,
+                      at.col, c->id, key, name, tab, !in_other && !best ? "columns: " : "", hint);
+}
+
+// Check, from the CSV headers alone, that every column predicate p names
+// exists and its filters parse: misspellings are input errors (exit 2) that
+// point at the claims file, found before any verdict is printed.
+static int check_columns(const char *claims, const claim *c, const pred *p, lerr *e)
+{
+    int summary = p->table && !strcmp(p->table, "summary");
+    const char *tab = summary ? "summary" : "trace", *other = summary ? "trace" : "summary";
+    char name[64];
+    snprintf(name, sizeof name, "%s.csv", tab);
+    char *path = path_join(c->dir, name);
+    snprintf(name, sizeof name, "%s.csv", other);
+    char *opath = path_join(c->dir, name);
+    int nh, nho;
+    char **h = read_header(path, &nh), **ho = read_header(opath, &nho);
+    int rc = h ? 0 : lerr_run(e, "cannot read %s", path);
+    if (!rc)
+        rc = known_column(claims, c, "metric", p->metric, p->at_metric, h, nh, tab, ho, nho, other, e);
+    if (!rc && p->group)
+        rc = known_column(claims, c, "group", p->group, p->at_group, h, nh, tab, ho, nho, other, e);
+    const char *filters[2] = {p->where, p->count_where}, *keys[2] = {"where", "count_where"};
+    const mark at[2] = {p->at_where, p->at_count_where};
+    for (int i = 0; i < 2 && !rc; i++) {
+        if (!filters[i]) continue;
+        expr *x = expr_parse(filters[i], (const char *const *)h, nh, e);
+        if (!x) rc = lerr_prefix(e, "%s:%d:%d: claim %s: %s: ", claims, at[i].line, at[i].col, c->id, keys[i]);
+        expr_free(x);
+    }
+    free_header(h, nh), free_header(ho, nho);
+    free(path), free(opath);
     return rc;
 }
 
@@ -496,16 +656,36 @@ int check_claims(const check_opts *o, lerr *e)
             return -1;
         }
     }
+    // Results go where `loralab run` puts them: results/<name> under the
+    // working directory (results/quick/<name> with --quick), wherever the
+    // claims and experiment files are.
     const char *root = o->quick ? "results/quick" : "results";
-    int rc = make_dirs(root, e);
+    int rc = 0;
+    for (int i = 0; i < cl.n && !rc; i++)
+        if (selected(o, cl.c[i].id)) rc = resolve_experiment(o, claims, &cl.c[i], root, e);
+    // claims sharing a results folder must share the experiment file
+    for (int i = 0; i < cl.n && !rc; i++)
+        for (int j = 0; j < i && !rc && selected(o, cl.c[i].id); j++)
+            if (selected(o, cl.c[j].id) && !strcmp(cl.c[j].dir, cl.c[i].dir) &&
+                !same_file(cl.c[j].exp_file, cl.c[i].exp_file))
+                rc = lerr_input(e, "%s:%d:%d: claim %s: experiment %s writes %s/, as does %s (claim "
+                                "%s, line %d): experiments with one name share a results folder; "
+                                "give one of them another name:", claims,
+                                cl.c[i].at_experiment.line, cl.c[i].at_experiment.col, cl.c[i].id,
+                                cl.c[i].exp_file, cl.c[i].dir, cl.c[j].exp_file, cl.c[j].id,
+                                cl.c[j].at_experiment.line);
+    if (!rc) rc = make_dirs(root, e);
     // run each experiment once
     for (int i = 0; i < cl.n && !rc; i++) {
         if (!selected(o, cl.c[i].id)) continue;
         int done = 0;
         for (int j = 0; j < i && !done; j++)
-            done = selected(o, cl.c[j].id) && !strcmp(cl.c[j].experiment, cl.c[i].experiment);
-        if (!done) rc = ensure_experiment(o, claims, &cl.c[i], root, e);
+            done = selected(o, cl.c[j].id) && !strcmp(cl.c[j].dir, cl.c[i].dir);
+        if (!done) rc = ensure_experiment(o, &cl.c[i], e);
     }
+    for (int i = 0; i < cl.n && !rc; i++)
+        for (int j = 0; j < cl.c[i].npreds && !rc && selected(o, cl.c[i].id); j++)
+            rc = check_columns(claims, &cl.c[i], &cl.c[i].preds[j], e);
     int failed = 0;
     afile md = {0};
     char *mdpath = path_join(root, "claims.md");
@@ -520,7 +700,7 @@ int check_claims(const check_opts *o, lerr *e)
         if (!selected(o, c->id)) continue;
         for (int j = 0; j < c->npreds && !rc; j++) {
             const pred *p = &c->preds[j];
-            char *dir = path_join(root, c->experiment);
+            const char *dir = c->dir;
             char *tpath = path_join(dir, p->table && !strcmp(p->table, "summary") ? "summary.csv" : "trace.csv");
             table t;
             double m = NAN;
@@ -536,10 +716,7 @@ int check_claims(const check_opts *o, lerr *e)
                 free_table(&t);
             }
             free(tpath);
-            if (rc) {
-                free(dir);
-                break;
-            }
+            if (rc) break;
             const char *verdict = p->report ? "REPORT" : ok ? "PASS" : "FAIL";
             failed += !p->report && !ok;
             expected_text(p, exp, sizeof exp);
@@ -554,9 +731,8 @@ int check_claims(const check_opts *o, lerr *e)
                     snprintf(img, sizeof img, "%s/%s.png", dir, c->figures[f]);
                     if (access(img, R_OK) == 0)
                         afile_printf(&md, "| | ![%s](%s/%s.png) | | | |\n", c->figures[f],
-                                     c->experiment, c->figures[f]);
+                                     c->exp_name, c->figures[f]);
                 }
-            free(dir);
         }
     }
     int md_open = md.tmp != NULL;

@@ -129,8 +129,11 @@ static expr *parse_atom(parser *ps)
                 ps->p = q;
                 return x;
             }
-        char msg[1024];
-        int k = snprintf(msg, sizeof msg, "unknown column '%.*s' (columns:", (int)n, p);
+        char name[128], msg[1024];
+        snprintf(name, sizeof name, "%.*s", (int)n, p);
+        const char *best = expr_closest_name(name, ps->header, ps->ncols);
+        int k = snprintf(msg, sizeof msg, "unknown column '%s' (%s%s%scolumns:", name,
+                         best ? "did you mean '" : "", best ? best : "", best ? "'? " : "");
         for (int i = 0; i < ps->ncols && k > 0 && (size_t)k < sizeof msg; i++)
             k += snprintf(msg + k, sizeof msg - (size_t)k, " %s", ps->header[i]);
         if (k > 0 && (size_t)k < sizeof msg - 2) strcat(msg, ")");
@@ -288,3 +291,40 @@ static value eval(const expr *x, const char *const *f)
 }
 
 int expr_true(const expr *x, const char *const *fields) { return truth(eval(x, fields)); }
+
+// ---------------------------------------------------------------------------
+// Suggestions for a misspelt column
+
+// Levenshtein distance: the fewest single-character insertions, deletions and
+// substitutions turning a into b (two rows of the usual DP table).  Names
+// longer than 127 bytes count as far apart.
+static int edit_distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > 127 || nb > 127) return 1 << 20;
+    int prev[128], cur[128];
+    for (size_t j = 0; j <= nb; j++) prev[j] = (int)j;
+    for (size_t i = 1; i <= na; i++) {
+        cur[0] = (int)i;
+        for (size_t j = 1; j <= nb; j++) {
+            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            int del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof(int) * (nb + 1));
+    }
+    return prev[nb];
+}
+
+const char *expr_closest_name(const char *typed, const char *const *names, int n)
+{
+    size_t len = strlen(typed);
+    int budget = len <= 3 ? 1 : len <= 7 ? 2 : 3;   // edits that still read as a typo
+    const char *best = NULL;
+    int best_d = budget + 1;
+    for (int i = 0; i < n; i++) {
+        int d = edit_distance(typed, names[i]);
+        if (d < best_d) best_d = d, best = names[i];
+    }
+    return best;
+}

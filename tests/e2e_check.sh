@@ -1,7 +1,8 @@
 # e2e_check.sh: `loralab check` on a claims file of its own: a predicate that
 # holds passes, one that must fail fails (exit 1, FAIL row), an empty filter
 # fails with its reason, the group reductions agree with awk, complete results
-# are reused, and bad input exits 2.
+# are reused, and bad input exits 2 (a misspelt metric with "did you mean"
+# and the file:line:col of its metric: value).
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$TMP/w/theory" "$TMP/w/experiments"
 cd "$TMP/w" || exit 1
@@ -49,6 +50,11 @@ got=$(awk '$1 == "T" { print $3 }' "$TMP/out" | tr '\n' ' ')
 CF=bad.yaml claims '- {where: "nosuch > 1", metric: risk, reduce: max, op: "<=", value: 1}'
 expect_status 2 "$LORALAB" check --claims theory/bad.yaml
 grep -q "unknown column 'nosuch'" "$TMP/err" && ok "unknown column is bad input" || bad "$(cat "$TMP/err")"
+CF=typo.yaml claims '- {table: summary, metric: stauts, reduce: fraction, equals: ok, op: "==", value: 1}'
+expect_status 2 "$LORALAB" check --claims theory/typo.yaml
+at=$(awk '(i = index($0, "stauts")) { print "theory/typo.yaml:" NR ":" i; exit }' theory/typo.yaml)
+grep -qF "$at: claim T: metric: no column 'stauts' in summary.csv (did you mean 'status'?)" "$TMP/err" \
+  && ok "misspelt metric: did you mean, at $at" || bad "$(cat "$TMP/err")"
 CF=bad2.yaml claims '- {metric: risk, reduce: median, op: "<=", value: 1}'
 expect_status 2 "$LORALAB" check --claims theory/bad2.yaml
 grep -q "reduce must be one of" "$TMP/err" && ok "bad reduce named with its line" || bad "$(cat "$TMP/err")"
