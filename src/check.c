@@ -152,8 +152,14 @@ static int read_pred(yctx *y, yaml_node_t *m, pred *p)
         return yfail(y, m, "count_where goes with reduce: count%s", "");
     if (!strcmp(p->reduce, "fraction") && !p->equals)
         return yfail(y, m, "reduce: fraction needs equals:%s", "");
-    if ((!strcmp(p->reduce, "ratio") || !strcmp(p->reduce, "growth")) && !p->group)
-        return yfail(y, m, "reduce: %s needs group:", p->reduce);
+    if (p->equals && strcmp(p->reduce, "fraction"))
+        return yfail(y, m, "equals: goes with reduce: fraction%s", "");
+    int grouped = !strcmp(p->reduce, "ratio") || !strcmp(p->reduce, "growth");
+    if (grouped && !p->group) return yfail(y, m, "reduce: %s needs group:", p->reduce);
+    if (!grouped && (p->group || p->group_reduce))
+        return yfail(y, m, "group: and group_reduce: go with reduce: ratio or growth%s", "");
+    if (p->group_reduce && !strstr(" mean max min final ", (snprintf(pad, sizeof pad, " %s ", p->group_reduce), pad)))
+        return yfail(y, m, "group_reduce must be one of: mean max min final (got '%s')", p->group_reduce);
     if (p->table && strcmp(p->table, "trace") && strcmp(p->table, "summary"))
         return yfail(y, m, "table must be trace or summary, got '%s'", p->table);
     return 0;
@@ -408,12 +414,17 @@ static int measure(const pred *p, const table *t, double *measured, char *why, s
         if (!strcmp(how, "ratio")) {
             *measured = reduce("max", gval, ng) / reduce("min", gval, ng);
         } else {
-            int lo = 0, hi = 0;
-            for (int g = 1; g < ng; g++) {
+            int lo = 0, hi = 0, text_key = -1;
+            for (int g = 0; g < ng; g++) {
+                if (isnan(gkey[g]) && text_key < 0) text_key = g;
                 if (gkey[g] < gkey[lo]) lo = g;
                 if (gkey[g] > gkey[hi]) hi = g;
             }
-            *measured = gval[hi] / gval[lo];
+            if (text_key >= 0)
+                snprintf(why, nwhy, "growth needs numeric values of %s, got '%s'", p->group,
+                         t->rows[rows[first[text_key]]][gc]);
+            else
+                *measured = gval[hi] / gval[lo];
         }
         free(first), free(gval), free(gkey);
     } else {
@@ -422,7 +433,7 @@ static int measure(const pred *p, const table *t, double *measured, char *why, s
     }
     free(vals), free(rows);
     if (isnan(*measured)) {
-        snprintf(why, nwhy, "no numeric value of %s in the %d matching rows", p->metric, n);
+        if (!why[0]) snprintf(why, nwhy, "no numeric value of %s in the %d matching rows", p->metric, n);
         return -1;
     }
     return 0;

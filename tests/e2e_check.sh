@@ -55,6 +55,15 @@ expect_status 2 "$LORALAB" check --claims theory/typo.yaml
 at=$(awk '(i = index($0, "stauts")) { print "theory/typo.yaml:" NR ":" i; exit }' theory/typo.yaml)
 grep -qF "$at: claim T: metric: no column 'stauts' in summary.csv (did you mean 'status'?)" "$TMP/err" \
   && ok "misspelt metric: did you mean, at $at" || bad "$(cat "$TMP/err")"
+CF=textkey.yaml claims '- {table: summary, metric: risk_init, reduce: growth, group: status, op: "==", value: 1}'
+expect_status 1 "$LORALAB" check --claims theory/textkey.yaml
+grep -q "growth needs numeric values of status, got 'ok'" "$TMP/out" && ok "growth over text group keys fails with its reason" || bad "$(cat "$TMP/out")"
+CF=gred.yaml claims '- {table: summary, metric: risk_init, reduce: ratio, group: teacher.kappa, group_reduce: median, op: ">", value: 0}'
+expect_status 2 "$LORALAB" check --claims theory/gred.yaml
+grep -q "group_reduce must be one of" "$TMP/err" && ok "bad group_reduce is bad input" || bad "$(cat "$TMP/err")"
+CF=stray.yaml claims '- {table: summary, metric: status, reduce: max, equals: ok, op: ">", value: 0}'
+expect_status 2 "$LORALAB" check --claims theory/stray.yaml
+grep -q "equals: goes with reduce: fraction" "$TMP/err" && ok "equals without fraction is bad input" || bad "$(cat "$TMP/err")"
 CF=bad2.yaml claims '- {metric: risk, reduce: median, op: "<=", value: 1}'
 expect_status 2 "$LORALAB" check --claims theory/bad2.yaml
 grep -q "reduce must be one of" "$TMP/err" && ok "bad reduce named with its line" || bad "$(cat "$TMP/err")"
