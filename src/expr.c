@@ -233,12 +233,14 @@ expr *expr_parse(const char *text, const char *const *header, int ncols, lerr *e
 }
 
 // ---------------------------------------------------------------------------
-// Evaluation: a value is a number or a text.
+// Evaluation: a value is a number or a text.  A field keeps its text as
+// written, so == and != against a text compare what the CSV holds (a cell id
+// such as 000000000012 reads as a number but still equals '000000000012').
 
 typedef struct {
     int is_text;
     double num;
-    const char *text;
+    const char *text;  // a text, or a numeric field's text as written (NULL otherwise)
 } value;
 
 static value eval(const expr *x, const char *const *f);
@@ -249,7 +251,7 @@ static value of_field(const char *s)
 {
     char *end;
     double v = strtod(s, &end);
-    if (*s && !*end) return number(v);
+    if (*s && !*end) return (value){0, v, s};
     return (value){1, NAN, s};
 }
 
@@ -271,8 +273,8 @@ static value eval(const expr *x, const char *const *f)
     value a = eval(x->a, f), b = eval(x->b, f);
     if ((a.is_text || b.is_text) && (!strcmp(op, "==") || !strcmp(op, "!="))) {
         char buf[2][64];
-        const char *ta = a.is_text ? a.text : (snprintf(buf[0], 64, "%.17g", a.num), buf[0]);
-        const char *tb = b.is_text ? b.text : (snprintf(buf[1], 64, "%.17g", b.num), buf[1]);
+        const char *ta = a.text ? a.text : (snprintf(buf[0], 64, "%.17g", a.num), buf[0]);
+        const char *tb = b.text ? b.text : (snprintf(buf[1], 64, "%.17g", b.num), buf[1]);
         int eq = !strcmp(ta, tb);
         return number(op[0] == '=' ? eq : !eq);
     }

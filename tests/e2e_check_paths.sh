@@ -1,7 +1,8 @@
 # e2e_check_paths.sh: a claims file anywhere naming its experiment by path.
 # `experiment:` relative to the claims file's folder and absolute both pass,
 # results go where `loralab run` puts them (results/<name>/ under the working
-# directory, so run --resume there reuses them); a missing experiment file, a
+# directory, so run --resume there reuses them), and a field equals a text as
+# written in the CSV ('2.0' == '2.0'); a missing experiment file, a
 # misspelt metric or filter column, and two experiment files with one name
 # are input errors (exit 2) naming the path or file:line:col of the claims file.
 . "$(dirname "$0")/lib.sh"
@@ -12,7 +13,7 @@ lora: {rank: 1}
 optimizer: {method: gd, lr: 0.05, steps: 20}
 log: {every: 5}
 sweep:
-  teacher.kappa: [1, 2]
+  teacher.kappa: [1, 2.0]
 YAML
 cd "$TMP/work" || exit 1
 # claims FILE EXPERIMENT PREDICATE...: one claim (id T) on EXPERIMENT
@@ -27,9 +28,11 @@ place() { awk -v t="$2" -v f="$1" 'i = index($0, t) { print f ":" NR ":" i; exit
 # 2 cells x steps 0, 5, 10, 15, 20 = 10 trace rows, 2 summary rows
 rows='- {metric: risk, reduce: count, op: "==", value: 10}'
 cells='- {table: summary, metric: status, reduce: count, op: "==", value: 2}'
-claims "$TMP/study/claims.yaml" exps/tiny.yaml "$rows" "$cells"
+# a field compared with a text compares its text as written ('2.0', not 2)
+text="- {table: summary, where: \"teacher.kappa == '2.0'\", metric: status, reduce: count, op: \"==\", value: 1}"
+claims "$TMP/study/claims.yaml" exps/tiny.yaml "$rows" "$cells" "$text"
 expect_status 0 "$LORALAB" check --claims ../study/claims.yaml
-[ "$(grep -c '^T  *PASS' "$TMP/out")" = 2 ] && ok "relative path from the claims file's folder passes" \
+[ "$(grep -c '^T  *PASS' "$TMP/out")" = 3 ] && ok "relative path from the claims file's folder passes" \
   || bad "relative: $(cat "$TMP/out" "$TMP/err")"
 [ -s results/tiny/summary.csv ] && [ -s results/claims.md ] && [ ! -e "$TMP/study/results" ] \
   && ok "results in ./results/tiny/ (the working directory), none beside the claims file" \
