@@ -15,6 +15,15 @@
 //                          numeric group key over that of the smallest (growth)
 // A predicate that matches no rows (or no numeric value) fails with that
 // reason.  `report: true` predicates are measured and shown, never failed.
+//
+// `experiment:` names a file: a value holding '/' or ending in .yaml/.yml is
+// a path (absolute, or from the claims file's folder), any other value NAME
+// is experiments/NAME.yaml beside the claims file's folder.  Results go where
+// `loralab run FILE` puts them, results/<name>/ under the working directory
+// (results/quick/<name>/ with --quick).  Input errors (exit 2) name the
+// claims file's file:line:col: experiment files are read and checked before
+// anything runs, the columns a predicate names once the CSVs exist and
+// before any verdict.
 #include "check.h"
 
 #include <math.h>

@@ -13,9 +13,10 @@ typedef struct {
     const char *command;
 } check_opts;
 
-// Run the experiments the claims need (reusing complete results whose
+// Run the experiments the claims need into results/<name>/ under the working
+// directory (results/quick/<name>/ with quick; reusing complete results whose
 // config is unchanged), evaluate every predicate, print the table and write
-// it to RESULTS/claims.md.  Returns 0 when every asserted predicate holds, 1
+// it to results[/quick]/claims.md.  Returns 0 when every asserted predicate holds, 1
 // when one fails (e filled), -1 with LERR_INPUT on a bad claims file.
 int check_claims(const check_opts *o, lerr *e);
 
