@@ -2,7 +2,8 @@
 # `experiment:` relative to the claims file's folder and absolute both pass,
 # results go where `loralab run` puts them (results/<name>/ under the working
 # directory, so run --resume there reuses them), and a field equals a text as
-# written in the CSV ('2.0' == '2.0'); a missing experiment file, a
+# written in the CSV ('2.0' == '2.0'); the README's example claims file
+# passes; a missing experiment file, a
 # misspelt metric or filter column, and two experiment files with one name
 # are input errors (exit 2) naming the path or file:line:col of the claims file.
 . "$(dirname "$0")/lib.sh"
@@ -70,6 +71,19 @@ claims "$TMP/study/where.yaml" exps/tiny.yaml '- {where: "stpe >= 5", metric: ri
 expect_status 2 "$LORALAB" check --claims ../study/where.yaml
 grep -qF "$(place ../study/where.yaml '"stpe >= 5"'): claim T: where: " "$TMP/err" && grep -qF "did you mean 'step'?" "$TMP/err" \
   && ok "misspelt where column: did you mean, at the where: value" || bad "$(cat "$TMP/err")"
+
+# the README's example claims file, with the experiment its text describes
+mkdir -p "$TMP/readme/exps"
+cat >"$TMP/readme/exps/mine.yaml" <<'YAML'
+teacher: {d: 10, k: 8, n: 80, rank: 2}
+optimizer: {method: gd, lr: 0.2, steps: 300}
+sweep:
+  lora.rank: [1, 2]
+seeds: 2
+YAML
+awk '/^claims: .*the only top-level key/ { on = 1 } on && /^```/ { exit } on' "$SOURCE_ROOT/README.md" >"$TMP/readme/claims.yaml"
+expect_status 0 "$LORALAB" check --claims ../readme/claims.yaml
+[ "$(grep -c '^MINE-1  *PASS' "$TMP/out")" = 2 ] && ok "the README's example passes" || bad "README example: $(cat "$TMP/out")"
 
 cp "$TMP/study/exps/tiny.yaml" "$TMP/study/other/tiny.yaml"
 claims "$TMP/study/two.yaml" exps/tiny.yaml "$rows"
