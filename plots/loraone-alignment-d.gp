@@ -1,4 +1,4 @@
-# loraone-alignment-d.gp: alignment time against the dimension (THEORY.md L1-T3.2).
+# loraone-alignment-d.gp: alignment time against the dimension (theory/THEORY.md L1-T3.2).
 #   gnuplot -c plots/loraone-alignment-d.gp DIR     (or: loralab plot DIR)
 # Reads DIR/trace_mean.csv, DIR/summary_mean.csv, DIR/sweep.gp; writes
 #   align_a.{png,pdf}  align_a vs step, one curve per d (k = d, N = 16 d),

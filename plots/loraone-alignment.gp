@@ -1,4 +1,4 @@
-# loraone-alignment.gp: LoRA-One's alignment figure (THEORY.md L1-T3.1/3.2).
+# loraone-alignment.gp: LoRA-One's alignment figure (theory/THEORY.md L1-T3.1/3.2).
 #   gnuplot -c plots/loraone-alignment.gp DIR     (or: loralab plot DIR)
 # Reads DIR/trace_mean.csv, DIR/summary_mean.csv, DIR/sweep.gp; writes
 #   align_a.{png,pdf}  sin of the largest angle between U_r*(A_t) and U_r*(G)

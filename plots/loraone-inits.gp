@@ -1,4 +1,4 @@
-# loraone-inits.gp: initialisers under preconditioned GD (THEORY.md L1-F4).
+# loraone-inits.gp: initialisers under preconditioned GD (theory/THEORY.md L1-F4).
 #   gnuplot -c plots/loraone-inits.gp DIR     (or: loralab plot DIR)
 # Reads DIR/trace_mean.csv, DIR/sweep.gp; writes
 #   risk.{png,pdf}  risk vs step (log), one curve per init.method

@@ -1,4 +1,4 @@
-# loraone-kappa.gp: convergence against the condition number (THEORY.md L1-C2/C3).
+# loraone-kappa.gp: convergence against the condition number (theory/THEORY.md L1-C2/C3).
 #   gnuplot -c plots/loraone-kappa.gp DIR     (or: loralab plot DIR)
 # Reads DIR/summary_mean.csv, DIR/trace_mean.csv, DIR/sweep.gp; writes
 #   steps_to_tol.{png,pdf}  steps to risk <= tol risk_0 vs kappa (log-log),

@@ -1,4 +1,4 @@
-# loraone-nonlinear-n.gp: the ReLU teacher's risk against N/d (THEORY.md
+# loraone-nonlinear-n.gp: the ReLU teacher's risk against N/d (theory/THEORY.md
 # section 2, L1-T4.2).
 #   gnuplot -c plots/loraone-nonlinear-n.gp DIR     (or: loralab plot DIR)
 # Reads DIR/summary_mean.csv, DIR/sweep.gp, d from DIR/config.yaml; writes

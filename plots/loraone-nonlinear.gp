@@ -1,5 +1,5 @@
 # loraone-nonlinear.gp: ReLU teacher, spectral init + preconditioned GD
-# against LoRA-One's Theorem 4.2 (THEORY.md section 2, L1-T4.2).
+# against LoRA-One's Theorem 4.2 (theory/THEORY.md section 2, L1-T4.2).
 #   gnuplot -c plots/loraone-nonlinear.gp DIR     (or: loralab plot DIR)
 # Reads DIR/trace_mean.csv, DIR/sweep.gp (a zip over init.method, init.gamma,
 # optimizer.method, optimizer.lr); writes

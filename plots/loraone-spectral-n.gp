@@ -1,4 +1,4 @@
-# loraone-spectral-n.gp: the spectral init error against N/d (THEORY.md L1-T3.3).
+# loraone-spectral-n.gp: the spectral init error against N/d (theory/THEORY.md L1-T3.3).
 #   gnuplot -c plots/loraone-spectral-n.gp DIR     (or: loralab plot DIR)
 # Reads DIR/summary_mean.csv, DIR/sweep.gp, d from DIR/config.yaml; writes
 #   err_op.{png,pdf}  ||A0 B0 - Delta||_op (err_op_init) vs N/d, log-log,

@@ -1,4 +1,4 @@
-# loraone-toy2d.gp: LoRA-One's two-parameter toy (THEORY.md L1-F3).
+# loraone-toy2d.gp: LoRA-One's two-parameter toy (theory/THEORY.md L1-F3).
 #   gnuplot -c plots/loraone-toy2d.gp DIR     (or: loralab plot DIR)
 # Needs log.params: true (columns a_0_0, a_1_0, b_0_0 in trace.csv).
 # Reads DIR/trace.csv, DIR/trace_mean.csv, DIR/sweep.gp and beta (the inline

@@ -1,5 +1,5 @@
 # ntk-generalization.gp: test loss against N for LoRA at the rank where GD
-# reaches the convex optimum (THEORY.md section 7, N1-iii).
+# reaches the convex optimum (theory/THEORY.md section 7, N1-iii).
 #   gnuplot -c plots/ntk-generalization.gp DIR     (or: loralab plot DIR)
 # Reads DIR/summary_mean.csv, DIR/sweep.gp; writes
 #   test_loss.{png,pdf}  test_loss (clean targets: the planted model's is 0)

@@ -1,4 +1,4 @@
-# ntk-rank-bound.gp: rank of the convex optimum delta* against N (THEORY.md
+# ntk-rank-bound.gp: rank of the convex optimum delta* against N (theory/THEORY.md
 # section 7, N1-i).
 #   gnuplot -c plots/ntk-rank-bound.gp DIR     (or: loralab plot DIR)
 # Reads DIR/summary_mean.csv, DIR/sweep.gp; writes

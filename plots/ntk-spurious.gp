@@ -1,4 +1,4 @@
-# ntk-spurious.gp: spurious local minima of LoRA below rank(delta*) (THEORY.md
+# ntk-spurious.gp: spurious local minima of LoRA below rank(delta*) (theory/THEORY.md
 # section 7, N1-sp).
 #   gnuplot -c plots/ntk-spurious.gp DIR     (or: loralab plot DIR)
 # Reads DIR/summary.csv, DIR/sweep.gp; writes

@@ -1,5 +1,5 @@
 # ntk-threshold.gp: how often LoRA reaches the convex optimum F* on a grid of
-# N and r (THEORY.md section 7, N1-ii).
+# N and r (theory/THEORY.md section 7, N1-ii).
 #   gnuplot -c plots/ntk-threshold.gp DIR     (or: loralab plot DIR)
 # Reads DIR/summary.csv (status per seed), DIR/summary_mean.csv (rank_star),
 # DIR/sweep.gp, teacher.outputs from DIR/config.yaml; writes

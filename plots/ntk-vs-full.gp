@@ -1,5 +1,5 @@
 # ntk-vs-full.gp: LoRA's objective against the step for several ranks, and the
-# convex optimum F* (THEORY.md section 7).
+# convex optimum F* (theory/THEORY.md section 7).
 #   gnuplot -c plots/ntk-vs-full.gp DIR     (or: loralab plot DIR)
 # Reads DIR/trace.csv, DIR/summary.csv, DIR/trace_mean.csv, DIR/sweep.gp; writes
 #   objective.{png,pdf}  objective = loss + lambda/2 (|A|^2 + |B|^2) vs step

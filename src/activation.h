@@ -1,5 +1,5 @@
 // activation.h: entrywise activations sigma and their derivatives sigma'
-// for the nonlinear teacher (THEORY.md section 2).
+// for the nonlinear teacher (theory/THEORY.md section 2).
 #ifndef LORALAB_ACTIVATION_H
 #define LORALAB_ACTIVATION_H
 

@@ -7,7 +7,7 @@
 //   restart (beta = 0) whenever F(X_j+1) > F(X_j)     (O'Donoghue & Candes)
 //   theta_j+1 = (1 + sqrt(1 + 4 theta_j^2)) / 2, beta = (theta_j - 1) / theta_j+1.
 // Lip is estimated by power iteration on v -> grad L(v) - grad L(0) (exact for
-// quadratic losses; a starting point for the others).  Optimality (THEORY.md
+// quadratic losses; a starting point for the others).  Optimality (theory/THEORY.md
 // section 7): ||grad L(delta*)||_op <= lambda and <grad L, delta*> = -lambda ||delta*||_*.
 #include "convex.h"
 

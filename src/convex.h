@@ -1,4 +1,4 @@
-// convex.h: the convex full-fine-tuning reference of [N1] (THEORY.md section 7):
+// convex.h: the convex full-fine-tuning reference of [N1] (theory/THEORY.md section 7):
 //   F* = min_delta F(delta),  F(delta) = L(delta) + lambda ||delta||_*,
 // for any problem's loss L (through its dense evaluation).
 #ifndef LORALAB_CONVEX_H

@@ -1,4 +1,4 @@
-// hessian.h: second-order check of a LoRA point (THEORY.md section 7, N1-sp).
+// hessian.h: second-order check of a LoRA point (theory/THEORY.md section 7, N1-sp).
 #ifndef LORALAB_HESSIAN_H
 #define LORALAB_HESSIAN_H
 

@@ -1,4 +1,4 @@
-// init.h: initialisers of the LoRA factors (THEORY.md section 3).
+// init.h: initialisers of the LoRA factors (theory/THEORY.md section 3).
 #ifndef LORALAB_INIT_H
 #define LORALAB_INIT_H
 

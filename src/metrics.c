@@ -8,7 +8,7 @@
 // small compared with min(d, k) the (d, k) error is formed and its singular
 // values taken directly.
 //
-// Alignment (THEORY.md section 5): with q = min(r, r*),
+// Alignment (theory/THEORY.md section 5): with q = min(r, r*),
 //   align_a = ||(I - U_G U_G^T) U_q(A)||_op,  U_G = first r* left singular
 //   vectors of G, U_q(A) = first q left singular vectors of A (thin SVD of the
 //   (d, r) factor: O(d r^2));  align_b likewise with B^T and V_G.
@@ -268,7 +268,7 @@ static int alignment_dense(const double *Uref, int rs, const double *X, int n, i
     return sin_max_angle(Uref, rs, Q, q, n, out, e);
 }
 
-// The NTK-regime measures (THEORY.md section 7) of the shift D: (d, k) with
+// The NTK-regime measures (theory/THEORY.md section 7) of the shift D: (d, k) with
 // regulariser value `reg` and rank `rank`: objective, gap to f_star, and
 // cert = ||grad L(D)||_op / lambda.
 static int regularised(metrics_work *w, const double *D, double reg, int rank, metrics *out,

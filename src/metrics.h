@@ -1,4 +1,4 @@
-// metrics.h: what is logged at each step (THEORY.md section 5).
+// metrics.h: what is logged at each step (theory/THEORY.md section 5).
 #ifndef LORALAB_METRICS_H
 #define LORALAB_METRICS_H
 

@@ -1,4 +1,4 @@
-// optim.h: optimisers (THEORY.md section 4).
+// optim.h: optimisers (theory/THEORY.md section 4).
 //
 // All updates are simultaneous: both factors move using the gradients and
 // preconditioners of the old (A, B).

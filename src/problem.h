@@ -8,7 +8,7 @@
 // (full fine-tuning).  The model owns the run's work buffers, so evaluation
 // never allocates.
 //
-// Losses and gradients (THEORY.md sections 1, 2):
+// Losses and gradients (theory/THEORY.md sections 1, 2):
 //   L(W),  J(W) = -dL/dW,  dL/dA = -J B^T,  dL/dB = -A^T J.
 // Ground truth for metrics: W_nat = W0 + Delta, so the risk of the adapter is
 //   R = 1/2 ||A B - T||_F^2  with  T = Delta - D0 = Tl Tr   (a low-rank product).

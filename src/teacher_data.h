@@ -1,4 +1,4 @@
-// teacher_data.h: the synthetic data the teachers share (THEORY.md sections 1-2).
+// teacher_data.h: the synthetic data the teachers share (theory/THEORY.md sections 1-2).
 //
 // Each random quantity has its own stream (random.h), seeded by the
 // experiment seed and only the settings it depends on:

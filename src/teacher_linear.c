@@ -10,7 +10,7 @@
 //   L_ls = ||(I - Q Q^T) Y||^2 / (2N)   (the least-squares residual),
 // and then, exactly,
 //   L(W) = L_ls + 1/2 ||Rs W - c||_F^2,      J(W) = -Rs^T (Rs W - c).
-// This is the "loss through the least-squares solution" of THEORY.md section
+// This is the "loss through the least-squares solution" of theory/THEORY.md section
 // 1 with the square root of Sigma_hat taken by QR instead of Cholesky: the
 // loss is a sum of squares of small residuals, so it keeps full relative
 // accuracy near the optimum and can never come out negative, where the

@@ -1,4 +1,4 @@
-// teacher_linear.h: the linear teacher-student model (THEORY.md section 1).
+// teacher_linear.h: the linear teacher-student model (theory/THEORY.md section 1).
 #ifndef LORALAB_TEACHER_LINEAR_H
 #define LORALAB_TEACHER_LINEAR_H
 

@@ -1,5 +1,5 @@
 // teacher_nonlinear.c: the nonlinear teacher-student model of LoRA-One,
-// section 4 (THEORY.md section 2).
+// section 4 (theory/THEORY.md section 2).
 //
 //   f(x) = sigma((W0 + A B)^T x),  Y = sigma(X W_nat) + noise,
 //   L(W) = 1/(2N) ||sigma(X W) - Y||_F^2,

@@ -1,4 +1,4 @@
-// teacher_ntk.c: fine-tuning in the NTK regime (THEORY.md section 7, [N1]).
+// teacher_ntk.c: fine-tuning in the NTK regime (theory/THEORY.md section 7, [N1]).
 //
 // Linearised around the pretrained network, the outputs are affine in the
 // weight change delta: (d, k):

@@ -80,7 +80,7 @@ static int measure(seed_run *sr, double loss, metrics *mt, lerr *e)
     return metrics_factors(sr->mw, st->A, st->B, st->gA, st->gB, loss, mt, e);
 }
 
-// Quantities of the cell that theory predicts (THEORY.md section 6):
+// Quantities of the cell that theory predicts (theory/THEORY.md section 6):
 //   sigma_dev    = ||Sigma_hat - I||_op,  err_op_bound = sigma_dev ||Delta||_op
 //                  (Theorem 3.3: the spectral init's ||A0 B0 - Delta||_op is below it)
 //   t_star       = ln(sqrt(d) / theta) / ln(1 + lr s_{r*}(G))   (Theorem 3.2's

@@ -1,6 +1,6 @@
 # e2e_ntk.sh: the NTK-regime experiments (experiments/ntk-*.yaml) at reduced
 # size, their plot scripts (plots/ntk-*.gp) through `loralab plot`, and the
-# claims of THEORY.md section 7 on instances small enough to be sure of:
+# claims of theory/THEORY.md section 7 on instances small enough to be sure of:
 #   - N1-i: rank_star <= rank_bound = max{r : r(r+1)/2 <= K N} in every cell
 #     (K = 1 and 2), and rank_bound is that number
 #   - N1-ii: every cell with r(r+1)/2 > K N reaches F* (status global) from

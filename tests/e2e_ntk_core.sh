@@ -1,4 +1,4 @@
-# e2e_ntk_core.sh: the NTK-regime verdicts end to end (THEORY.md section 7).
+# e2e_ntk_core.sh: the NTK-regime verdicts end to end (theory/THEORY.md section 7).
 # A tiny instance (d = k = 8, N = 6, K = 1, lambda = 0.05, rank(delta*) = 2):
 #  - r = 2 and r = 4 (r(r+1)/2 > KN for r = 4) reach F* from every seed: status global;
 #  - r = 1 < rank(delta*) stops at spurious local minima: distinct objective values,

@@ -1,4 +1,4 @@
-// test_convex.c: the NTK teacher and the convex reference (THEORY.md section 7).
+// test_convex.c: the NTK teacher and the convex reference (theory/THEORY.md section 7).
 //
 // 1. Orthogonal design (Phi^T Phi / N = I), squared loss: L(delta) =
 //    1/2 ||delta - G||^2 + const, so delta* = SVT(G, lambda) in closed form;

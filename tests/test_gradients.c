@@ -99,7 +99,7 @@ static void check_problem(const char *yaml, int shift_base)
     }
     CHECK(worst < 1e-7, "dense J vs finite differences: worst rel err %.3g", worst);
 
-    // dL/dA = -J B^T and dL/dB = -A^T J (THEORY.md section 1)
+    // dL/dA = -J B^T and dL/dB = -A^T J (theory/THEORY.md section 1)
     double *gA2 = dalloc((size_t)d * r), *gB2 = dalloc((size_t)r * k);
     mm('N', 'T', d, r, k, -1.0, J, B, 0.0, gA2);
     mm('T', 'N', r, k, d, -1.0, A, J, 0.0, gB2);

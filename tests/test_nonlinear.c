@@ -1,4 +1,4 @@
-// test_nonlinear.c: the nonlinear teacher (THEORY.md section 2, claim L1-T4.2).
+// test_nonlinear.c: the nonlinear teacher (theory/THEORY.md section 2, claim L1-T4.2).
 //
 // 1. Loss gradients against central finite differences: tanh, gelu and
 //    leaky ReLU everywhere, ReLU at a generic random point (a pre-activation

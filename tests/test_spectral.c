@@ -8,7 +8,7 @@
 //   spectral+normalize:  A0 B0 = gamma P_r(G) / s_1(G)
 //   pissa:               A0 B0 = P_r(W0), and the model starts at W0
 //   lora-ga:             rows of B0 lie in the span of V_{r+1..2r}
-// and, noiselessly, G = Sigma_hat Delta (THEORY.md section 1).
+// and, noiselessly, G = Sigma_hat Delta (theory/THEORY.md section 1).
 #include <string.h>
 
 #include <gsl/gsl_eigen.h>

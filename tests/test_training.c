@@ -1,6 +1,6 @@
 // test_training.c: properties of whole training runs on small problems.
 //
-// 1. THEORY.md claim L1-T3.1: under the lora init (B0 = 0) and GD, the rows of
+// 1. theory/THEORY.md claim L1-T3.1: under the lora init (B0 = 0) and GD, the rows of
 //    B_t lie in row(G) for every t >= 1, so align_b is at machine precision.
 //    Control: with the gaussian init (B0 != 0) it is not.
 // 2. The fast loss (QR statistics) equals the direct 1/(2N)||XW - Y||^2 to
