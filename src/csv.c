@@ -1,4 +1,10 @@
-// csv.c: tidy CSV output.
+// csv.c: tidy CSV output, and reading it back.
+//
+// Every CSV loralab writes loads with Python's csv module, numpy's genfromtxt
+// (names=True, dtype=None, encoding=None, deletechars='' to keep the dotted
+// column names) and R's read.csv without losing or shifting a column: numbers
+// are bare (%.17g, nan, inf, -inf), texts never hold a comma, double quote,
+// '#' or line break (csv_safe_text), and the empty text is written "".
 #include "csv.h"
 
 #include <math.h>
@@ -132,16 +138,32 @@ void csv_num(afile *f, double v, int first)
     afile_puts(f, buf);
 }
 
+// Readers that do not understand CSV quoting (numpy's genfromtxt and loadtxt
+// split at every comma and stop a row at '#'; R's read.csv reads quoted
+// fields) all agree on a field with none of , " # CR LF TAB: so no text is
+// ever written with one of them.
+char *csv_safe_text(const char *s)
+{
+    char *t = xstrdup(s);
+    for (char *c = t; *c; c++) {
+        if (*c == ',') *c = ';';
+        else if (*c == '"') *c = '\'';
+        else if (*c == '#') *c = '_';
+        else if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+    }
+    return t;
+}
+
 void csv_text(afile *f, const char *s, int first)
 {
-    if (!first) afile_printf(f, ",");
-    if (!strpbrk(s, ",\"\n\r")) {
-        afile_printf(f, "%s", s);
+    if (!first) afile_puts(f, ",");
+    if (!*s) {   // "" : a text to every reader (left empty, numpy reads a bool)
+        afile_puts(f, "\"\"");
         return;
     }
-    afile_printf(f, "\"");
-    for (const char *c = s; *c; c++) afile_printf(f, *c == '"' ? "\"\"" : "%c", *c);
-    afile_printf(f, "\"");
+    char *t = csv_safe_text(s);
+    afile_puts(f, t);
+    free(t);
 }
 
 // ---------------------------------------------------------------------------
