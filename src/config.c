@@ -71,7 +71,6 @@
 
 #include <yaml.h>
 
-#include "csv.h"
 #include "linalg.h"
 #include "npy.h"
 #include "activation.h"
@@ -2187,7 +2186,7 @@ static void fill_axis(sweep_axis *ax, const keydef *k, const node *list, int zip
     for (size_t i = 0; i < n; i++) {
         const node *v = list->vals[i];
         ax->values[i] = flow_text(v);
-        ax->labels[i] = csv_safe_text(v->kind == NODE_SCALAR ? v->text : ax->values[i]);   // as CSVs hold it
+        ax->labels[i] = xstrdup(v->kind == NODE_SCALAR ? v->text : ax->values[i]);
         ax->lines[i] = v->line;
         ax->cols[i] = v->col;
     }

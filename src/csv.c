@@ -4,7 +4,7 @@
 // (names=True, dtype=None, encoding=None, deletechars='' to keep the dotted
 // column names) and R's read.csv without losing or shifting a column: numbers
 // are bare (%.17g, nan, inf, -inf), texts never hold a comma, double quote,
-// '#' or line break (csv_safe_text), and the empty text is written "".
+// '#' or line break (csv_field), and the empty text is written "".
 #include "csv.h"
 
 #include <math.h>
@@ -139,29 +139,31 @@ void csv_num(afile *f, double v, int first)
 }
 
 // Readers that do not understand CSV quoting (numpy's genfromtxt and loadtxt
-// split at every comma and stop a row at '#'; R's read.csv reads quoted
-// fields) all agree on a field with none of , " # CR LF TAB: so no text is
-// ever written with one of them.
-char *csv_safe_text(const char *s)
+// split at every comma and end a row at '#'; R's read.csv and Python's csv
+// do quote) all agree on a field with none of , " # CR LF TAB: so no text is
+// ever written with one of them.  The empty text is written "": left empty,
+// a column of them is read as booleans by numpy.
+size_t csv_field(char *out, const char *s)
 {
-    char *t = xstrdup(s);
-    for (char *c = t; *c; c++) {
-        if (*c == ',') *c = ';';
-        else if (*c == '"') *c = '\'';
-        else if (*c == '#') *c = '_';
-        else if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+    if (!*s) {
+        strcpy(out, "\"\"");
+        return 2;
     }
-    return t;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        out[n] = c == ',' ? ';' : c == '"' ? '\'' : c == '#' ? '_'
+               : c == '\n' || c == '\r' || c == '\t' ? ' ' : c;
+    }
+    out[n] = '\0';
+    return n;
 }
 
 void csv_text(afile *f, const char *s, int first)
 {
     if (!first) afile_puts(f, ",");
-    if (!*s) {   // "" : a text to every reader (left empty, numpy reads a bool)
-        afile_puts(f, "\"\"");
-        return;
-    }
-    char *t = csv_safe_text(s);
+    char *t = xmalloc(strlen(s) + 3);
+    csv_field(t, s);
     afile_puts(f, t);
     free(t);
 }

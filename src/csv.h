@@ -15,13 +15,13 @@ void csv_num(afile *f, double v, int first);
 // The same text into out (at least CSV_NUM_MAX bytes).
 enum { CSV_NUM_MAX = 40 };
 void csv_fmt(double v, int first, char *out);
-// A text field, preceded by a comma unless `first`: s as csv_safe_text
-// makes it, or "" (quoted) when s is empty.
+// A text field, preceded by a comma unless `first`, as csv_field writes it.
 void csv_text(afile *f, const char *s, int first);
-// s as it can stand unquoted in a CSV that readers without quoting rules
-// (numpy) load: ',' -> ';', '"' -> '\'', '#' -> '_', line breaks and tabs ->
-// ' '.  A new string.
-char *csv_safe_text(const char *s);
+// s as a field that readers without CSV quoting (numpy) split like the others:
+// ',' -> ';', '"' -> '\'', '#' -> '_', line breaks and tabs -> ' ', and the
+// empty text as "" (quoted).  Into out (at least strlen(s) + 3 bytes);
+// returns the length written.
+size_t csv_field(char *out, const char *s);
 
 // One record read back: nf fields, each a new string.
 typedef struct {

@@ -1,4 +1,4 @@
-// test_csv.c: tests for csv.c's text fields.
+// test_csv.c: tests for csv.c's text fields (csv_text, csv_field).
 //
 // Texts holding every character that a reader without CSV quoting (numpy)
 // treats specially (comma, double quote, '#', line breaks, tab) are written
@@ -57,13 +57,14 @@ int main(void)
         fclose(in);
     }
 
-    // csv_safe_text: a new string, the same substitutions, nothing else touched
-    char *s = csv_safe_text("[[2], [1]] \"q\" #");
-    CHECK(!strcmp(s, "[[2]; [1]] 'q' _"), "csv_safe_text gave [%s]", s);
-    free(s);
-    s = csv_safe_text("1.0e-3");
-    CHECK(!strcmp(s, "1.0e-3"), "csv_safe_text changed [%s]", s);
-    free(s);
+    // csv_field: the same substitutions, nothing else touched, lengths returned
+    char buf[64];
+    size_t n = csv_field(buf, "[[2], [1]] \"q\" #");
+    CHECK(!strcmp(buf, "[[2]; [1]] 'q' _") && n == strlen(buf), "csv_field gave [%s] (%zu)", buf, n);
+    n = csv_field(buf, "1.0e-3");
+    CHECK(!strcmp(buf, "1.0e-3") && n == 6, "csv_field changed [%s]", buf);
+    n = csv_field(buf, "");
+    CHECK(!strcmp(buf, "\"\"") && n == 2, "csv_field of the empty text: [%s]", buf);
 
     unlink(path);
     rmdir(dir);
