@@ -1,6 +1,6 @@
 # e2e_csv.sh: every CSV a run writes loads, without a lost or shifted column,
-# with Python's csv module, numpy's genfromtxt (the call the README shows)
-# and, when Rscript is there, R's read.csv.  The sweeps have a swept dotted
+# with Python's csv module, numpy's genfromtxt (the call the README shows) and
+# loadtxt, and, when Rscript is there, R's read.csv.  The sweeps have a swept dotted
 # key, two seeds, diverged and failed cells (non-empty messages beside empty
 # ones), a sweep where every message is empty, and swept values whose text
 # holds commas (inline matrices).
@@ -115,6 +115,11 @@ for f in files:
     print(f"{f}\t{len(head)}\t{len(body)}\t" + "|".join(f"{n}:{k}" for n, k in zip(head, kinds)))
     if not use_numpy:
         continue
+    # loadtxt (as text: it has no per-column types): the same fields
+    a = np.loadtxt(f, delimiter=",", skiprows=1, dtype=str, ndmin=2)
+    unq = [[v if v != '""' else "" for v in r] for r in a.tolist()]
+    if a.shape != (len(body), len(head)) or unq != body:
+        bad(f"{f}: numpy loadtxt reads {a.shape}, not the csv module's fields")
     # the README's call
     try:
         d = np.genfromtxt(f, delimiter=",", names=True, dtype=None, encoding=None, deletechars="")
