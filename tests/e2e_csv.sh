@@ -1,8 +1,8 @@
 # e2e_csv.sh: every CSV a run writes loads, without a lost or shifted column,
 # with Python's csv module, numpy's genfromtxt (the call the README shows) and
-# loadtxt, and, when Rscript is there, R's read.csv.  The sweeps have a swept dotted
-# key, two seeds, diverged and failed cells (non-empty messages beside empty
-# ones), a sweep where every message is empty, and swept values whose text
+# loadtxt, and, when Rscript is there, R's read.csv.  The sweeps have a swept
+# dotted key, two seeds, diverged and failed cells (non-empty messages beside
+# empty ones), a sweep where every message is empty, and swept values whose text
 # holds commas (inline matrices).
 # Without numpy the csv-module checks run and the test exits 77 if they pass.
 . "$(dirname "$0")/lib.sh"
