@@ -395,7 +395,7 @@ static void jobs_extra(const workload *w, int cores, int reps)
 
 // ---------------------------------------------------------------------------
 
-static void list(FILE *f)
+void bench_list(FILE *f)
 {
     for (int j = 0; j < NWORK; j++) fprintf(f, "  %-7s %s\n", workloads[j].name, workloads[j].what);
 }
@@ -415,14 +415,21 @@ int bench_main(char *const *args, int nargs)
             continue;
         }
         if (!strcmp(args[i], "--list")) {
-            list(stdout);
+            bench_list(stdout);
             return EXIT_OK;
+        }
+        if (args[i][0] == '-') {
+            if (!strcmp(args[i], "--reps"))
+                fprintf(stderr, "loralab bench: --reps needs a value\n");
+            else
+                fprintf(stderr, "loralab bench: unknown option %s (see 'loralab help bench')\n", args[i]);
+            return EXIT_INPUT;
         }
         int ok = 0;
         for (int j = 0; j < NWORK; j++) ok |= !strcmp(args[i], workloads[j].name);
         if (!ok || n >= NWORK + 8) {
             fprintf(stderr, "loralab bench: unknown workload '%s'; the workloads are:\n", args[i]);
-            list(stderr);
+            bench_list(stderr);
             return EXIT_INPUT;
         }
         names[n++] = args[i];

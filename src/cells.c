@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
 #include "init.h"
 #include "registry.h"
 
@@ -226,17 +227,7 @@ char *cells_prefix(const cell_list *cl, const cell *c)
     char *p = xmalloc(cap);
     size_t n = (size_t)snprintf(p, cap, "%s,", c->id);
     for (int a = 0; a < cl->sweep.naxes; a++) {
-        const char *v = cl->sweep.axes[a].labels[c->choice[a]];
-        if (!strpbrk(v, ",\"\n\r")) {
-            n += (size_t)snprintf(p + n, cap - n, "%s,", v);
-            continue;
-        }
-        p[n++] = '"';
-        for (const char *s = v; *s; s++) {
-            if (*s == '"') p[n++] = '"';
-            p[n++] = *s;
-        }
-        p[n++] = '"';
+        n += csv_field(p + n, cl->sweep.axes[a].labels[c->choice[a]]);
         p[n++] = ',';
         p[n] = '\0';
     }

@@ -1,4 +1,10 @@
-// csv.c: tidy CSV output.
+// csv.c: tidy CSV output, and reading it back.
+//
+// Every CSV loralab writes loads with Python's csv module, numpy's genfromtxt
+// (names=True, dtype=None, encoding=None, deletechars='' to keep the dotted
+// column names) and R's read.csv without losing or shifting a column: numbers
+// are bare (%.17g, nan, inf, -inf), texts never hold a comma, double quote,
+// '#' or line break (csv_field), and the empty text is written "".
 #include "csv.h"
 
 #include <math.h>
@@ -132,16 +138,34 @@ void csv_num(afile *f, double v, int first)
     afile_puts(f, buf);
 }
 
+// Readers that do not understand CSV quoting (numpy's genfromtxt and loadtxt
+// split at every comma and end a row at '#'; R's read.csv and Python's csv
+// do quote) all agree on a field with none of , " # CR LF TAB: so no text is
+// ever written with one of them.  The empty text is written "": left empty,
+// a column of them is read as booleans by numpy.
+size_t csv_field(char *out, const char *s)
+{
+    if (!*s) {
+        strcpy(out, "\"\"");
+        return 2;
+    }
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        out[n] = c == ',' ? ';' : c == '"' ? '\'' : c == '#' ? '_'
+               : c == '\n' || c == '\r' || c == '\t' ? ' ' : c;
+    }
+    out[n] = '\0';
+    return n;
+}
+
 void csv_text(afile *f, const char *s, int first)
 {
-    if (!first) afile_printf(f, ",");
-    if (!strpbrk(s, ",\"\n\r")) {
-        afile_printf(f, "%s", s);
-        return;
-    }
-    afile_printf(f, "\"");
-    for (const char *c = s; *c; c++) afile_printf(f, *c == '"' ? "\"\"" : "%c", *c);
-    afile_printf(f, "\"");
+    if (!first) afile_puts(f, ",");
+    char *t = xmalloc(strlen(s) + 3);
+    csv_field(t, s);
+    afile_puts(f, t);
+    free(t);
 }
 
 // ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// csv.h: tidy CSV output (one header line, snake_case columns, %.17g numbers).
+// csv.h: tidy CSV output (one header line, snake_case or dotted config-key
+// columns, %.17g numbers, texts that every common reader splits alike).
 #ifndef LORALAB_CSV_H
 #define LORALAB_CSV_H
 
@@ -14,8 +15,13 @@ void csv_num(afile *f, double v, int first);
 // The same text into out (at least CSV_NUM_MAX bytes).
 enum { CSV_NUM_MAX = 40 };
 void csv_fmt(double v, int first, char *out);
-// A text field, quoted (RFC 4180) when it holds a comma, quote or newline.
+// A text field, preceded by a comma unless `first`, as csv_field writes it.
 void csv_text(afile *f, const char *s, int first);
+// s as a field that readers without CSV quoting (numpy) split like the others:
+// ',' -> ';', '"' -> '\'', '#' -> '_', line breaks and tabs -> ' ', and the
+// empty text as "" (quoted).  Into out (at least strlen(s) + 3 bytes);
+// returns the length written.
+size_t csv_field(char *out, const char *s);
 
 // One record read back: nf fields, each a new string.
 typedef struct {
