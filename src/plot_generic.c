@@ -582,24 +582,33 @@ static int at_rank(const split *s, int r)
     return 0;
 }
 
+// What a datablock holds: its rows, its y extent (bands included), and
+// whether its band has any width.
+typedef struct {
+    int rows, band;
+    double lo, hi;
+} block;
+
 // The datablock of series i, metric m: x, mean, min, max (finite means only;
 // on a log axis means > 0, and band ends <= 0 moved to the mean).
-static int write_block(FILE *p, const figure *f, int i, int m)
+static block write_block(FILE *p, const figure *f, int i, int m)
 {
     const series *s = &f->s[i];
-    int rows = 0;
+    block b = {.lo = INFINITY, .hi = -INFINITY};
     for (int j = 0; j < s->n; j++) {
         const double *v = &s->v[((size_t)j * (size_t)f->nm + (size_t)m) * 3];
         if (!isfinite(v[0]) || (f->logy[m] && v[0] <= 0)) continue;
-        if (!rows) fprintf(p, "$d%d_%d << EOD\n", i, m);
+        if (!b.rows) fprintf(p, "$d%d_%d << EOD\n", i, m);
         double lo = v[1], hi = v[2];
         if (!isfinite(lo) || (f->logy[m] && lo <= 0)) lo = v[0];
         if (!isfinite(hi)) hi = v[0];
         fprintf(p, "%.10g %.10g %.10g %.10g\n", s->x[j], v[0], lo, hi);
-        rows++;
+        b.rows++;
+        b.band |= lo < hi;
+        b.lo = fmin(b.lo, fmin(lo, v[0])), b.hi = fmax(b.hi, fmax(hi, v[0]));
     }
-    if (rows) fprintf(p, "EOD\n");
-    return rows;
+    if (b.rows) fprintf(p, "EOD\n");
+    return b;
 }
 
 // "  plot \" before the first clause of a plot command, ", \" between clauses.
@@ -667,14 +676,26 @@ static void x_axis(FILE *p, const figure *f)
     }
 }
 
+// The y range of panel (metric m, panel value pv): gnuplot's autoscale,
+// unless every value drawn is the same number (gnuplot would warn about an
+// empty range): then that value in the middle.
+static void y_range(FILE *p, const figure *f, block **blk, int m, int pv)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < f->ns; i++)
+        if (f->s[i].panel == pv && blk[i][m].rows) lo = fmin(lo, blk[i][m].lo), hi = fmax(hi, blk[i][m].hi);
+    if (!(lo == hi))
+        fprintf(p, "  set autoscale y\n");
+    else if (f->logy[m])
+        fprintf(p, "  set yrange [%.10g:%.10g]\n", lo / 2, lo * 2);
+    else
+        fprintf(p, "  set yrange [%.10g:%.10g]\n", lo - (lo ? fabs(lo) / 10 : 1), lo + (lo ? fabs(lo) / 10 : 1));
+}
+
 static void write_program(FILE *p, const figure *f, const char *common_gp, const char *stem)
 {
     const figure_opts *o = f->o;
     int npanel = f->panel.col >= 0 ? f->panel.values.n : 1, nrow = f->ndraw;
-    int band = 0;   // a visible band somewhere
-    for (int i = 0; i < f->ns && f->t.means; i++)
-        for (int j = 0; j < f->s[i].n * f->nm && !band; j++)
-            band = f->draw[j % f->nm] && f->s[i].v[3 * j + 1] < f->s[i].v[3 * j + 2];
 
     fprintf(p, "# written by loralab plot for ");
     gp_string(p, o->dir);
@@ -686,11 +707,13 @@ static void write_program(FILE *p, const figure *f, const char *common_gp, const
                "set datafile nocolumnheaders\nOUT = ");
     gp_string(p, stem);
     fprintf(p, "\n\n");
-    int **rows = xcalloc((size_t)f->ns + 1, sizeof *rows);   // rows of block (i, m)
+    block **blk = xcalloc((size_t)f->ns + 1, sizeof *blk);   // block (i, m)
+    int band = 0;   // a band with some width somewhere
     for (int i = 0; i < f->ns; i++) {
-        rows[i] = xcalloc((size_t)f->nm, sizeof(int));
+        blk[i] = xcalloc((size_t)f->nm, sizeof(block));
         for (int m = 0; m < f->nm; m++)
-            if (f->draw[m]) rows[i][m] = write_block(p, f, i, m);
+            if (f->draw[m]) blk[i][m] = write_block(p, f, i, m);
+        for (int m = 0; m < f->nm; m++) band |= blk[i][m].band;
     }
 
     // Legend width from its longest text.
@@ -744,6 +767,7 @@ static void write_program(FILE *p, const figure *f, const char *common_gp, const
                 fprintf(p, "  set logscale y; set format y logfmt\n");
             else
                 fprintf(p, "  unset logscale y; set format y '%%g'\n");
+            y_range(p, f, blk, m, pv);
             if (first_panel && legend) {
                 fprintf(p, "  set key at screen %.4f, screen %.4f left top Left reverse", (W - lw + 0.1) / W,
                         (H - mt) / H);
@@ -761,7 +785,7 @@ static void write_program(FILE *p, const figure *f, const char *common_gp, const
             for (int pass = 0; pass < 2; pass++)
                 for (int i = 0; i < f->ns; i++) {
                     const series *s = &f->s[i];
-                    if (s->panel != pv || !rows[i][m] || (pass == 0 && !f->t.means)) continue;
+                    if (s->panel != pv || !blk[i][m].rows || (pass == 0 && !blk[i][m].band)) continue;
                     char color[64];
                     line_color(f, s->line, color, sizeof color);
                     clause(p, &nclause);
@@ -783,8 +807,8 @@ static void write_program(FILE *p, const figure *f, const char *common_gp, const
         row++;
     }
     fprintf(p, "  eval end_fig\n}\n");
-    for (int i = 0; i < f->ns; i++) free(rows[i]);
-    free(rows);
+    for (int i = 0; i < f->ns; i++) free(blk[i]);
+    free(blk);
 }
 
 // The default output stem: DIR/<y>-vs-<x>[-by-<key>][-per-<key>].
