@@ -172,7 +172,7 @@ static FILE *table_open(const char *dir, int trace, table *t, lerr *e)
         t->first_key = 0;
     } else {
         end = t->seed_col = names_find(h, "seed");
-        t->first_key = 1;
+        t->first_key = names_find(h, "cell") + 1;
     }
     t->step_col = trace ? names_find(h, "step") : -1;
     if (end < t->first_key || (trace && t->step_col < 0)) {
@@ -307,7 +307,7 @@ static void series_push(series *s, int nm, double x, const double *v)
     s->n++;
 }
 
-// Value index of a row's field for split s (-1 when s is unused).
+// Value index of a row's field for split s (0 when s is unused).
 static int split_value(split *s, const csv_row *r)
 {
     if (s->col < 0) return 0;
