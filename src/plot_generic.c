@@ -557,6 +557,16 @@ static void line_color(const figure *f, int l, char *buf, size_t cap)
         snprintf(buf, cap, "cat_color(%d)", f->by.rank[l] + 1);
 }
 
+static int dash_of(int combo) { return combo % 5 + 1; }
+
+// Value index with display position r.
+static int at_rank(const split *s, int r)
+{
+    for (int i = 0; i < s->values.n; i++)
+        if (s->rank[i] == r) return i;
+    return 0;
+}
+
 // "k=v, k2=v2" for extras combination c: the keys with more than one value.
 static void combo_label(const figure *f, int c, char *buf, size_t cap)
 {
@@ -570,16 +580,6 @@ static void combo_label(const figure *f, int c, char *buf, size_t cap)
             len += (size_t)snprintf(buf + len, cap - len, "%s%s=%s", len ? ", " : "", f->extra[k].name,
                                     f->extra[k].values.s[vi]);
     }
-}
-
-static int dash_of(int combo) { return combo % 5 + 1; }
-
-// Value index with display position r.
-static int at_rank(const split *s, int r)
-{
-    for (int i = 0; i < s->values.n; i++)
-        if (s->rank[i] == r) return i;
-    return 0;
 }
 
 // What a datablock holds: its rows, its y extent (bands included), and
@@ -598,7 +598,14 @@ static block write_block(FILE *p, const figure *f, int i, int m)
     for (int j = 0; j < s->n; j++) {
         const double *v = &s->v[((size_t)j * (size_t)f->nm + (size_t)m) * 3];
         if (!isfinite(v[0]) || (f->logy[m] && v[0] <= 0)) continue;
-        if (!b.rows) fprintf(p, "$d%d_%d << EOD\n", i, m);
+        if (!b.rows) {
+            fprintf(p, "# %s", f->metric[m]);
+            if (f->panel.col >= 0) fprintf(p, ", %s = %s", f->panel.name, f->panel.values.s[s->panel]);
+            if (f->by.col >= 0) fprintf(p, ", %s = %s", f->by.name, f->by.values.s[s->line]);
+            char rest[512];
+            combo_label(f, s->extra, rest, sizeof rest);
+            fprintf(p, "%s%s\n$d%d_%d << EOD\n", *rest ? ", " : "", rest, i, m);
+        }
         double lo = v[1], hi = v[2];
         if (!isfinite(lo) || (f->logy[m] && lo <= 0)) lo = v[0];
         if (!isfinite(hi)) hi = v[0];
