@@ -545,13 +545,15 @@ static void gp_string(FILE *p, const char *s)
     fputc('\'', p);
 }
 
-// Colour expression of line value index l (common.gp's ramps).
+// Colour expression of line value index l (common.gp's ramps): the
+// sequential ramp for numbers (and for more names than the 8 categorical
+// colours), else the categorical colours.
 static void line_color(const figure *f, int l, char *buf, size_t cap)
 {
     int n = f->by.values.n;
     if (f->by.col < 0)
         snprintf(buf, cap, "cat_color(1)");
-    else if (f->by.numeric)
+    else if (f->by.numeric || n > 8)
         snprintf(buf, cap, "seq_color(%d, %d)", f->by.rank[l] + 1, n);
     else
         snprintf(buf, cap, "cat_color(%d)", f->by.rank[l] + 1);
@@ -743,7 +745,7 @@ static void write_program(FILE *p, const figure *f, const char *common_gp, const
     // Layout in inches, then screen fractions.
     double pw = npanel == 1 ? 4.4 : 3.2, ph = nrow == 1 ? 3.0 : 2.4;
     double ml = 0.85, mb = 0.6, sx = 0.75, sy = 0.45, mt = f->panel.col >= 0 ? 0.45 : 0.2;
-    double lw = legend ? fmin(fmax(0.085 * maxlen + 0.8, 1.2), 3.5) : 0.25;
+    double lw = legend ? fmin(fmax(0.085 * maxlen + 0.8, 1.2), 7.0) : 0.25;
     double W = ml + npanel * pw + (npanel - 1) * sx + lw, H = mb + nrow * ph + (nrow - 1) * sy + mt;
     fprintf(p, "\nW = %.3f; H = %.3f   # inches\n", W, H);
     fprintf(p, "do for [fmt in FORMATS] {\n  eval begin_fig_file(OUT, fmt, W, H)\n");
