@@ -1,8 +1,13 @@
 # common.gp: the shared style of loralab's figures, loaded by every
 # plots/<experiment>.gp (run as `gnuplot -c plots/<experiment>.gp DIR`, which
-# is what `loralab plot DIR` does).
+# is what `loralab plot DIR` does), by the generic figure of `loralab plot DIR
+# --y ...`, and by a user's own script run with `loralab plot DIR --script
+# FILE`: loralab puts this folder on gnuplot's load path, so such a script,
+# wherever it lives, needs only
+#   DIR = ARG1
+#   load "common.gp"
 #
-# A script using it:
+# A script of this folder using it (found here without loralab too):
 #   if (ARGC < 1) { print "usage: gnuplot -c ", ARG0, " RESULTS_DIR"; exit status 1 }
 #   DIR = ARG1
 #   here = ARG0        # the script's folder: ARG0 up to its last '/'
@@ -36,11 +41,13 @@ pdf_pt = 11
 png_pt = 10
 pdf_ps = "0.55"   # PS, the point size multiplier scripts use (ps 0.8 * PS):
                   # pdfcairo draws points larger than pngcairo
-begin_fig_size(fig, fmt, w, h) = (fmt eq "png") \
-  ? sprintf("set terminal pngcairo enhanced color notransparent font '%s,%d' fontscale %g size %d,%d linewidth %g; set output '%s/%s.png'", \
-            font_name, png_pt, png_dpi / 96.0, int(w * png_dpi), int(h * png_dpi), png_dpi / 96.0, DIR, fig).";".key_style."; PS = 1" \
-  : sprintf("set terminal pdfcairo enhanced color font '%s,%d' size %gin,%gin linewidth 1; set output '%s/%s.pdf'", \
-            font_name, pdf_pt, w, h, DIR, fig).";".key_style."; PS = ".pdf_ps
+# begin_fig_file: the same to any path stem, STEM.png / STEM.pdf.
+begin_fig_file(stem, fmt, w, h) = (fmt eq "png") \
+  ? sprintf("set terminal pngcairo enhanced color notransparent font '%s,%d' fontscale %g size %d,%d linewidth %g; set output '%s.png'", \
+            font_name, png_pt, png_dpi / 96.0, int(w * png_dpi), int(h * png_dpi), png_dpi / 96.0, stem).";".key_style."; PS = 1" \
+  : sprintf("set terminal pdfcairo enhanced color font '%s,%d' size %gin,%gin linewidth 1; set output '%s.pdf'", \
+            font_name, pdf_pt, w, h, stem).";".key_style."; PS = ".pdf_ps
+begin_fig_size(fig, fmt, w, h) = begin_fig_file(DIR."/".fig, fmt, w, h)
 begin_fig(fig, fmt) = begin_fig_size(fig, fmt, fig_w, fig_h)
 end_fig = "unset multiplot; set output"
 PS = 1
@@ -82,8 +89,9 @@ is_str(key, v) = (strcol(key) eq v)
 # y if the row belongs to the selection, else undefined (NaN is skipped)
 pick(sel, y) = sel ? y : NaN
 
-# Sweeps and the experiment name: sweep_<key> strings, name
-load DIR."/sweep.gp"
+# Sweeps and the experiment name: sweep_<key> strings, name (not needed by
+# loralab's generic figure, which sets skip_sweep_gp)
+if (!exists("skip_sweep_gp")) { load DIR."/sweep.gp" }
 
 # "1e-3" -> "10^{-3}", "1" -> "1", "0.5" -> "0.5" (enhanced text)
 is_pow10(x) = (x > 0 && abs(log10(x) - floor(log10(x) + 0.5)) < 1e-9)

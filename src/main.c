@@ -388,11 +388,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "bench")) return bench_main(argv + 2, argc - 2);
     if (!strcmp(cmd, "plot")) {
         lerr e = {0};
-        if (argc != 3) {
-            usage(stderr);
-            return EXIT_INPUT;
-        }
-        return plot_results(argv[2], 0, &e) ? fail(&e) : EXIT_OK;
+        return plot_command(argc - 2, argv + 2, &e) ? fail(&e) : EXIT_OK;
     }
     if (!strcmp(cmd, "run") || !strcmp(cmd, "merge") || !strcmp(cmd, "check")) {
         char *command = join_args(argc, argv);
