@@ -19,6 +19,11 @@
 // keys with lists of values; config_resolve skips it.  A runner copies the
 // parsed document per cell (config_doc_copy), applies one config_doc_set per
 // swept value with the value's place in the file as origin, then resolves.
+//
+// The implementation follows the stages: config_doc.c (the document tree,
+// paths, --set), config_keys.c (the key table and its per-type routines),
+// config_resolve.c (config_resolve, config_write, config_load) and
+// config_sweep.c (the sweep block); config_internal.h holds what they share.
 #ifndef LORALAB_CONFIG_H
 #define LORALAB_CONFIG_H
 
