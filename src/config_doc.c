@@ -83,6 +83,18 @@ node *node_copy(const node *v)
     return c;
 }
 
+// Remove child i (and its key) of a sequence or mapping, keeping the order.
+void node_remove(node *parent, int i)
+{
+    if (parent->keys) node_free(parent->keys[i]);
+    node_free(parent->vals[i]);
+    for (int j = i + 1; j < parent->n; j++) {
+        if (parent->keys) parent->keys[j - 1] = parent->keys[j];
+        parent->vals[j - 1] = parent->vals[j];
+    }
+    parent->n--;
+}
+
 // Append a child (and, for a mapping, its key).
 void node_push(node *parent, node *key, node *val)
 {
@@ -154,7 +166,7 @@ bool origin_is_option(const char *origin)
 // a command-line option, "ORIGIN: KEY: BODY" for a place in a file.
 int origin_fail(lerr *e, const char *origin, const char *key, const char *body)
 {
-    if (origin_is_option(origin))
+    if (origin_is_option(origin) && !(origin && strchr(origin, ' ')))
         return lerr_input(e, "%s %s: %s", origin ? origin : "--set", key, body);
     return lerr_input(e, "%s: %s: %s", origin, key, body);
 }
@@ -624,7 +636,7 @@ static int set_unknown_key(const char *key, const char *origin, lerr *e)
         snprintf(body, sizeof body, "a section, not a key; set one of its keys (%s)", list);
         return origin_fail(e, origin, key, body);
     }
-    key_unknown_hint(key, hint, sizeof hint);
+    key_top_level_hint(key, hint, sizeof hint);
     snprintf(body, sizeof body, "unknown key %s", hint);
     return origin_fail(e, origin, key, body);
 }
@@ -666,6 +678,14 @@ int config_doc_set(config_doc *doc, const char *key, const char *yaml_value,
                    const char *origin, lerr *e)
 {
     if (!origin) origin = "--set";
+    // Relative .npy paths in a command-line value are taken from the working
+    // directory now (those of a place in the file from the file's folder).
+    char *cwd = origin_is_option(origin) ? current_dir() : NULL;
+    if (cwd) {
+        free(doc->set_dir);
+        doc->set_dir = cwd;
+    }
+    if (sweep_set_key(key)) return sweep_doc_set(doc, key, yaml_value, origin, e);
     if (key_index(key) < 0) return set_unknown_key(key, origin, e);
     node *v = NULL;
     if (node_parse_value(yaml_value, SRC_SET, origin, key, e, &v)) return -1;
@@ -674,13 +694,7 @@ int config_doc_set(config_doc *doc, const char *key, const char *yaml_value,
         node_free(v);
         return -1;
     }
-    // Relative .npy paths in a command-line value are taken from the working
-    // directory now (those of a place in the file from the file's folder).
-    char *cwd = origin_is_option(origin) ? current_dir() : NULL;
-    if (cwd) {
-        free(doc->set_dir);
-        doc->set_dir = cwd;
-    }
+    sweep_doc_drop(doc, key);   // a key set to one value is no longer swept
     const char *leaf = key_leaf(key);
     int i = node_find(holder, leaf);
     if (i >= 0) {

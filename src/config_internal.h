@@ -55,6 +55,8 @@ node *node_new(node_kind kind, node_src src, const char *origin, int line, int c
 void node_free(node *v);
 // A deep copy of a tree.
 node *node_copy(const node *v);
+// Remove child i (and its key) of a sequence or mapping, keeping the order.
+void node_remove(node *parent, int i);
 // Append a child (and, for a mapping, its key).
 void node_push(node *parent, node *key, node *val);
 // Index of `key` in a mapping, or -1.
@@ -138,6 +140,9 @@ int key_typo_budget(size_t n);
 bool key_suggest(const char *typed, char *buf, size_t size);
 // "(did you mean 'x'?)" or "(valid keys in S: ...)" for an unknown key.
 void key_unknown_hint(const char *typed, char *buf, size_t size);
+// The same for a key typed at the top level (of a file, or with --set),
+// where `sweep` is valid as well as the keys of the table.
+void key_top_level_hint(const char *typed, char *buf, size_t size);
 
 // Resolution context: the document being resolved, the spec being filled.
 typedef struct {
@@ -170,5 +175,18 @@ static inline const void *cfield_of(const spec *s, const keydef *k)
 bool text_safe_chars(const char *s);
 // `s` as a YAML double-quoted scalar.
 void text_write_quoted(FILE *f, const char *s);
+
+// ===========================================================================
+// The sweep block (config_sweep.c)
+
+// Whether a --set key edits the sweep block: "sweep", "sweep.KEY",
+// "sweep.zip" or "sweep.zip.KEY".
+bool sweep_set_key(const char *key);
+// config_doc_set for such a key (see config.h).
+int sweep_doc_set(config_doc *doc, const char *key, const char *yaml_value, const char *origin,
+                  lerr *e);
+// Take `key` out of the sweep block (product axis or zip; an emptied zip
+// goes too), if it is there.
+void sweep_doc_drop(config_doc *doc, const char *key);
 
 #endif

@@ -268,6 +268,28 @@ void key_unknown_hint(const char *typed, char *buf, size_t size)
         snprintf(buf, size, "(valid top-level keys: %s)", list);
 }
 
+// The hint for an unknown key at the top level (of a file, or given with
+// --set), where `sweep` is valid as well as the keys of the table.
+void key_top_level_hint(const char *typed, char *buf, size_t size)
+{
+    char best[64], section[64] = "", list[1024];
+    bool near_key = key_suggest(typed, best, sizeof best);
+    int to_sweep = key_edit_distance(typed, SWEEP_KEY);
+    if (to_sweep <= key_typo_budget(strlen(typed)) &&
+        (!near_key || to_sweep < key_edit_distance(typed, best))) {
+        snprintf(buf, size, "(did you mean '%s'?)", SWEEP_KEY);
+        return;
+    }
+    size_t sl = key_section_len(typed);
+    if (sl && sl < sizeof section) snprintf(section, sizeof section, "%.*s", (int)sl, typed);
+    if (near_key || (section[0] && key_is_section(section))) {
+        key_unknown_hint(typed, buf, size);
+        return;
+    }
+    key_section_list("", list, sizeof list);
+    snprintf(buf, size, "(valid top-level keys: %s, %s)", list, SWEEP_KEY);
+}
+
 // ===========================================================================
 // Messages
 

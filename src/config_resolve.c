@@ -52,28 +52,6 @@ static const char *const RANK_KEYS[] = {"teacher.rank", "lora.rank"};
 // ===========================================================================
 // Phases
 
-// The hint for an unknown key at the top level of a file, where `sweep:` is
-// valid as well as the keys of the table.
-static void top_level_hint(const char *typed, char *buf, size_t size)
-{
-    char best[64], section[64] = "", list[1024];
-    bool near_key = key_suggest(typed, best, sizeof best);
-    int to_sweep = key_edit_distance(typed, SWEEP_KEY);
-    if (to_sweep <= key_typo_budget(strlen(typed)) &&
-        (!near_key || to_sweep < key_edit_distance(typed, best))) {
-        snprintf(buf, size, "(did you mean '%s'?)", SWEEP_KEY);
-        return;
-    }
-    size_t sl = key_section_len(typed);
-    if (sl && sl < sizeof section) snprintf(section, sizeof section, "%.*s", (int)sl, typed);
-    if (near_key || (section[0] && key_is_section(section))) {
-        key_unknown_hint(typed, buf, size);
-        return;
-    }
-    key_section_list("", list, sizeof list);
-    snprintf(buf, size, "(valid top-level keys: %s, %s)", list, SWEEP_KEY);
-}
-
 // An unknown key met in the document (`at` is its key node).
 static int unknown_key(const rctx *c, const node *at, const char *typed, bool top_level)
 {
@@ -82,7 +60,7 @@ static int unknown_key(const rctx *c, const node *at, const char *typed, bool to
         snprintf(hint, sizeof hint, "(write it as '%s:' inside the '%.*s:' section)",
                  key_leaf(typed), (int)key_section_len(typed), typed);
     else if (top_level)
-        top_level_hint(typed, hint, sizeof hint);
+        key_top_level_hint(typed, hint, sizeof hint);
     else
         key_unknown_hint(typed, hint, sizeof hint);
     if (at->src == SRC_SET) {

@@ -30,6 +30,8 @@ static int sweep_fail(const sctx *c, const node *at, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(body, sizeof body, fmt, ap);
     va_end(ap);
+    if (at->src == SRC_SET)   // given with --set: "--set sweep.KEY: WHERE: BODY"
+        return lerr_input(c->e, "%s: %s: %s", at->origin, c->where, body);
     return lerr_input(c->e, "%s:%d:%d: %s: %s", c->doc->name, at->line, at->col, c->where, body);
 }
 
@@ -181,7 +183,7 @@ static char *flow_text(const node *v)
 }
 
 // Fill an axis from a checked list of values.
-static void fill_axis(sweep_axis *ax, const keydef *k, const node *list, int zip)
+static void fill_axis(const sctx *c, sweep_axis *ax, const keydef *k, const node *list, int zip)
 {
     size_t n = (size_t)list->n;
     ax->key = xstrdup(k->key);
@@ -191,12 +193,20 @@ static void fill_axis(sweep_axis *ax, const keydef *k, const node *list, int zip
     ax->labels = xcalloc(n, sizeof(char *));
     ax->lines = xcalloc(n, sizeof(int));
     ax->cols = xcalloc(n, sizeof(int));
+    ax->origins = xcalloc(n, sizeof(char *));
     for (size_t i = 0; i < n; i++) {
         const node *v = list->vals[i];
         ax->values[i] = flow_text(v);
         ax->labels[i] = xstrdup(v->kind == NODE_SCALAR ? v->text : ax->values[i]);
         ax->lines[i] = v->line;
         ax->cols[i] = v->col;
+        if (v->src == SRC_SET) {
+            ax->origins[i] = xstrdup(v->origin);
+        } else {
+            size_t len = strlen(c->doc->name) + 32;
+            ax->origins[i] = xmalloc(len);
+            snprintf(ax->origins[i], len, "%s:%d:%d", c->doc->name, v->line, v->col);
+        }
     }
 }
 
@@ -212,7 +222,7 @@ static int sweep_axis_from(sctx *c, const node *key, const node *list, int zip)
                           list->n, list->n == 1 ? "" : "s", first->key, first->nvalues);
     }
     if (zip && c->zip_first < 0) c->zip_first = c->out->naxes;
-    fill_axis(&c->out->axes[c->out->naxes++], &KEYS[ki], list, zip);
+    fill_axis(c, &c->out->axes[c->out->naxes++], &KEYS[ki], list, zip);
     return 0;
 }
 
@@ -287,7 +297,9 @@ static void axis_free(sweep_axis *ax)
     for (int i = 0; i < ax->nvalues; i++) {
         free(ax->values[i]);
         free(ax->labels[i]);
+        free(ax->origins[i]);
     }
+    free(ax->origins);
     free(ax->values);
     free(ax->labels);
     free(ax->lines);
@@ -326,4 +338,199 @@ int config_write_sweep(const sweep_def *d, FILE *f)
     for (int a = 0; any_zip && a < d->naxes; a++)
         if (d->axes[a].zip) write_axis(f, &d->axes[a], 4);
     return ferror(f) ? -1 : 0;
+}
+
+// ===========================================================================
+// Editing the block with --set
+//
+//   KEY=VALUE             KEY leaves the sweep (sweep_doc_drop, called by
+//                         config_doc_set): one value replaces the axis
+//   sweep.KEY=[v1, ...]   product axis KEY replaced or added (moved out of
+//                         zip if it was there); [] removes it
+//   sweep.zip.KEY=[...]   zip key KEY replaced or added (moved out of the
+//                         product axes if it was there); [] removes it
+//   sweep.zip={...}       the zip group replaced; {} or null removes it
+//   sweep={...}           the whole block replaced; {} or null removes it
+// Removing the last key of zip removes zip.  Later --set arguments act on
+// what earlier ones left.  Values are checked by config_sweep, and each cell
+// by config_resolve, with "--set sweep.KEY" as their origin.
+
+static const char SWEEP_ZIP[] = "sweep.zip";
+
+bool sweep_set_key(const char *key)
+{
+    size_t n = strlen(SWEEP_KEY);
+    return strncmp(key, SWEEP_KEY, n) == 0 && (key[n] == '\0' || key[n] == '.');
+}
+
+// Give every node of a tree `origin` (what messages call the value).
+static void label_tree(node *v, const char *origin)
+{
+    free(v->origin);
+    v->origin = xstrdup(origin);
+    for (int i = 0; i < v->n; i++) {
+        if (v->keys) label_tree(v->keys[i], origin);
+        label_tree(v->vals[i], origin);
+    }
+}
+
+// Whether a --set value asks for removal: null, [] or {}.
+static bool empty_value(const node *v)
+{
+    return node_is_null(v) || (v->kind != NODE_SCALAR && v->n == 0);
+}
+
+// Remove `key` from mapping `map` (nothing when it is not there); true if removed.
+static bool map_drop(node *map, const char *key)
+{
+    int i = node_find(map, key);
+    if (i < 0) return false;
+    node_remove(map, i);
+    return true;
+}
+
+// Set map[key] = v (owned), in place if present, else appended.
+static void map_put(node *map, const char *key, node *v, const char *origin)
+{
+    int i = node_find(map, key);
+    if (i >= 0) {
+        node_free(map->vals[i]);
+        map->vals[i] = v;
+        return;
+    }
+    node *k = node_new(NODE_SCALAR, SRC_SET, origin, 1, 1);
+    k->text = xstrdup(key);
+    k->plain = true;
+    node_push(map, k, v);
+}
+
+// The mapping under root's `sweep` (created when missing or null), or NULL
+// after an error when the file's sweep is something else.
+static node *sweep_map(config_doc *doc, const char *key, const char *origin, lerr *e)
+{
+    node *root = doc->root;
+    int i = node_find(root, SWEEP_KEY);
+    if (i < 0) {
+        map_put(root, SWEEP_KEY, node_new(NODE_MAP, SRC_SET, origin, 1, 1), origin);
+        return root->vals[root->n - 1];
+    }
+    node *v = root->vals[i];
+    if (node_is_null(v)) {
+        node_free(v);
+        v = root->vals[i] = node_new(NODE_MAP, SRC_SET, origin, 1, 1);
+    }
+    if (v->kind == NODE_MAP) return v;
+    char body[1536];
+    snprintf(body, sizeof body, "cannot set it: %s:%d:%d: sweep is not a mapping", doc->name,
+             v->line, v->col);
+    origin_fail(e, origin, key, body);
+    return NULL;
+}
+
+// The zip mapping of sweep mapping `sw`, or NULL when it has none that is a
+// mapping (with create: a new one when it has none at all or a null one).
+static node *zip_map(node *sw, bool create, const char *origin)
+{
+    int i = node_find(sw, ZIP_KEY);
+    if (i >= 0 && node_is_null(sw->vals[i]) && create) {
+        node_free(sw->vals[i]);
+        sw->vals[i] = node_new(NODE_MAP, SRC_SET, origin, 1, 1);
+    }
+    if (i < 0 && create) {
+        map_put(sw, ZIP_KEY, node_new(NODE_MAP, SRC_SET, origin, 1, 1), origin);
+        i = sw->n - 1;
+    }
+    return i >= 0 && sw->vals[i]->kind == NODE_MAP ? sw->vals[i] : NULL;
+}
+
+// Remove `key` from the zip group of `sw`; the group goes when this empties it.
+static void zip_drop(node *sw, const char *key)
+{
+    node *zip = zip_map(sw, false, NULL);
+    if (zip && map_drop(zip, key) && zip->n == 0) map_drop(sw, ZIP_KEY);
+}
+
+void sweep_doc_drop(config_doc *doc, const char *key)
+{
+    int i = node_find(doc->root, SWEEP_KEY);
+    if (i < 0 || doc->root->vals[i]->kind != NODE_MAP) return;
+    node *sw = doc->root->vals[i];
+    map_drop(sw, key);
+    zip_drop(sw, key);
+}
+
+// sweep.KEY / sweep.zip.KEY: KEY must be a key of the table.
+static int check_axis_key(const char *setkey, const char *key, const char *origin, lerr *e)
+{
+    if (key_index(key) >= 0) return 0;
+    char hint[1200], body[1400];
+    if (key_is_section(key)) {
+        key_section_list(key, hint, sizeof hint);
+        snprintf(body, sizeof body, "'%s' is a section, not a key; sweep one of its keys as "
+                 "%s.KEY (%s)", key, key, hint);
+    } else {
+        key_unknown_hint(key, hint, sizeof hint);
+        snprintf(body, sizeof body, "unknown key '%s' %s", key, hint);
+    }
+    return origin_fail(e, origin, setkey, body);
+}
+
+int sweep_doc_set(config_doc *doc, const char *key, const char *yaml_value, const char *origin,
+                  lerr *e)
+{
+    size_t zn = strlen(SWEEP_ZIP), sn = strlen(SWEEP_KEY);
+    bool whole = strcmp(key, SWEEP_KEY) == 0, whole_zip = strcmp(key, SWEEP_ZIP) == 0;
+    bool in_zip = !whole_zip && strncmp(key, SWEEP_ZIP, zn) == 0 && key[zn] == '.';
+    const char *axis = whole || whole_zip ? NULL : key + (in_zip ? zn : sn) + 1;
+    if (axis && check_axis_key(key, axis, origin, e)) return -1;
+    node *v = NULL;
+    if (node_parse_value(yaml_value, SRC_SET, origin, key, e, &v)) return -1;
+    // messages about the value name the argument: "--set sweep.KEY: ..."
+    char label[1024];
+    if (origin_is_option(origin))
+        snprintf(label, sizeof label, "%s %s", origin, key);
+    else
+        snprintf(label, sizeof label, "%s", origin);
+    label_tree(v, label);
+    if (whole) {
+        map_drop(doc->root, SWEEP_KEY);
+        if (!empty_value(v)) map_put(doc->root, SWEEP_KEY, v, label);
+        else node_free(v);
+        return 0;
+    }
+    node *sw = sweep_map(doc, key, origin, e);
+    if (!sw) {
+        node_free(v);
+        return -1;
+    }
+    if (whole_zip) {
+        map_drop(sw, ZIP_KEY);
+        for (int i = 0; v->kind == NODE_MAP && i < v->n; i++) map_drop(sw, v->keys[i]->text);
+        if (!empty_value(v)) map_put(sw, ZIP_KEY, v, label);
+        else node_free(v);
+        return 0;
+    }
+    if (in_zip) {
+        map_drop(sw, axis);
+        if (empty_value(v)) {
+            node_free(v);
+            zip_drop(sw, axis);
+            return 0;
+        }
+        node *zip = zip_map(sw, true, label);
+        if (!zip) {   // the file's zip is not a mapping: config_sweep will say so
+            node_free(v);
+            return 0;
+        }
+        map_put(zip, axis, v, label);
+        return 0;
+    }
+    zip_drop(sw, axis);
+    if (empty_value(v)) {
+        node_free(v);
+        map_drop(sw, axis);
+        return 0;
+    }
+    map_put(sw, axis, v, label);
+    return 0;
 }

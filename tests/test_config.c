@@ -1256,6 +1256,219 @@ static void test_sweep_quoting(void)
 }
 
 // ---------------------------------------------------------------------------
+// --set on swept keys and on the sweep block
+
+static const char *const SWEEP_SET =
+    "teacher: {d: 10, k: 10, n: 50, rank: 2}\n"
+    "lora: {rank: 2}\n"
+    "sweep:\n"
+    "  optimizer.lr: [0.01, 0.02]\n"
+    "  zip:\n"
+    "    init.alpha2: [1, 0.1]\n"
+    "    init.gamma: [1, 2]\n";
+
+// The axes of a sweep as "key[v1,v2] zip:key[v1] ..." (static buffer).
+static const char *sweep_shape(const sweep_def *sw)
+{
+    static char buf[1024];
+    buf[0] = '\0';
+    for (int a = 0; a < sw->naxes; a++) {
+        const sweep_axis *ax = &sw->axes[a];
+        size_t n = strlen(buf);
+        snprintf(buf + n, sizeof buf - n, "%s%s%s[", a ? " " : "", ax->zip ? "zip:" : "",
+                 ax->key);
+        for (int i = 0; i < ax->nvalues; i++) {
+            n = strlen(buf);
+            snprintf(buf + n, sizeof buf - n, "%s%s", i ? "," : "", ax->values[i]);
+        }
+        n = strlen(buf);
+        snprintf(buf + n, sizeof buf - n, "]");
+    }
+    return buf;
+}
+
+// Resolve one cell the way cells.c does: each value with its axis' origin.
+static int resolve_cell_origins(const config_doc *doc, const sweep_def *sw, const int *choice,
+                                spec *s, lerr *e)
+{
+    config_doc *d = config_doc_copy(doc);
+    int rc = 0;
+    for (int a = 0; !rc && a < sw->naxes; a++)
+        rc = config_doc_set(d, sw->axes[a].key, sw->axes[a].values[choice[a]],
+                            sw->axes[a].origins[choice[a]], e);
+    if (!rc) rc = config_resolve(d, s, e);
+    config_doc_free(d);
+    return rc;
+}
+
+// Apply --set arguments (NULL-terminated) to `text` and read the sweep:
+// 0, or -1 when a --set failed, -2 when config_sweep did.
+static int set_sweep(const char *text, const char *const *sets, config_doc **doc,
+                     sweep_def *sw, lerr *e)
+{
+    memset(sw, 0, sizeof *sw);
+    memset(e, 0, sizeof *e);
+    *doc = config_parse_file(write_text("ss.yaml", text), e);
+    if (!*doc) return -1;
+    for (int i = 0; sets[i]; i++)
+        if (config_doc_set_arg(*doc, sets[i], e)) return -1;
+    return config_sweep(*doc, sw, e) ? -2 : 0;
+}
+
+static void test_set_sweep(void)
+{
+    static const struct {
+        const char *text;
+        const char *sets[3];
+        const char *shape;   // the axes after the --set arguments
+        double lr;           // optimizer.lr of the cell with every first value
+    } cases[] = {
+        // KEY=VALUE on a swept key: the axis becomes the single value
+        {SWEEP_SET, {"optimizer.lr=0.5"}, "zip:init.alpha2[1,0.1] zip:init.gamma[1,2]", 0.5},
+        {SWEEP_SET, {"init.alpha2=0.5"}, "optimizer.lr[0.01,0.02] zip:init.gamma[1,2]", 0.01},
+        {SWEEP_SET, {"init.alpha2=0.5", "init.gamma=3"}, "optimizer.lr[0.01,0.02]", 0.01},
+        // sweep.KEY: replace in place or add a product axis
+        {SWEEP_SET, {"sweep.optimizer.lr=[0.5, 0.6, 0.7]"},
+         "optimizer.lr[0.5,0.6,0.7] zip:init.alpha2[1,0.1] zip:init.gamma[1,2]", 0.5},
+        {SWEEP_SET, {"sweep.lora.rank=[1, 2]"},
+         "optimizer.lr[0.01,0.02] lora.rank[1,2] zip:init.alpha2[1,0.1] zip:init.gamma[1,2]",
+         0.01},
+        {"optimizer: {lr: 0.3}\n", {"sweep.optimizer.lr=[0.1, 0.2]"}, "optimizer.lr[0.1,0.2]",
+         0.1},
+        {"sweep:\n", {"sweep.optimizer.lr=[0.1]"}, "optimizer.lr[0.1]", 0.1},
+        // a zip key named as a product axis moves out of zip, and back
+        {SWEEP_SET, {"sweep.init.alpha2=[1, 2, 3]"},
+         "optimizer.lr[0.01,0.02] init.alpha2[1,2,3] zip:init.gamma[1,2]", 0.01},
+        {SWEEP_SET, {"sweep.zip.optimizer.lr=[0.3, 0.4]"},
+         "zip:init.alpha2[1,0.1] zip:init.gamma[1,2] zip:optimizer.lr[0.3,0.4]", 0.3},
+        {SWEEP_SET, {"sweep.zip.init.gamma=[5, 6]"},
+         "optimizer.lr[0.01,0.02] zip:init.alpha2[1,0.1] zip:init.gamma[5,6]", 0.01},
+        {"lora: {rank: 2}\n", {"sweep.zip.teacher.d=[5, 6]", "sweep.zip.teacher.n=[50, 60]"},
+         "zip:teacher.d[5,6] zip:teacher.n[50,60]", 0.015625},
+        // [] removes a key wherever it is; an emptied zip goes
+        {SWEEP_SET, {"sweep.optimizer.lr=[]"}, "zip:init.alpha2[1,0.1] zip:init.gamma[1,2]",
+         0.015625},
+        {SWEEP_SET, {"sweep.zip.init.gamma=[]", "sweep.init.alpha2=[]"},
+         "optimizer.lr[0.01,0.02]", 0.01},
+        {SWEEP_SET, {"sweep.teacher.d=[]"},
+         "optimizer.lr[0.01,0.02] zip:init.alpha2[1,0.1] zip:init.gamma[1,2]", 0.01},
+        // the zip group and the whole block
+        {SWEEP_SET, {"sweep.zip={}"}, "optimizer.lr[0.01,0.02]", 0.01},
+        {SWEEP_SET, {"sweep.zip={optimizer.lr: [3, 4], teacher.d: [5, 6]}"},
+         "zip:optimizer.lr[3,4] zip:teacher.d[5,6]", 3},
+        {SWEEP_SET, {"sweep={}"}, "", 0.015625},
+        {SWEEP_SET, {"sweep=null"}, "", 0.015625},
+        {SWEEP_SET, {"sweep="}, "", 0.015625},
+        {SWEEP_SET, {"sweep={teacher.d: [5, 6]}"}, "teacher.d[5,6]", 0.015625},
+        // later arguments act on what earlier ones left
+        {SWEEP_SET, {"sweep.optimizer.lr=[0.3]", "optimizer.lr=0.5"},
+         "zip:init.alpha2[1,0.1] zip:init.gamma[1,2]", 0.5},
+        {SWEEP_SET, {"optimizer.lr=0.5", "sweep.optimizer.lr=[0.3]"},
+         "optimizer.lr[0.3] zip:init.alpha2[1,0.1] zip:init.gamma[1,2]", 0.3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config_doc *doc;
+        sweep_def sw;
+        lerr e;
+        int rc = set_sweep(cases[i].text, cases[i].sets, &doc, &sw, &e);
+        CHECK(rc == 0, "set sweep case %zu (%s): %s", i, cases[i].sets[0], e.msg);
+        if (rc == 0) {
+            CHECK(same_str(sweep_shape(&sw), cases[i].shape),
+                  "set sweep case %zu (%s):\n  want: %s\n  got:  %s", i, cases[i].sets[0],
+                  cases[i].shape, sweep_shape(&sw));
+            int first[8] = {0};
+            spec s;
+            rc = resolve_cell_origins(doc, &sw, first, &s, &e);
+            CHECK(rc == 0 && s.optimizer.lr == cases[i].lr, "set sweep case %zu: lr %g, want %g "
+                  "(%s)", i, rc == 0 ? s.optimizer.lr : -1, cases[i].lr, e.msg);
+            if (rc == 0) spec_free(&s);
+        }
+        sweep_def_free(&sw);
+        config_doc_free(doc);
+    }
+
+    // Origins: a file value by its place, a --set value by its argument.
+    config_doc *doc;
+    sweep_def sw;
+    lerr e;
+    const char *const add[] = {"sweep.lora.rank=[1, 2]", NULL};
+    int rc = set_sweep(SWEEP_SET, add, &doc, &sw, &e);
+    CHECK(rc == 0 && sw.naxes == 4, "origins: %s", e.msg);
+    if (rc == 0 && sw.naxes == 4) {
+        char want[PATH_MAX + 32];
+        snprintf(want, sizeof want, "%s/ss.yaml:4:24", tmpdir);
+        CHECK(same_str(sw.axes[0].origins[1], want), "file origin %s, want %s",
+              sw.axes[0].origins[1], want);
+        CHECK(same_str(sw.axes[1].origins[0], "--set sweep.lora.rank"), "--set origin %s",
+              sw.axes[1].origins[0]);
+    }
+    sweep_def_free(&sw);
+    config_doc_free(doc);
+}
+
+// Bad values given with --set, wherever they land, are input errors that
+// name the argument.
+static void test_set_sweep_errors(void)
+{
+    static const struct {
+        const char *text;
+        const char *set;
+        int stage;           // where it fails: 0 --set, 1 config_sweep, 2 the cell
+        int choice[3];       // the cell (stage 2)
+        const char *want;
+    } cases[] = {
+        {SWEEP_SET, "optimizer.lr=abc", 2, {0, 0, 0},
+         "--set optimizer.lr: expected a number, got 'abc'"},
+        {SWEEP_SET, "init.alpha2=-1", 2, {0, 0, 0}, "--set init.alpha2: must be >= 0 (got -1)"},
+        {SWEEP_SET, "sweep.optimizer.lr=[0.1, -1]", 2, {1, 0, 0},
+         "--set sweep.optimizer.lr: optimizer.lr: must be > 0 (got -1)"},
+        {SWEEP_SET, "sweep.optimizer.lr=0.5", 1, {0},
+         "--set sweep.optimizer.lr: sweep: optimizer.lr: expected a list of values such as "
+         "[1, 0.1], got '0.5'"},
+        {SWEEP_SET, "sweep.zip.teacher.n=[1, 2, 3]", 1, {0},
+         "--set sweep.zip.teacher.n: sweep.zip: teacher.n has 3 values but init.alpha2 has 2"},
+        {SWEEP_SET, "sweep.seeds=[1, 2]", 1, {0},
+         "--set sweep.seeds: sweep: 'seeds' cannot be swept"},
+        {SWEEP_SET, "sweep=3", 1, {0},
+         "--set sweep: sweep: must be a mapping of dotted keys to lists of values"},
+        {SWEEP_SET, "sweep.optimizr.lr=[1]", 0, {0},
+         "--set sweep.optimizr.lr: unknown key 'optimizr.lr' (did you mean 'optimizer.lr'?)"},
+        {SWEEP_SET, "sweep.teacher=[1]", 0, {0},
+         "--set sweep.teacher: 'teacher' is a section, not a key; sweep one of its keys as "
+         "teacher.KEY (model,"},
+        {SWEEP_SET, "sweep.optimizer.lr=[1,", 0, {0},
+         "--set sweep.optimizer.lr: YAML syntax error in '[1,'"},
+        {"sweep: 3\n", "sweep.optimizer.lr=[1]", 0, {0},
+         "--set sweep.optimizer.lr: cannot set it: "},
+        {"{}\n", "foo=1", 0, {0},
+         "--set foo: unknown key (valid top-level keys: name, teacher, lora, init, optimizer, "
+         "log, convex, seeds, sweep)"},
+        {"{}\n", "swep=1", 0, {0}, "--set swep: unknown key (did you mean 'sweep'?)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config_doc *doc;
+        sweep_def sw;
+        lerr e;
+        const char *const sets[] = {cases[i].set, NULL};
+        int rc = set_sweep(cases[i].text, sets, &doc, &sw, &e);
+        int stage = rc == -1 ? 0 : rc == -2 ? 1 : 2;
+        if (rc == 0) {
+            spec s;
+            rc = resolve_cell_origins(doc, &sw, cases[i].choice, &s, &e);
+            CHECK(rc != 0, "set sweep error %zu (%s) accepted", i, cases[i].set);
+            if (rc == 0) spec_free(&s);
+        }
+        if (getenv("TEST_CONFIG_VERBOSE")) printf("%s\n", e.msg);
+        CHECK(stage == cases[i].stage, "set sweep error %zu: failed at stage %d, want %d (%s)", i,
+              stage, cases[i].stage, e.msg);
+        CHECK(e.kind == LERR_INPUT && strncmp(e.msg, cases[i].want, strlen(cases[i].want)) == 0,
+              "set sweep error %zu:\n  want: %s\n  got:  %s", i, cases[i].want, e.msg);
+        sweep_def_free(&sw);
+        config_doc_free(doc);
+    }
+}
+
+// ---------------------------------------------------------------------------
 
 static void remove_tree(const char *dir)
 {
@@ -1286,6 +1499,8 @@ int main(void)
     test_sweep_errors();
     test_sweep_cell_errors();
     test_sweep_quoting();
+    test_set_sweep();
+    test_set_sweep_errors();
     remove_tree(tmpdir);
     return check_summary("test_config");
 }
