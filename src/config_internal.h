@@ -150,6 +150,8 @@ typedef struct {
     spec *s;
     lerr *e;
     const node *val[NKEYS];   // what the file or --set gave; NULL: the default
+    int file_ndim[NKEYS];     // .npy inputs of the ntk teacher (features, targets,
+    long file_dims[NKEYS][4]; //   base): their shape from the header; 0: none
 } rctx;
 
 // Report a problem with `key`, located at node `at` (NULL: the default).

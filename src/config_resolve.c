@@ -3,9 +3,10 @@
 //
 // config_resolve, in phases: collect (sections, unknown keys, in document
 // order; the sweep block is skipped), set (every key in table order: type
-// and range, config_keys.c), derive (d, k, n from matrices given by file or
-// inline; teacher.rank from an explicit delta), cross-check (ranks <= min(d,
-// k)).
+// and range, config_keys.c), derive (the shapes of the ntk teacher's .npy
+// inputs; d, k, n, outputs from inputs given by file or inline; teacher.rank
+// from an explicit delta or ntk file targets), cross-check (ranks <= min(d,
+// k), ...).
 //
 // Message formats (every error is LERR_INPUT):
 //   FILE:L:C: unknown key 'teacher.dd' (did you mean 'teacher.d'?)
@@ -17,11 +18,19 @@
 //   exp.yaml:5:18: lora.rank: 200 exceeds min(d, k) = 100 (d = 100, k = 100)
 //                  (a value set with a place in the file as origin: a sweep value)
 //
-// Dimensions come from matrices given by file or inline: teacher.d, k from
-// w0 and delta (d, k), teacher.d, n from x (n, d); teacher.rank defaults to
-// delta's numerical rank.  A value written next to such a matrix must agree
-// with it, except that --set outranks the file: a matrix given with --set
-// replaces the d, k, n and rank the file wrote.
+// Dimensions come from inputs given by file or inline: teacher.d, k from
+// w0 and delta (d, k), teacher.d, n from x (n, d); for the ntk teacher
+// teacher.n, outputs, d, k from features (N, K, d, k), teacher.n, outputs
+// from targets (N, K) (labels: (N,)) and base (N, K), read from the .npy
+// headers.  teacher.rank is delta's numerical rank, and 0 next to ntk targets
+// from a file (no planted shift).  A value written next to such an input must
+// agree with it, except that --set outranks the file: an input given with
+// --set replaces the d, k, n, outputs and rank the file wrote.  Messages:
+//   FILE:L:C: teacher.d is 5 but teacher.features (/abs/phi.npy) has shape (6, 2, 4, 3)
+//   --set teacher.targets: (/abs/y.npy) has shape (5, 2), so n = 5, but
+//       teacher.features (/abs/phi.npy) has shape (6, 2, 4, 3)
+//   FILE:L:C: teacher.rank is 2 but teacher.delta (/abs/d.npy) has numerical rank 3 (...)
+//   --set teacher.rank: is 2 but teacher.targets (/abs/y.npy) comes from a file: ...
 #include "config_internal.h"
 
 #include <stdbool.h>
@@ -30,20 +39,39 @@
 #include <string.h>
 
 #include "linalg.h"
+#include "npy.h"
 #include "registry.h"
 
 // ===========================================================================
 // Tables of the cross-field phases
 
-// Dimensions that matrices given by file or inline determine:
-// teacher.<dim> = axis `axis` (0 rows, 1 columns) of teacher.<mat>.
+// Dimensions that inputs given by file or inline determine:
+// teacher.<dim> = axis `axis` of teacher.<mat> (matrices: 0 rows, 1 columns;
+// the ntk teacher's .npy files: features (N, K, d, k), targets (N, K) or
+// labels (N,), base (N, K)).
 static const struct {
     const char *dim, *mat;
     int axis;
 } DIM_SOURCES[] = {
-    {"teacher.d", "teacher.w0", 0},    {"teacher.k", "teacher.w0", 1},
-    {"teacher.d", "teacher.delta", 0}, {"teacher.k", "teacher.delta", 1},
-    {"teacher.d", "teacher.x", 1},     {"teacher.n", "teacher.x", 0},
+    {"teacher.d", "teacher.w0", 0},          {"teacher.k", "teacher.w0", 1},
+    {"teacher.d", "teacher.delta", 0},       {"teacher.k", "teacher.delta", 1},
+    {"teacher.d", "teacher.x", 1},           {"teacher.n", "teacher.x", 0},
+    {"teacher.n", "teacher.features", 0},    {"teacher.outputs", "teacher.features", 1},
+    {"teacher.d", "teacher.features", 2},    {"teacher.k", "teacher.features", 3},
+    {"teacher.n", "teacher.targets", 0},     {"teacher.outputs", "teacher.targets", 1},
+    {"teacher.n", "teacher.base", 0},        {"teacher.outputs", "teacher.base", 1},
+};
+
+// The ntk teacher's inputs that may be .npy files, with the numbers of
+// dimensions they may have and their layout for messages.
+static const struct {
+    const char *key;
+    int min_ndim, max_ndim;
+    const char *layout;
+} NTK_FILES[] = {
+    {"teacher.features", 4, 4, "(N, K, d, k)"},
+    {"teacher.targets", 1, 2, "(N, K) values, or (N,) labels / (N, K) one-hot rows"},
+    {"teacher.base", 2, 2, "(N, K)"},
 };
 
 // Keys bounded above by min(d, k).
@@ -146,20 +174,40 @@ static int set_all(rctx *c)
     return 0;
 }
 
-static const mat_source *matrix_of(const rctx *c, const char *key)
+// Whether a string key's value is a file (stored as an absolute path; the
+// words of the key's `choices` have no '/').
+static bool is_path(const char *value) { return value && strchr(value, '/') != NULL; }
+
+// "(6, 2, 4, 3)" into buf.
+static void shape_text(int ndim, const long *dims, char *buf, size_t size)
 {
-    return cfield_of(c->s, &KEYS[key_index(key)]);
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int a = 0; a < ndim && n < size; a++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%ld", a ? ", " : "(", dims[a]);
+    if (n < size) snprintf(buf + n, size - n, "%s)", ndim ? "" : "(");
 }
 
-static bool has_data(const mat_source *m)
+// The shape of teacher.<mat> when it holds data given by file or inline (a
+// matrix, or an ntk .npy input), with "(inline)" or "(/abs/path)" as label.
+static bool shape_of(const rctx *c, const char *key, int *ndim, long *dims, char *label,
+                     size_t size)
 {
-    return m->kind == MAT_FILE || m->kind == MAT_INLINE;
-}
-
-// "(inline)" or "(/abs/path.npy)".
-static void matrix_label(const mat_source *m, char *buf, size_t size)
-{
-    snprintf(buf, size, "(%s)", m->kind == MAT_INLINE ? "inline" : m->path);
+    int ki = key_index(key);
+    if (KEYS[ki].type == T_MATRIX) {
+        const mat_source *m = cfield_of(c->s, &KEYS[ki]);
+        if (m->kind != MAT_FILE && m->kind != MAT_INLINE) return false;
+        *ndim = 2;
+        dims[0] = m->rows;
+        dims[1] = m->cols;
+        snprintf(label, size, "(%s)", m->kind == MAT_INLINE ? "inline" : m->path);
+        return true;
+    }
+    if (!c->file_ndim[ki]) return false;
+    *ndim = c->file_ndim[ki];
+    memcpy(dims, c->file_dims[ki], sizeof(long) * (size_t)*ndim);
+    snprintf(label, size, "(%s)", *(char *const *)cfield_of(c->s, &KEYS[ki]));
+    return true;
 }
 
 // Whether a value the user wrote for a dimension or teacher.rank still binds
@@ -172,55 +220,109 @@ static bool still_binds(const node *written, const node *matrix)
     return written && (written->src == SRC_SET || matrix->src != SRC_SET);
 }
 
-// Phase 3a: teacher.<dim> from the matrices that fix it; they must agree
+// Phase 3a: the shapes of the ntk teacher's .npy inputs, from their headers
+// (the teacher reads the data).
+static int read_file_shapes(rctx *c)
+{
+    if (strcmp(c->s->teacher.model, "ntk") != 0) return 0;
+    for (size_t i = 0; i < COUNT(NTK_FILES); i++) {
+        int ki = key_index(NTK_FILES[i].key);
+        const char *path = *(char *const *)cfield_of(c->s, &KEYS[ki]);
+        if (!is_path(path)) continue;
+        lerr ne = {0};
+        int ndim;
+        long dims[4];
+        if (npy_shape(path, 4, &ndim, dims, &ne))
+            return key_fail(c, NTK_FILES[i].key, c->val[ki], ": %s", ne.msg);
+        if (ndim < NTK_FILES[i].min_ndim || ndim > NTK_FILES[i].max_ndim) {
+            char shape[128];
+            shape_text(ndim, dims, shape, sizeof shape);
+            return key_fail(c, NTK_FILES[i].key, c->val[ki], ": %s has shape %s; it must be %s",
+                            path, shape, NTK_FILES[i].layout);
+        }
+        c->file_ndim[ki] = ndim;
+        memcpy(c->file_dims[ki], dims, sizeof dims);
+    }
+    return 0;
+}
+
+// Phase 3b: teacher.<dim> from the inputs that fix it; they must agree
 // with each other and with a value that still binds (see still_binds).
 static int derive_dim(rctx *c, const char *dim)
 {
     int ki = key_index(dim), value = 0;
     const char *from = NULL;
     int *field = field_of(c->s, &KEYS[ki]);
+    int from_ndim = 0;
+    long from_dims[4];
+    char from_label[1200];
     for (size_t i = 0; i < COUNT(DIM_SOURCES); i++) {
         if (strcmp(DIM_SOURCES[i].dim, dim) != 0) continue;
         const char *mkey = DIM_SOURCES[i].mat;
-        const mat_source *m = matrix_of(c, mkey);
-        if (!has_data(m)) continue;
-        int v = DIM_SOURCES[i].axis ? m->cols : m->rows;
-        char label[1200];
-        matrix_label(m, label, sizeof label);
+        int ndim;
+        long dims[4];
+        char label[1200], shape[128];
+        if (!shape_of(c, mkey, &ndim, dims, label, sizeof label) || DIM_SOURCES[i].axis >= ndim)
+            continue;
+        int v = (int)dims[DIM_SOURCES[i].axis];
+        shape_text(ndim, dims, shape, sizeof shape);
         if (still_binds(c->val[ki], c->val[key_index(mkey)]) && v != *field)
-            return key_fail(c, dim, c->val[ki], " is %d but %s %s has shape (%d, %d)", *field, mkey,
-                        label, m->rows, m->cols);
+            return key_fail(c, dim, c->val[ki], " is %d but %s %s has shape %s", *field, mkey,
+                            label, shape);
         if (from && v != value) {
-            const mat_source *f = matrix_of(c, from);
-            char flabel[1200];
-            matrix_label(f, flabel, sizeof flabel);
+            char fshape[128];
+            shape_text(from_ndim, from_dims, fshape, sizeof fshape);
             return key_fail(c, mkey, c->val[key_index(mkey)],
-                        " %s has shape (%d, %d), so %s = %d, but %s %s has shape (%d, %d)",
-                        label, m->rows, m->cols, key_leaf(dim), v, from, flabel, f->rows,
-                        f->cols);
+                            " %s has shape %s, so %s = %d, but %s %s has shape %s", label, shape,
+                            key_leaf(dim), v, from, from_label, fshape);
         }
         if (!from) {
             from = mkey;
             value = v;
+            from_ndim = ndim;
+            memcpy(from_dims, dims, sizeof dims);
+            snprintf(from_label, sizeof from_label, "%s", label);
         }
     }
     if (from) *field = value;
     return 0;
 }
 
-// Phase 3b: teacher.rank defaults to the numerical rank of a delta given by
-// file or inline (unless a rank that still binds was written).
+// Phase 3c: teacher.rank from the inputs.  A delta given by file or inline
+// has its numerical rank (singular values above max(d, k) eps s_1); ntk
+// targets from a file have no planted shift: rank 0.  A rank that still
+// binds must agree.
 static int derive_rank(rctx *c)
 {
     int ki = key_index("teacher.rank"), di = key_index("teacher.delta");
-    const mat_source *m = matrix_of(c, "teacher.delta");
-    if (!has_data(m) || still_binds(c->val[ki], c->val[di])) return 0;
+    int ti = key_index("teacher.targets");
+    int *rank = &c->s->teacher.rank;
+    if (c->file_ndim[ti]) {
+        char label[1200];
+        snprintf(label, sizeof label, "(%s)", c->s->teacher.targets);
+        if (still_binds(c->val[ki], c->val[ti]) && *rank != 0)
+            return key_fail(c, "teacher.rank", c->val[ki],
+                            " is %d but teacher.targets %s comes from a file: there is no "
+                            "planted shift, so the rank is 0 (leave teacher.rank out)",
+                            *rank, label);
+        *rank = 0;
+    }
+    const mat_source *m = cfield_of(c->s, &KEYS[di]);
+    if (m->kind != MAT_FILE && m->kind != MAT_INLINE) return 0;
     int r = numerical_rank(m->data, m->rows, m->cols);
     if (r < 0) return key_fail(c, "teacher.delta", c->val[di], ": cannot compute its rank");
+    if (still_binds(c->val[ki], c->val[di])) {
+        if (r == *rank) return 0;
+        char label[1200];
+        snprintf(label, sizeof label, "(%s)", m->kind == MAT_INLINE ? "inline" : m->path);
+        return key_fail(c, "teacher.rank", c->val[ki],
+                        " is %d but teacher.delta %s has numerical rank %d (leave "
+                        "teacher.rank out to take it from the matrix)", *rank, label, r);
+    }
     if (r == 0)
         return key_fail(c, "teacher.delta", c->val[di],
-                    ": the matrix is zero (numerical rank 0); the shift needs rank >= 1");
-    c->s->teacher.rank = r;
+                        ": the matrix is zero (numerical rank 0); the shift needs rank >= 1");
+    *rank = r;
     return 0;
 }
 
@@ -275,9 +377,10 @@ int config_resolve(const config_doc *doc, spec *out, lerr *e)
     memset(out, 0, sizeof *out);
     rctx c = {.doc = doc, .s = out, .e = e};
     out->source_path = xstrdup(doc->name);
-    int rc = collect(&c) || set_all(&c) || derive_dim(&c, "teacher.d") ||
-             derive_dim(&c, "teacher.k") || derive_dim(&c, "teacher.n") || derive_rank(&c) ||
-             cross_check(&c);
+    int rc = collect(&c) || set_all(&c) || read_file_shapes(&c) ||
+             derive_dim(&c, "teacher.d") || derive_dim(&c, "teacher.k") ||
+             derive_dim(&c, "teacher.n") || derive_dim(&c, "teacher.outputs") ||
+             derive_rank(&c) || cross_check(&c);
     if (rc) {
         spec_free(out);
         return -1;

@@ -314,11 +314,19 @@ static void test_inline(void)
     check_round_trip("inline", &s);
     spec_free(&s);
 
-    // An explicit rank is kept even though delta's numerical rank differs.
+    // An explicit rank must be delta's numerical rank: r* is the rank of the
+    // shift, there is no other rank it could mean.
     rc = load_text("inl2.yaml", "teacher:\n  rank: 2\n  delta: [[1, 2], [2, 4], [3, 6]]\n"
                                 "lora:\n  rank: 1\n",
                    NULL, &s, &e);
-    CHECK(rc == 0 && s.teacher.rank == 2, "explicit rank with delta: %s", e.msg);
+    CHECK(rc != 0 && strstr(e.msg, "inl2.yaml:2:9: teacher.rank is 2 but teacher.delta (inline) "
+                                   "has numerical rank 1"),
+          "explicit rank that is not delta's: %s", e.msg);
+    if (rc == 0) spec_free(&s);
+    rc = load_text("inl4.yaml", "teacher:\n  rank: 1\n  delta: [[1, 2], [2, 4], [3, 6]]\n"
+                                "lora:\n  rank: 1\n",
+                   NULL, &s, &e);
+    CHECK(rc == 0 && s.teacher.rank == 1, "explicit rank equal to delta's: %s", e.msg);
     spec_free(&s);
 
     // Explicit dimensions that agree with the matrix are fine.
@@ -327,6 +335,59 @@ static void test_inline(void)
                    NULL, &s, &e);
     CHECK(rc == 0 && s.teacher.d == 2, "agreeing d: %s", e.msg);
     spec_free(&s);
+}
+
+// ---------------------------------------------------------------------------
+// The ntk teacher's .npy inputs fix n, outputs (and d, k): only their headers
+// are read; targets from a file mean rank 0.
+
+static void test_ntk_files(void)
+{
+    char y[PATH_MAX + 64], f0[PATH_MAX + 64], text[3 * PATH_MAX];
+    lerr e = {0};
+    double vals[5 * 3];
+    for (int i = 0; i < 15; i++) vals[i] = 0.5 * i - 2;
+    snprintf(y, sizeof y, "%s/ntk_y.npy", tmpdir);
+    snprintf(f0, sizeof f0, "%s/ntk_f0.npy", tmpdir);
+    CHECK(npy_write(y, vals, 5, 3, &e) == 0 && npy_write(f0, vals, 5, 3, &e) == 0,
+          "npy_write: %s", e.msg);
+    spec s;
+    snprintf(text, sizeof text, "teacher: {model: ntk, d: 2, k: 2, targets: %s, base: %s}\n"
+             "lora: {rank: 1}\n", y, f0);
+    int rc = load_text("ntk1.yaml", text, NULL, &s, &e);
+    CHECK(rc == 0 && s.teacher.n == 5 && s.teacher.outputs == 3 && s.teacher.rank == 0,
+          "n, outputs and rank from the files: %s (n %d, outputs %d, rank %d)", e.msg,
+          rc ? -1 : s.teacher.n, rc ? -1 : s.teacher.outputs, rc ? -1 : s.teacher.rank);
+    if (rc == 0) spec_free(&s);
+    // A written value must agree (file:line:col, both named) ...
+    snprintf(text, sizeof text, "teacher: {model: ntk, d: 2, k: 2, n: 4, targets: %s}\n"
+             "lora: {rank: 1}\n", y);
+    rc = load_text("ntk2.yaml", text, NULL, &s, &e);
+    char want[2 * PATH_MAX];
+    snprintf(want, sizeof want, "ntk2.yaml:1:38: teacher.n is 4 but teacher.targets (%s) has "
+             "shape (5, 3)", y);
+    CHECK(rc != 0 && strstr(e.msg, want), "n beside targets:\n  want: %s\n  got:  %s", want,
+          e.msg);
+    if (rc == 0) spec_free(&s);
+    // ... and so must a planted rank; a wrong number of dimensions is named.
+    const char *rank2[] = {"teacher.rank=2", NULL};
+    snprintf(text, sizeof text, "teacher: {model: ntk, d: 2, k: 2, targets: %s}\n"
+             "lora: {rank: 1}\n", y);
+    rc = load_text("ntk3.yaml", text, rank2, &s, &e);
+    CHECK(rc != 0 && strstr(e.msg, "--set teacher.rank: is 2 but teacher.targets ("),
+          "rank beside file targets: %s", e.msg);
+    if (rc == 0) spec_free(&s);
+    snprintf(text, sizeof text, "teacher: {model: ntk, features: %s}\n", y);
+    rc = load_text("ntk4.yaml", text, NULL, &s, &e);
+    snprintf(want, sizeof want, "ntk4.yaml:1:33: teacher.features: %s has shape (5, 3); it "
+             "must be (N, K, d, k)", y);
+    CHECK(rc != 0 && strstr(e.msg, want), "2-D features:\n  want: %s\n  got:  %s", want, e.msg);
+    if (rc == 0) spec_free(&s);
+    // The linear teacher ignores these keys, as before.
+    snprintf(text, sizeof text, "teacher: {targets: %s}\n", y);
+    rc = load_text("ntk5.yaml", text, NULL, &s, &e);
+    CHECK(rc == 0 && s.teacher.n == 1600 && s.teacher.rank == 4, "linear teacher: %s", e.msg);
+    if (rc == 0) spec_free(&s);
 }
 
 // ---------------------------------------------------------------------------
@@ -470,7 +531,8 @@ static void test_set(void)
     spec_free(&s);
     const char *both[] = {"teacher.delta=[[2], [1]]", "teacher.rank=2", NULL};
     rc = load_text("both.yaml", "{}\n", both, &s, &e);
-    CHECK(rc != 0 && strstr(e.msg, "--set teacher.rank: 2 exceeds min(d, k) = 1"),
+    CHECK(rc != 0 && strstr(e.msg, "--set teacher.rank: is 2 but teacher.delta (inline) has "
+                                   "numerical rank 1"),
           "--set rank next to --set delta: %s", e.msg);
     spec_free(&s);
 
@@ -1488,6 +1550,7 @@ int main(void)
     test_full();
     test_inline();
     test_npy();
+    test_ntk_files();
     test_set();
     test_errors();
     test_accepted();
