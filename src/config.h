@@ -78,7 +78,9 @@ int config_load(const char *path, char *const *sets, int nsets, spec *out, lerr 
 
 // Write the fully resolved experiment as YAML (every key, defaults filled
 // in, matrices from files by absolute path, inline matrices inline, numbers
-// with %.17g).  Loading the output again gives an identical spec.
+// with %.17g), except teacher.kappa, spectrum and scale when no Delta is
+// drawn (delta given, or rank 0): a comment line stands for them.  Loading
+// the output again gives an identical spec.
 int config_write(const spec *s, FILE *f);
 
 // ---------------------------------------------------------------------------

@@ -74,6 +74,10 @@ static const struct {
     {"teacher.base", 2, 2, "(N, K)"},
 };
 
+// Keys that describe the Delta the teacher draws (config_write leaves them
+// out when none is drawn).
+static const char *const SHIFT_KEYS[] = {"teacher.kappa", "teacher.spectrum", "teacher.scale"};
+
 // Keys bounded above by min(d, k).
 static const char *const RANK_KEYS[] = {"teacher.rank", "lora.rank"};
 
@@ -154,6 +158,18 @@ static char *default_text(const rctx *c, const keydef *k)
     return buf;
 }
 
+// Row k's field from its default.
+static int set_default(rctx *c, const keydef *k)
+{
+    char *text = default_text(c, k);
+    node *v = NULL;
+    int rc = node_parse_value(text, SRC_DEFAULT, NULL, k->key, c->e, &v);
+    free(text);
+    if (!rc) rc = KEY_OPS[k->type].set(c, k, v);
+    node_free(v);
+    return rc;
+}
+
 // Phase 2: every key from its node or its default, in table order.
 static int set_all(rctx *c)
 {
@@ -163,13 +179,7 @@ static int set_all(rctx *c)
             if (KEY_OPS[k->type].set(c, k, c->val[i])) return -1;
             continue;
         }
-        char *text = default_text(c, k);
-        node *v = NULL;
-        int rc = node_parse_value(text, SRC_DEFAULT, NULL, k->key, c->e, &v);
-        free(text);
-        if (!rc) rc = KEY_OPS[k->type].set(c, k, v);
-        node_free(v);
-        if (rc) return -1;
+        if (set_default(c, k)) return -1;
     }
     return 0;
 }
@@ -326,6 +336,49 @@ static int derive_rank(rctx *c)
     return 0;
 }
 
+// Whether the teacher draws Delta (from teacher.rank, kappa, spectrum and
+// scale): not when it is given by file or inline, nor at rank 0 (ntk).
+static bool shift_drawn(const spec *s)
+{
+    return s->teacher.delta.kind != MAT_FILE && s->teacher.delta.kind != MAT_INLINE &&
+           s->teacher.rank > 0;
+}
+
+// Phase 3d: kappa, spectrum and scale describe the drawn Delta.  When none
+// is drawn, a value that still binds (see still_binds; next to the input
+// that decided it: delta, ntk file targets or rank 0) is an error, and the
+// fields keep their defaults, so config_write can leave them out.
+static int unused_shift_keys(rctx *c)
+{
+    if (shift_drawn(c->s)) return 0;
+    int di = key_index("teacher.delta"), ti = key_index("teacher.targets");
+    int ri = key_index("teacher.rank");
+    const node *why = c->val[di];
+    char reason[1300];
+    if (c->s->teacher.delta.kind == MAT_FILE || c->s->teacher.delta.kind == MAT_INLINE) {
+        snprintf(reason, sizeof reason, "teacher.delta is given (%s)",
+                 c->s->teacher.delta.kind == MAT_INLINE ? "inline" : c->s->teacher.delta.path);
+    } else if (c->file_ndim[ti]) {
+        why = c->val[ti];
+        snprintf(reason, sizeof reason, "teacher.targets come from a file (%s)",
+                 c->s->teacher.targets);
+    } else {
+        why = c->val[ri];
+        snprintf(reason, sizeof reason, "teacher.rank is 0 (no planted shift)");
+    }
+    for (size_t i = 0; i < COUNT(SHIFT_KEYS); i++) {
+        int ki = key_index(SHIFT_KEYS[i]);
+        if (c->val[ki] && (!why || still_binds(c->val[ki], why)))
+            return key_fail(c, SHIFT_KEYS[i], c->val[ki],
+                            ": describes the Delta the teacher draws, but %s, so it does not "
+                            "apply; leave it out", reason);
+        const keydef *k = &KEYS[ki];
+        if (KEY_OPS[k->type].release) KEY_OPS[k->type].release(c->s, k);
+        if (set_default(c, k)) return -1;
+    }
+    return 0;
+}
+
 // Phase 4: checks that involve several keys.
 static int cross_check(rctx *c)
 {
@@ -380,7 +433,7 @@ int config_resolve(const config_doc *doc, spec *out, lerr *e)
     int rc = collect(&c) || set_all(&c) || read_file_shapes(&c) ||
              derive_dim(&c, "teacher.d") || derive_dim(&c, "teacher.k") ||
              derive_dim(&c, "teacher.n") || derive_dim(&c, "teacher.outputs") ||
-             derive_rank(&c) || cross_check(&c);
+             derive_rank(&c) || unused_shift_keys(&c) || cross_check(&c);
     if (rc) {
         spec_free(out);
         return -1;
@@ -444,11 +497,20 @@ char *config_section_key(const spec *s, const char *section)
     return buf;
 }
 
+// Whether row k is one of SHIFT_KEYS.
+static bool is_shift_key(const keydef *k)
+{
+    for (size_t i = 0; i < COUNT(SHIFT_KEYS); i++)
+        if (strcmp(k->key, SHIFT_KEYS[i]) == 0) return true;
+    return false;
+}
+
 int config_write(const spec *s, FILE *f)
 {
-    fputs("# resolved by loralab; every key shown\n", f);
+    fputs("# resolved by loralab; every key that applies shown\n", f);
     const char *section = NULL;
     size_t open_len = 0;
+    bool noted = false;
     for (size_t i = 0; i < NKEYS; i++) {
         const keydef *k = &KEYS[i];
         size_t sl = key_section_len(k->key);
@@ -458,6 +520,13 @@ int config_write(const spec *s, FILE *f)
             open_len = sl;
         }
         if (!sl) section = NULL;
+        if (is_shift_key(k) && !shift_drawn(s)) {   // they describe nothing that runs
+            if (!noted)
+                fprintf(f, "  # kappa, spectrum, scale: not used (%s)\n",
+                        s->teacher.rank == 0 ? "no planted shift" : "teacher.delta is given");
+            noted = true;
+            continue;
+        }
         fprintf(f, "%s%s: ", sl ? "  " : "", key_leaf(k->key));
         KEY_OPS[k->type].write(f, k, s);
         fputc('\n', f);

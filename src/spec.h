@@ -54,7 +54,9 @@ typedef struct {
         int rank;            // teacher.rank: 4, <= min(d, k), >= 1 (ntk: >= 0); with delta
                              //   from a file/inline: its numerical rank (a value written
                              //   must equal it); with ntk targets from a file: 0
-        double kappa;        // teacher.kappa: 1, >= 1
+        double kappa;        // teacher.kappa: 1, >= 1 (kappa, spectrum, scale describe the
+                             //   drawn Delta: with delta given or rank 0 they must not be
+                             //   written and keep their defaults)
         char *spectrum;      // teacher.spectrum: "linear" | "geometric"
         double scale;        // teacher.scale: 1, > 0
         double noise;        // teacher.noise: 0, >= 0
