@@ -464,7 +464,7 @@ static int check_axis_key(const char *setkey, const char *key, const char *origi
 {
     if (key_index(key) >= 0) return 0;
     char hint[1200], body[1400];
-    if (key_is_section(key)) {
+    if (key[0] && key_is_section(key)) {
         key_section_list(key, hint, sizeof hint);
         snprintf(body, sizeof body, "'%s' is a section, not a key; sweep one of its keys as "
                  "%s.KEY (%s)", key, key, hint);
