@@ -74,10 +74,7 @@ static int resolve_at(const cell_list *cl, const int *choice, const long *seed, 
     int rc = 0;
     for (int a = 0; a < sw->naxes && !rc; a++) {
         const sweep_axis *ax = &sw->axes[a];
-        char origin[1024];
-        snprintf(origin, sizeof origin, "%s:%d:%d", sw->file, ax->lines[choice[a]],
-                 ax->cols[choice[a]]);
-        rc = config_doc_set(d, ax->key, ax->values[choice[a]], origin, e);
+        rc = config_doc_set(d, ax->key, ax->values[choice[a]], ax->origins[choice[a]], e);
     }
     if (!rc && seed) {
         char sd[48];

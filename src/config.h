@@ -19,6 +19,11 @@
 // keys with lists of values; config_resolve skips it.  A runner copies the
 // parsed document per cell (config_doc_copy), applies one config_doc_set per
 // swept value with the value's place in the file as origin, then resolves.
+//
+// The implementation follows the stages: config_doc.c (the document tree,
+// paths, --set), config_keys.c (the key table and its per-type routines),
+// config_resolve.c (config_resolve, config_write, config_load) and
+// config_sweep.c (the sweep block); config_internal.h holds what they share.
 #ifndef LORALAB_CONFIG_H
 #define LORALAB_CONFIG_H
 
@@ -51,6 +56,18 @@ int config_doc_set_arg(config_doc *doc, const char *arg, lerr *e);
 // Either way the value outranks the file's own (a matrix given so replaces
 // the d, k, n and rank the file wrote), and the key is checked now, the
 // value by config_resolve.
+//
+// The sweep block is edited the same way (config_sweep.c):
+//   KEY (a key of the table) that is swept leaves the sweep block (product
+//     axis or zip; zip goes when emptied): one value replaces the axis;
+//   "sweep.KEY" = a list replaces product axis KEY or adds it last (moving it
+//     out of zip); "sweep.zip.KEY" replaces or adds zip key KEY (moving it
+//     out of the product axes); the value [] removes KEY from the sweep;
+//   "sweep.zip" = a mapping replaces the zip group, {} or null removes it;
+//   "sweep" = a mapping replaces the whole block, {} or null removes it.
+// KEY must be a key of the table (checked now); the values are checked by
+// config_sweep and each cell by config_resolve, and messages about them read
+// "--set sweep.KEY: ..." (the axis' `origins`).
 int config_doc_set(config_doc *doc, const char *key, const char *yaml_value,
                    const char *origin, lerr *e);
 
@@ -61,7 +78,9 @@ int config_load(const char *path, char *const *sets, int nsets, spec *out, lerr 
 
 // Write the fully resolved experiment as YAML (every key, defaults filled
 // in, matrices from files by absolute path, inline matrices inline, numbers
-// with %.17g).  Loading the output again gives an identical spec.
+// with %.17g), except teacher.kappa, spectrum and scale when no Delta is
+// drawn (delta given, or rank 0): a comment line stands for them.  Loading
+// the output again gives an identical spec.
 int config_write(const spec *s, FILE *f);
 
 // ---------------------------------------------------------------------------
@@ -112,7 +131,10 @@ typedef struct {
                        //   flow "[[1, 2], [3, 4]]" (items written the same way)
     char **labels;     // each value as plain text for a CSV cell: a scalar's text
                        //   (unquoted), a sequence's flow text
-    int *lines, *cols; // 1-based mark of each value in the file
+    int *lines, *cols; // 1-based mark of each value in the file (in its --set text for
+                       //   a value given with --set)
+    char **origins;    // each value's origin for config_doc_set: "FILE:L:C" for a value
+                       //   in the file, "--set sweep.KEY" for one given with --set
 } sweep_axis;
 
 typedef struct {

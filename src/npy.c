@@ -479,29 +479,50 @@ int npy_read(const char *path, double **data, int *rows, int *cols, lerr *e)
 // the data section is read as one row of n elements and, for Fortran order,
 // permuted: the C index of (i_0, .., i_{D-1}) is sum i_a prod_{b>a} dim_b, its
 // Fortran index sum i_a prod_{b<a} dim_b.
+// The checks of an N-D header: 1 <= ndim <= maxdim, no empty axis, at most
+// INT_MAX elements (their count in *total).
+static int check_nd(const npy_header *h, const char *path, int maxdim, unsigned long long *total,
+                    lerr *e)
+{
+    char shape[NPY_MAX_DIMS * 24];
+    shape_str(shape, sizeof shape, h);
+    if (h->ndim < 1 || h->ndim > maxdim || h->ndim > NPY_MAX_DIMS)
+        return lerr_input(e, "%s: %d-D array, shape %s; need 1 to %d dimensions", path, h->ndim,
+                          shape, maxdim);
+    *total = 1;
+    for (int a = 0; a < h->ndim; a++) {
+        if (h->dim[a] == 0) return lerr_input(e, "%s: empty array, shape %s", path, shape);
+        if (h->dim[a] > INT_MAX || *total > (SIZE_MAX / sizeof(double)) / h->dim[a])
+            return lerr_input(e, "%s: array too large, shape %s", path, shape);
+        *total *= h->dim[a];
+    }
+    if (*total > INT_MAX) return lerr_input(e, "%s: array too large, shape %s", path, shape);
+    return 0;
+}
+
+int npy_shape(const char *path, int maxdim, int *ndim, long *dims, lerr *e)
+{
+    FILE *f;
+    size_t itemsize = 0;
+    npy_header h;
+    unsigned long long total;
+    if (open_npy(path, &f, &h, &itemsize, e)) return -1;
+    fclose(f);
+    if (check_nd(&h, path, maxdim, &total, e)) return -1;
+    *ndim = h.ndim;
+    for (int a = 0; a < h.ndim; a++) dims[a] = (long)h.dim[a];
+    return 0;
+}
+
 int npy_read_nd(const char *path, int maxdim, double **data, int *ndim, long *dims, lerr *e)
 {
     FILE *f;
-    char shape[NPY_MAX_DIMS * 24];
     size_t itemsize = 0;
     double *x = NULL;
     npy_header h;
     if (open_npy(path, &f, &h, &itemsize, e)) return -1;
-    int rc = 0;
     unsigned long long total = 1;
-    if (!rc) {
-        shape_str(shape, sizeof shape, &h);
-        if (h.ndim < 1 || h.ndim > maxdim || h.ndim > NPY_MAX_DIMS)
-            rc = lerr_input(e, "%s: %d-D array, shape %s; need 1 to %d dimensions", path, h.ndim,
-                            shape, maxdim);
-        for (int a = 0; a < h.ndim && !rc; a++) {
-            if (h.dim[a] == 0) rc = lerr_input(e, "%s: empty array, shape %s", path, shape);
-            else if (h.dim[a] > INT_MAX || total > (SIZE_MAX / sizeof(double)) / h.dim[a])
-                rc = lerr_input(e, "%s: array too large, shape %s", path, shape);
-            else total *= h.dim[a];
-        }
-        if (!rc && total > INT_MAX) rc = lerr_input(e, "%s: array too large, shape %s", path, shape);
-    }
+    int rc = check_nd(&h, path, maxdim, &total, e);
     if (!rc) {   // read as one C-ordered row, then permute if Fortran-ordered
         int fortran = h.fortran;
         h.fortran = 0;

@@ -18,6 +18,10 @@ int npy_read(const char *path, double **data, int *rows, int *cols, lerr *e);
 // dtypes, orders and checks as npy_read.
 int npy_read_nd(const char *path, int maxdim, double **data, int *ndim, long *dims, lerr *e);
 
+// The shape of the array in `path`, from its header alone (the data is not
+// read): the checks of npy_read_nd except those of the data section.
+int npy_shape(const char *path, int maxdim, int *ndim, long *dims, lerr *e);
+
 // Write a row-major (rows, cols) matrix to `path` atomically (tmp + rename).
 int npy_write(const char *path, const double *data, int rows, int cols, lerr *e);
 

@@ -38,7 +38,8 @@ typedef struct {
         char *activation;    // teacher.activation: "relu" (default) | leaky_relu | tanh |
                              //   gelu | linear  (nonlinear teacher only)
         double leaky_slope;  // teacher.leaky_slope: 0.01, >= 0
-        int d;               // teacher.d: 100, >= 1 (from files when given: see below)
+        int d;               // teacher.d: 100, >= 1 (from files when given: w0, delta, x;
+                             //   ntk: features; d, k, n, outputs must agree with them)
         int k;               // teacher.k: 100, >= 1
         int n;               // teacher.n: 1600, >= 1
         int n_test;          // teacher.n_test: 0, >= 0; fresh samples for test_loss
@@ -51,8 +52,11 @@ typedef struct {
                              //   values (squared) or (N,) labels / (N, K) one-hot
         char *base;          // teacher.base: "zero" | generated | path (N, K): ntk f0
         int rank;            // teacher.rank: 4, <= min(d, k), >= 1 (ntk: >= 0); with delta
-                             //   from a file/inline, default = its numerical rank
-        double kappa;        // teacher.kappa: 1, >= 1
+                             //   from a file/inline: its numerical rank (a value written
+                             //   must equal it); with ntk targets from a file: 0
+        double kappa;        // teacher.kappa: 1, >= 1 (kappa, spectrum, scale describe the
+                             //   drawn Delta: with delta given or rank 0 they must not be
+                             //   written and keep their defaults)
         char *spectrum;      // teacher.spectrum: "linear" | "geometric"
         double scale;        // teacher.scale: 1, > 0
         double noise;        // teacher.noise: 0, >= 0

@@ -32,6 +32,34 @@ case_ stats_nl  $'teacher:\n  model: nonlinear\n  stats: gram' 'gram statistics 
 case_ stats_n   $'teacher: {d: 50, n: 40, stats: gram}' 'need n >= d (n = 40, d = 50)'
 case_ stats_x   $'teacher:\n  x: [[1, 2], [3, 4], [5, 6]]\n  d: 2\n  k: 2\n  rank: 1\n  stats: gram\nlora: {rank: 1}' 'teacher.x is given, use qr'
 
+# A Delta from a file (rank 3, written byte by byte by python3): its rank is
+# the rank, and kappa, spectrum, scale describe nothing that runs.
+if command -v python3 >/dev/null 2>&1; then
+  python3 - "$TMP/d3.npy" <<'PY'
+import struct, sys
+hdr = "{'descr': '<f8', 'fortran_order': False, 'shape': (4, 3), }"
+hdr += " " * (64 - (10 + len(hdr) + 1) % 64) + "\n"
+vals = [3, 0, 0, 0, 2, 0, 0, 0, 1, 1, 1, 1]   # rows of a (4, 3) matrix of rank 3
+with open(sys.argv[1], "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
+    f.write(struct.pack("<12d", *vals))
+PY
+  printf 'teacher: {delta: d3.npy, n: 40}\nlora: {rank: 2}\noptimizer: {steps: 20}\n' >"$TMP/d3.yaml"
+  case_ rank_file "$(cat "$TMP/d3.yaml")" "--set teacher.rank: is 2 but teacher.delta ($TMP/d3.npy) has numerical rank 3" --set teacher.rank=2
+  case_ kappa_file "$(cat "$TMP/d3.yaml")" "--set teacher.kappa: describes the Delta the teacher draws, but teacher.delta is given ($TMP/d3.npy)" --set teacher.kappa=4
+  expect_status 0 "$LORALAB" run "$TMP/d3.yaml" -o "$TMP/d3" --quiet
+  if grep -qx '  rank: 3' "$TMP/d3/config.yaml" \
+     && ! sed -n '/^teacher:/,/^lora:/p' "$TMP/d3/config.yaml" | grep -Eq '^  (kappa|spectrum|scale):' \
+     && grep -qx '  # kappa, spectrum, scale: not used (teacher.delta is given)' "$TMP/d3/config.yaml"; then
+    ok "config.yaml: rank 3 from the file, no kappa/spectrum/scale"
+  else bad "config.yaml teacher: $(sed -n '/^teacher:/,/^lora:/p' "$TMP/d3/config.yaml")"; fi
+  expect_status 0 "$LORALAB" run "$TMP/d3/config.yaml" -o "$TMP/d3-again" --quiet
+  cmp -s "$TMP/d3/config.yaml" "$TMP/d3-again/config.yaml" && cmp -s "$TMP/d3/trace.csv" "$TMP/d3-again/trace.csv" \
+    && ok "config.yaml reloads to the same experiment (same config.yaml and trace.csv)" || bad "config.yaml does not reload to the same run"
+else
+  echo "skip: python3 not found (file-given Delta checks)"
+fi
+
 expect_status 2 "$LORALAB" run "$SOURCE_ROOT/experiments/quickstart.yaml" -o /dev/null/out --quiet
 grep -q 'cannot create directory /dev/null/out' "$TMP/err" && ok "unwritable output folder named" || bad "$(cat "$TMP/err")"
 expect_status 2 "$LORALAB" run "$TMP/does-not-exist.yaml"

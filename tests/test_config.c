@@ -260,7 +260,8 @@ static void test_full(void)
               s.seeds[2] == 7,
           "seeds");
     char *out = written(&s);
-    CHECK(strncmp(out, "# resolved by loralab; every key shown\n", 39) == 0, "header line");
+    const char *header = "# resolved by loralab; every key that applies shown\n";
+    CHECK(strncmp(out, header, strlen(header)) == 0, "header line");
     CHECK(strstr(out, "\n  save: [a, w, g]\n") != NULL, "log.save written in bit order");
     CHECK(strstr(out, "\nseeds: [5, 0, 7]\n") != NULL, "seeds written as a list");
     CHECK(strstr(out, "\n  lr: 0.10000000000000001\n") != NULL, "lr with %%.17g");
@@ -310,15 +311,51 @@ static void test_inline(void)
     char *out = written(&s);
     CHECK(strstr(out, "\n  delta: [[1, 2], [2, 4], [-3, -6]]\n") != NULL, "inline written:\n%s",
           out);
+    // kappa, spectrum and scale describe a drawn Delta: with delta given
+    // they are left out of config.yaml (a comment says why), ...
+    CHECK(!strstr(out, "kappa:") && !strstr(out, "spectrum:") &&
+              strstr(out, "\n  base: zero\n  # kappa, spectrum, scale: not used (teacher.delta "
+                          "is given)\n  noise: 0\n"),
+          "unused shift keys written:\n%s", out);
     free(out);
     check_round_trip("inline", &s);
     spec_free(&s);
+    // ... a value written for them beside the matrix is an error ...
+    rc = load_text("inl5.yaml", "teacher:\n  kappa: 4\n  delta: [[1, 2], [2, 4], [3, 6]]\n"
+                                "lora:\n  rank: 1\n",
+                   NULL, &s, &e);
+    CHECK(rc != 0 && strstr(e.msg, "inl5.yaml:2:10: teacher.kappa: describes the Delta the "
+                                   "teacher draws, but teacher.delta is given (inline), so it "
+                                   "does not apply"),
+          "kappa beside delta: %s", e.msg);
+    if (rc == 0) spec_free(&s);
+    const char *scale_set[] = {"teacher.scale=2", NULL};
+    rc = load_text("inl6.yaml", "teacher:\n  delta: [[1, 2], [2, 4], [3, 6]]\nlora:\n  rank: 1\n",
+                   scale_set, &s, &e);
+    CHECK(rc != 0 && strstr(e.msg, "--set teacher.scale: describes the Delta"),
+          "--set scale beside delta: %s", e.msg);
+    if (rc == 0) spec_free(&s);
+    // ... unless a delta given with --set replaces what the file described.
+    const char *delta_set[] = {"teacher.delta=[[2], [1]]", "lora.rank=1", NULL};
+    rc = load_text("inl7.yaml", "teacher:\n  kappa: 4\n  spectrum: geometric\n", delta_set, &s,
+                   &e);
+    CHECK(rc == 0 && s.teacher.kappa == 1 && same_str(s.teacher.spectrum, "linear"),
+          "--set delta replaces the file's kappa: %s", e.msg);
+    if (rc == 0) spec_free(&s);
 
-    // An explicit rank is kept even though delta's numerical rank differs.
+    // An explicit rank must be delta's numerical rank: r* is the rank of the
+    // shift, there is no other rank it could mean.
     rc = load_text("inl2.yaml", "teacher:\n  rank: 2\n  delta: [[1, 2], [2, 4], [3, 6]]\n"
                                 "lora:\n  rank: 1\n",
                    NULL, &s, &e);
-    CHECK(rc == 0 && s.teacher.rank == 2, "explicit rank with delta: %s", e.msg);
+    CHECK(rc != 0 && strstr(e.msg, "inl2.yaml:2:9: teacher.rank is 2 but teacher.delta (inline) "
+                                   "has numerical rank 1"),
+          "explicit rank that is not delta's: %s", e.msg);
+    if (rc == 0) spec_free(&s);
+    rc = load_text("inl4.yaml", "teacher:\n  rank: 1\n  delta: [[1, 2], [2, 4], [3, 6]]\n"
+                                "lora:\n  rank: 1\n",
+                   NULL, &s, &e);
+    CHECK(rc == 0 && s.teacher.rank == 1, "explicit rank equal to delta's: %s", e.msg);
     spec_free(&s);
 
     // Explicit dimensions that agree with the matrix are fine.
@@ -327,6 +364,59 @@ static void test_inline(void)
                    NULL, &s, &e);
     CHECK(rc == 0 && s.teacher.d == 2, "agreeing d: %s", e.msg);
     spec_free(&s);
+}
+
+// ---------------------------------------------------------------------------
+// The ntk teacher's .npy inputs fix n, outputs (and d, k): only their headers
+// are read; targets from a file mean rank 0.
+
+static void test_ntk_files(void)
+{
+    char y[PATH_MAX + 64], f0[PATH_MAX + 64], text[3 * PATH_MAX];
+    lerr e = {0};
+    double vals[5 * 3];
+    for (int i = 0; i < 15; i++) vals[i] = 0.5 * i - 2;
+    snprintf(y, sizeof y, "%s/ntk_y.npy", tmpdir);
+    snprintf(f0, sizeof f0, "%s/ntk_f0.npy", tmpdir);
+    CHECK(npy_write(y, vals, 5, 3, &e) == 0 && npy_write(f0, vals, 5, 3, &e) == 0,
+          "npy_write: %s", e.msg);
+    spec s;
+    snprintf(text, sizeof text, "teacher: {model: ntk, d: 2, k: 2, targets: %s, base: %s}\n"
+             "lora: {rank: 1}\n", y, f0);
+    int rc = load_text("ntk1.yaml", text, NULL, &s, &e);
+    CHECK(rc == 0 && s.teacher.n == 5 && s.teacher.outputs == 3 && s.teacher.rank == 0,
+          "n, outputs and rank from the files: %s (n %d, outputs %d, rank %d)", e.msg,
+          rc ? -1 : s.teacher.n, rc ? -1 : s.teacher.outputs, rc ? -1 : s.teacher.rank);
+    if (rc == 0) spec_free(&s);
+    // A written value must agree (file:line:col, both named) ...
+    snprintf(text, sizeof text, "teacher: {model: ntk, d: 2, k: 2, n: 4, targets: %s}\n"
+             "lora: {rank: 1}\n", y);
+    rc = load_text("ntk2.yaml", text, NULL, &s, &e);
+    char want[2 * PATH_MAX];
+    snprintf(want, sizeof want, "ntk2.yaml:1:38: teacher.n is 4 but teacher.targets (%s) has "
+             "shape (5, 3)", y);
+    CHECK(rc != 0 && strstr(e.msg, want), "n beside targets:\n  want: %s\n  got:  %s", want,
+          e.msg);
+    if (rc == 0) spec_free(&s);
+    // ... and so must a planted rank; a wrong number of dimensions is named.
+    const char *rank2[] = {"teacher.rank=2", NULL};
+    snprintf(text, sizeof text, "teacher: {model: ntk, d: 2, k: 2, targets: %s}\n"
+             "lora: {rank: 1}\n", y);
+    rc = load_text("ntk3.yaml", text, rank2, &s, &e);
+    CHECK(rc != 0 && strstr(e.msg, "--set teacher.rank: is 2 but teacher.targets ("),
+          "rank beside file targets: %s", e.msg);
+    if (rc == 0) spec_free(&s);
+    snprintf(text, sizeof text, "teacher: {model: ntk, features: %s}\n", y);
+    rc = load_text("ntk4.yaml", text, NULL, &s, &e);
+    snprintf(want, sizeof want, "ntk4.yaml:1:33: teacher.features: %s has shape (5, 3); it "
+             "must be (N, K, d, k)", y);
+    CHECK(rc != 0 && strstr(e.msg, want), "2-D features:\n  want: %s\n  got:  %s", want, e.msg);
+    if (rc == 0) spec_free(&s);
+    // The linear teacher ignores these keys, as before.
+    snprintf(text, sizeof text, "teacher: {targets: %s}\n", y);
+    rc = load_text("ntk5.yaml", text, NULL, &s, &e);
+    CHECK(rc == 0 && s.teacher.n == 1600 && s.teacher.rank == 4, "linear teacher: %s", e.msg);
+    if (rc == 0) spec_free(&s);
 }
 
 // ---------------------------------------------------------------------------
@@ -470,7 +560,8 @@ static void test_set(void)
     spec_free(&s);
     const char *both[] = {"teacher.delta=[[2], [1]]", "teacher.rank=2", NULL};
     rc = load_text("both.yaml", "{}\n", both, &s, &e);
-    CHECK(rc != 0 && strstr(e.msg, "--set teacher.rank: 2 exceeds min(d, k) = 1"),
+    CHECK(rc != 0 && strstr(e.msg, "--set teacher.rank: is 2 but teacher.delta (inline) has "
+                                   "numerical rank 1"),
           "--set rank next to --set delta: %s", e.msg);
     spec_free(&s);
 
@@ -1256,6 +1347,219 @@ static void test_sweep_quoting(void)
 }
 
 // ---------------------------------------------------------------------------
+// --set on swept keys and on the sweep block
+
+static const char *const SWEEP_SET =
+    "teacher: {d: 10, k: 10, n: 50, rank: 2}\n"
+    "lora: {rank: 2}\n"
+    "sweep:\n"
+    "  optimizer.lr: [0.01, 0.02]\n"
+    "  zip:\n"
+    "    init.alpha2: [1, 0.1]\n"
+    "    init.gamma: [1, 2]\n";
+
+// The axes of a sweep as "key[v1,v2] zip:key[v1] ..." (static buffer).
+static const char *sweep_shape(const sweep_def *sw)
+{
+    static char buf[1024];
+    buf[0] = '\0';
+    for (int a = 0; a < sw->naxes; a++) {
+        const sweep_axis *ax = &sw->axes[a];
+        size_t n = strlen(buf);
+        snprintf(buf + n, sizeof buf - n, "%s%s%s[", a ? " " : "", ax->zip ? "zip:" : "",
+                 ax->key);
+        for (int i = 0; i < ax->nvalues; i++) {
+            n = strlen(buf);
+            snprintf(buf + n, sizeof buf - n, "%s%s", i ? "," : "", ax->values[i]);
+        }
+        n = strlen(buf);
+        snprintf(buf + n, sizeof buf - n, "]");
+    }
+    return buf;
+}
+
+// Resolve one cell the way cells.c does: each value with its axis' origin.
+static int resolve_cell_origins(const config_doc *doc, const sweep_def *sw, const int *choice,
+                                spec *s, lerr *e)
+{
+    config_doc *d = config_doc_copy(doc);
+    int rc = 0;
+    for (int a = 0; !rc && a < sw->naxes; a++)
+        rc = config_doc_set(d, sw->axes[a].key, sw->axes[a].values[choice[a]],
+                            sw->axes[a].origins[choice[a]], e);
+    if (!rc) rc = config_resolve(d, s, e);
+    config_doc_free(d);
+    return rc;
+}
+
+// Apply --set arguments (NULL-terminated) to `text` and read the sweep:
+// 0, or -1 when a --set failed, -2 when config_sweep did.
+static int set_sweep(const char *text, const char *const *sets, config_doc **doc,
+                     sweep_def *sw, lerr *e)
+{
+    memset(sw, 0, sizeof *sw);
+    memset(e, 0, sizeof *e);
+    *doc = config_parse_file(write_text("ss.yaml", text), e);
+    if (!*doc) return -1;
+    for (int i = 0; sets[i]; i++)
+        if (config_doc_set_arg(*doc, sets[i], e)) return -1;
+    return config_sweep(*doc, sw, e) ? -2 : 0;
+}
+
+static void test_set_sweep(void)
+{
+    static const struct {
+        const char *text;
+        const char *sets[3];
+        const char *shape;   // the axes after the --set arguments
+        double lr;           // optimizer.lr of the cell with every first value
+    } cases[] = {
+        // KEY=VALUE on a swept key: the axis becomes the single value
+        {SWEEP_SET, {"optimizer.lr=0.5"}, "zip:init.alpha2[1,0.1] zip:init.gamma[1,2]", 0.5},
+        {SWEEP_SET, {"init.alpha2=0.5"}, "optimizer.lr[0.01,0.02] zip:init.gamma[1,2]", 0.01},
+        {SWEEP_SET, {"init.alpha2=0.5", "init.gamma=3"}, "optimizer.lr[0.01,0.02]", 0.01},
+        // sweep.KEY: replace in place or add a product axis
+        {SWEEP_SET, {"sweep.optimizer.lr=[0.5, 0.6, 0.7]"},
+         "optimizer.lr[0.5,0.6,0.7] zip:init.alpha2[1,0.1] zip:init.gamma[1,2]", 0.5},
+        {SWEEP_SET, {"sweep.lora.rank=[1, 2]"},
+         "optimizer.lr[0.01,0.02] lora.rank[1,2] zip:init.alpha2[1,0.1] zip:init.gamma[1,2]",
+         0.01},
+        {"optimizer: {lr: 0.3}\n", {"sweep.optimizer.lr=[0.1, 0.2]"}, "optimizer.lr[0.1,0.2]",
+         0.1},
+        {"sweep:\n", {"sweep.optimizer.lr=[0.1]"}, "optimizer.lr[0.1]", 0.1},
+        // a zip key named as a product axis moves out of zip, and back
+        {SWEEP_SET, {"sweep.init.alpha2=[1, 2, 3]"},
+         "optimizer.lr[0.01,0.02] init.alpha2[1,2,3] zip:init.gamma[1,2]", 0.01},
+        {SWEEP_SET, {"sweep.zip.optimizer.lr=[0.3, 0.4]"},
+         "zip:init.alpha2[1,0.1] zip:init.gamma[1,2] zip:optimizer.lr[0.3,0.4]", 0.3},
+        {SWEEP_SET, {"sweep.zip.init.gamma=[5, 6]"},
+         "optimizer.lr[0.01,0.02] zip:init.alpha2[1,0.1] zip:init.gamma[5,6]", 0.01},
+        {"lora: {rank: 2}\n", {"sweep.zip.teacher.d=[5, 6]", "sweep.zip.teacher.n=[50, 60]"},
+         "zip:teacher.d[5,6] zip:teacher.n[50,60]", 0.015625},
+        // [] removes a key wherever it is; an emptied zip goes
+        {SWEEP_SET, {"sweep.optimizer.lr=[]"}, "zip:init.alpha2[1,0.1] zip:init.gamma[1,2]",
+         0.015625},
+        {SWEEP_SET, {"sweep.zip.init.gamma=[]", "sweep.init.alpha2=[]"},
+         "optimizer.lr[0.01,0.02]", 0.01},
+        {SWEEP_SET, {"sweep.teacher.d=[]"},
+         "optimizer.lr[0.01,0.02] zip:init.alpha2[1,0.1] zip:init.gamma[1,2]", 0.01},
+        // the zip group and the whole block
+        {SWEEP_SET, {"sweep.zip={}"}, "optimizer.lr[0.01,0.02]", 0.01},
+        {SWEEP_SET, {"sweep.zip={optimizer.lr: [3, 4], teacher.d: [5, 6]}"},
+         "zip:optimizer.lr[3,4] zip:teacher.d[5,6]", 3},
+        {SWEEP_SET, {"sweep={}"}, "", 0.015625},
+        {SWEEP_SET, {"sweep=null"}, "", 0.015625},
+        {SWEEP_SET, {"sweep="}, "", 0.015625},
+        {SWEEP_SET, {"sweep={teacher.d: [5, 6]}"}, "teacher.d[5,6]", 0.015625},
+        // later arguments act on what earlier ones left
+        {SWEEP_SET, {"sweep.optimizer.lr=[0.3]", "optimizer.lr=0.5"},
+         "zip:init.alpha2[1,0.1] zip:init.gamma[1,2]", 0.5},
+        {SWEEP_SET, {"optimizer.lr=0.5", "sweep.optimizer.lr=[0.3]"},
+         "optimizer.lr[0.3] zip:init.alpha2[1,0.1] zip:init.gamma[1,2]", 0.3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config_doc *doc;
+        sweep_def sw;
+        lerr e;
+        int rc = set_sweep(cases[i].text, cases[i].sets, &doc, &sw, &e);
+        CHECK(rc == 0, "set sweep case %zu (%s): %s", i, cases[i].sets[0], e.msg);
+        if (rc == 0) {
+            CHECK(same_str(sweep_shape(&sw), cases[i].shape),
+                  "set sweep case %zu (%s):\n  want: %s\n  got:  %s", i, cases[i].sets[0],
+                  cases[i].shape, sweep_shape(&sw));
+            int first[8] = {0};
+            spec s;
+            rc = resolve_cell_origins(doc, &sw, first, &s, &e);
+            CHECK(rc == 0 && s.optimizer.lr == cases[i].lr, "set sweep case %zu: lr %g, want %g "
+                  "(%s)", i, rc == 0 ? s.optimizer.lr : -1, cases[i].lr, e.msg);
+            if (rc == 0) spec_free(&s);
+        }
+        sweep_def_free(&sw);
+        config_doc_free(doc);
+    }
+
+    // Origins: a file value by its place, a --set value by its argument.
+    config_doc *doc;
+    sweep_def sw;
+    lerr e;
+    const char *const add[] = {"sweep.lora.rank=[1, 2]", NULL};
+    int rc = set_sweep(SWEEP_SET, add, &doc, &sw, &e);
+    CHECK(rc == 0 && sw.naxes == 4, "origins: %s", e.msg);
+    if (rc == 0 && sw.naxes == 4) {
+        char want[PATH_MAX + 32];
+        snprintf(want, sizeof want, "%s/ss.yaml:4:24", tmpdir);
+        CHECK(same_str(sw.axes[0].origins[1], want), "file origin %s, want %s",
+              sw.axes[0].origins[1], want);
+        CHECK(same_str(sw.axes[1].origins[0], "--set sweep.lora.rank"), "--set origin %s",
+              sw.axes[1].origins[0]);
+    }
+    sweep_def_free(&sw);
+    config_doc_free(doc);
+}
+
+// Bad values given with --set, wherever they land, are input errors that
+// name the argument.
+static void test_set_sweep_errors(void)
+{
+    static const struct {
+        const char *text;
+        const char *set;
+        int stage;           // where it fails: 0 --set, 1 config_sweep, 2 the cell
+        int choice[3];       // the cell (stage 2)
+        const char *want;
+    } cases[] = {
+        {SWEEP_SET, "optimizer.lr=abc", 2, {0, 0, 0},
+         "--set optimizer.lr: expected a number, got 'abc'"},
+        {SWEEP_SET, "init.alpha2=-1", 2, {0, 0, 0}, "--set init.alpha2: must be >= 0 (got -1)"},
+        {SWEEP_SET, "sweep.optimizer.lr=[0.1, -1]", 2, {1, 0, 0},
+         "--set sweep.optimizer.lr: optimizer.lr: must be > 0 (got -1)"},
+        {SWEEP_SET, "sweep.optimizer.lr=0.5", 1, {0},
+         "--set sweep.optimizer.lr: sweep: optimizer.lr: expected a list of values such as "
+         "[1, 0.1], got '0.5'"},
+        {SWEEP_SET, "sweep.zip.teacher.n=[1, 2, 3]", 1, {0},
+         "--set sweep.zip.teacher.n: sweep.zip: teacher.n has 3 values but init.alpha2 has 2"},
+        {SWEEP_SET, "sweep.seeds=[1, 2]", 1, {0},
+         "--set sweep.seeds: sweep: 'seeds' cannot be swept"},
+        {SWEEP_SET, "sweep=3", 1, {0},
+         "--set sweep: sweep: must be a mapping of dotted keys to lists of values"},
+        {SWEEP_SET, "sweep.optimizr.lr=[1]", 0, {0},
+         "--set sweep.optimizr.lr: unknown key 'optimizr.lr' (did you mean 'optimizer.lr'?)"},
+        {SWEEP_SET, "sweep.teacher=[1]", 0, {0},
+         "--set sweep.teacher: 'teacher' is a section, not a key; sweep one of its keys as "
+         "teacher.KEY (model,"},
+        {SWEEP_SET, "sweep.optimizer.lr=[1,", 0, {0},
+         "--set sweep.optimizer.lr: YAML syntax error in '[1,'"},
+        {"sweep: 3\n", "sweep.optimizer.lr=[1]", 0, {0},
+         "--set sweep.optimizer.lr: cannot set it: "},
+        {"{}\n", "foo=1", 0, {0},
+         "--set foo: unknown key (valid top-level keys: name, teacher, lora, init, optimizer, "
+         "log, convex, seeds, sweep)"},
+        {"{}\n", "swep=1", 0, {0}, "--set swep: unknown key (did you mean 'sweep'?)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config_doc *doc;
+        sweep_def sw;
+        lerr e;
+        const char *const sets[] = {cases[i].set, NULL};
+        int rc = set_sweep(cases[i].text, sets, &doc, &sw, &e);
+        int stage = rc == -1 ? 0 : rc == -2 ? 1 : 2;
+        if (rc == 0) {
+            spec s;
+            rc = resolve_cell_origins(doc, &sw, cases[i].choice, &s, &e);
+            CHECK(rc != 0, "set sweep error %zu (%s) accepted", i, cases[i].set);
+            if (rc == 0) spec_free(&s);
+        }
+        if (getenv("TEST_CONFIG_VERBOSE")) printf("%s\n", e.msg);
+        CHECK(stage == cases[i].stage, "set sweep error %zu: failed at stage %d, want %d (%s)", i,
+              stage, cases[i].stage, e.msg);
+        CHECK(e.kind == LERR_INPUT && strncmp(e.msg, cases[i].want, strlen(cases[i].want)) == 0,
+              "set sweep error %zu:\n  want: %s\n  got:  %s", i, cases[i].want, e.msg);
+        sweep_def_free(&sw);
+        config_doc_free(doc);
+    }
+}
+
+// ---------------------------------------------------------------------------
 
 static void remove_tree(const char *dir)
 {
@@ -1275,6 +1579,7 @@ int main(void)
     test_full();
     test_inline();
     test_npy();
+    test_ntk_files();
     test_set();
     test_errors();
     test_accepted();
@@ -1286,6 +1591,8 @@ int main(void)
     test_sweep_errors();
     test_sweep_cell_errors();
     test_sweep_quoting();
+    test_set_sweep();
+    test_set_sweep_errors();
     remove_tree(tmpdir);
     return check_summary("test_config");
 }

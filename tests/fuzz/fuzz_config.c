@@ -1,6 +1,7 @@
 // fuzz_config.c: fuzz target for the experiment-file parser and resolver.
-// Input bytes are an experiment file; it is parsed, resolved (defaults,
-// ranges, sweep, matrices), and written back.  Paths in it are relative to an
+// Input bytes are an experiment file; it is parsed, edited as --set would
+// (a key and the sweep block), resolved (defaults, ranges, sweep, matrices),
+// and written back.  Paths in it are relative to an
 // empty scratch folder (inputs naming absolute paths are skipped so the fuzzer
 // never reads devices), so every .npy path is simply missing.
 #include <stdint.h>
@@ -29,7 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     config_doc *doc = config_parse_string(text, "fuzz.yaml", &e);
     if (doc) {
         spec s;
-        config_doc_set(doc, "optimizer.lr", "0.5", "--set", &e);
+        config_doc_set(doc, "optimizer.lr", "0.5", "--set", &e);   // also leaves the sweep
+        config_doc_set(doc, "sweep.zip.init.alpha2", "[1, 0.1]", "--set", &e);
+        config_doc_set(doc, "sweep.teacher.kappa", "[]", "--set", &e);
         if (config_resolve(doc, &s, &e) == 0) {
             FILE *f = fopen("/dev/null", "w");
             config_write(&s, f);
