@@ -23,7 +23,8 @@ extern const char *const run_status_names[];
 
 typedef struct {
     run_status status;
-    int steps;                 // updates made
+    int steps;                 // the step of the last trace row: updates whose result
+                               //   was logged (T when ok; see train.c for the others)
     metrics last;              // metrics of the last logged step
     double min_align_a;        // over logged steps (nan if none was defined)
     double seconds;            // wall time of the cell
