@@ -453,7 +453,7 @@ static int ensure_experiment(const check_opts *o, const char *claims, const clai
                              const char *root, lerr *e)
 {
     char *file = experiment_file(claims, c->experiment), *dir = path_join(root, c->experiment);
-    run_opts ro = {.out_dir = dir, .resume = 1, .refresh = 1, .quiet = 1,
+    run_opts ro = {.out_dir = dir, .resume = 1, .quiet = 1,
                    .workers = o->workers, .command = o->command};
     fprintf(stderr, "loralab check: %s -> %s\n", c->experiment, dir);
     int rc = run_experiment(file, o->quick ? c->quick : NULL, o->quick ? c->nquick : 0, &ro, NULL, e);

@@ -19,9 +19,8 @@
 typedef struct {
     const char *out_dir;     // NULL: results/<name>
     int force;               // overwrite a non-empty output folder
-    int resume;              // skip cells already complete in the folder
-    int refresh;             // with resume: if the folder holds another experiment,
-                             //   start over instead of refusing (loralab check)
+    int resume;              // reuse the cells of this grid complete in the folder
+                             //   (of any experiment: cells are content-addressed)
     int quiet;               // no progress output
     int workers;             // processes (>= 1)
     int shard_i, shard_n;    // run cells with index % n == i - 1 (n = 0: all)

@@ -13,7 +13,7 @@
 // eigenvalue), not_converged (objective gradient above GRAD_TOL).
 typedef enum {
     RUN_OK = 0, RUN_DIVERGED, RUN_ERROR, RUN_GLOBAL, RUN_SPURIOUS, RUN_SADDLE, RUN_NOT_CONVERGED,
-    RUN_INTERRUPTED
+    RUN_INTERRUPTED, RUN_NSTATUS
 } run_status;
 #define GLOBAL_GAP 1e-6
 #define GLOBAL_CERT 1e-4
