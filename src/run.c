@@ -631,6 +631,22 @@ static const char *setting_value(const setting_list *s, const char *key)
     return NULL;
 }
 
+// A setting's value for a message: a number in the fewest digits that give
+// it back (config.yaml writes %.17g: 0.050000000000000003 reads 0.05).
+static void show_value(const char *v, char *out, size_t n)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (!*v || *end || !isfinite(x)) {
+        snprintf(out, n, "%s", v ? v : "");
+        return;
+    }
+    for (int p = 1; p <= 17; p++) {
+        snprintf(out, n, "%.*g", p, x);
+        if (strtod(out, NULL) == x) return;
+    }
+}
+
 // "KEY is OLD there, NEW here" for the first setting (in the order of the new
 // text, then the old) that differs; 0 if none does.
 static int first_difference(const char *old_text, const char *new_text, char *buf, size_t n)
@@ -639,15 +655,19 @@ static int first_difference(const char *old_text, const char *new_text, char *bu
     settings_of(old_text, &a);
     settings_of(new_text, &b);
     int found = 0;
+    char x[256], y[256];
     for (int i = 0; i < b.n && !found; i++) {
         const char *v = setting_value(&a, b.key[i]);
         if (v && !strcmp(v, b.value[i])) continue;
-        snprintf(buf, n, "%s is %s there, %s here", b.key[i], v ? v : "not set", b.value[i]);
+        show_value(v ? v : "not set", x, sizeof x);
+        show_value(b.value[i], y, sizeof y);
+        snprintf(buf, n, "%s is %s there, %s here", b.key[i], x, y);
         found = 1;
     }
     for (int i = 0; i < a.n && !found; i++)
         if (!setting_value(&b, a.key[i])) {
-            snprintf(buf, n, "%s is %s there, not set here", a.key[i], a.value[i]);
+            show_value(a.value[i], x, sizeof x);
+            snprintf(buf, n, "%s is %s there, not set here", a.key[i], x);
             found = 1;
         }
     settings_free(&a), settings_free(&b);
