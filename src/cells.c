@@ -8,14 +8,50 @@
 #include "init.h"
 #include "registry.h"
 
+// Data files named by string keys (teacher.features, targets, base: an
+// absolute path or a keyword) are hashed by content, each file read once per
+// cells_make: a file rewritten under the same name makes new cells.
+typedef struct {
+    int n;
+    char **path;
+    unsigned long long *hash;
+} file_hashes;
+
+static unsigned long long file_hash(file_hashes *fh, const char *path)
+{
+    for (int i = 0; i < fh->n; i++)
+        if (!strcmp(fh->path[i], path)) return fh->hash[i];
+    unsigned long long h = FNV_OFFSET;
+    FILE *f = fopen(path, "rb");
+    if (f) {   // unreadable: config_resolve or the teacher reports it
+        char buf[1 << 16];
+        size_t got;
+        while ((got = fread(buf, 1, sizeof buf, f)) > 0) h = fnv1a(h, buf, got);
+        fclose(f);
+    }
+    fh->path = xrealloc(fh->path, sizeof(char *) * (size_t)(fh->n + 1));
+    fh->hash = xrealloc(fh->hash, sizeof(unsigned long long) * (size_t)(fh->n + 1));
+    fh->path[fh->n] = xstrdup(path);
+    fh->hash[fh->n++] = h;
+    return h;
+}
+
+static void file_hashes_free(file_hashes *fh)
+{
+    for (int i = 0; i < fh->n; i++) free(fh->path[i]);
+    free(fh->path), free(fh->hash);
+}
+
 // The id of a cell: 16 hex digits of a 64-bit FNV-1a hash of
 //   "rows=<row_format>" and, for every section that can change what a cell
 //   writes (teacher, lora, init, optimizer, log, convex), its resolved keys
-//   (config_section_key; matrices by value), log.save, and "seed=N".
+//   (config_section_key; matrices by value), log.save, the contents of the
+//   data files named by teacher.features / targets / base, and "seed=N".
 // Not hashed: the experiment's name, the cell's place in the grid, which keys
 // are swept.  So equal runs have equal ids in any grid, and a cell from a
 // folder is reused only when it would be written the same today.
-static void cell_id(const spec *s, long seed, const char *row_format, char *out)
+static void cell_id(const spec *s, long seed, const char *row_format, file_hashes *fh,
+                    char *out)
 {
     static const char *const sections[] = {"teacher", "lora", "init", "optimizer", "log",
                                            "convex"};
@@ -26,6 +62,11 @@ static void cell_id(const spec *s, long seed, const char *row_format, char *out)
         h = fnv1a(h, "\n", 1);
         h = fnv1a(h, key, strlen(key));
         free(key);
+    }
+    const char *files[] = {s->teacher.features, s->teacher.targets, s->teacher.base};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        unsigned long long fhv = files[i] && files[i][0] == '/' ? file_hash(fh, files[i]) : 0;
+        h = fnv1a(h, &fhv, sizeof fhv);
     }
     char tail[80];
     int n = snprintf(tail, sizeof tail, "\nlog.save=%u\nseed=%ld", s->log.save, seed);
@@ -229,20 +270,24 @@ int cells_make(const config_doc *doc, const char *row_format, cell_list *out, le
     free(seeds);
     // every cell must resolve: bad sweep values are input errors, found now
     int dims[3] = {0, 0, 0};
+    file_hashes fh = {0};
     for (int i = 0; i < out->ncells; i++) {
         spec s;
         if (cells_spec(out, &out->cells[i], &s, e)) {
+            file_hashes_free(&fh);
             cells_free(out);
             return -1;
         }
-        cell_id(&s, out->cells[i].seed, row_format, out->cells[i].id);
+        cell_id(&s, out->cells[i].seed, row_format, &fh, out->cells[i].id);
         int rc = s.log.params ? param_dims(&s, i, dims, e) : 0;
         spec_free(&s);
         if (rc) {
+            file_hashes_free(&fh);
             cells_free(out);
             return -1;
         }
     }
+    file_hashes_free(&fh);
     if (check_distinct(out, e)) {
         cells_free(out);
         return -1;

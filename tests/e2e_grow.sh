@@ -88,6 +88,36 @@ grep -q "sweep.init.alpha2 is \[0.1, 0.001\] there, \[0.1, 0.01, 0.001\] here" "
 expect_status 2 "$LORALAB" run "$TMP/base.yaml" -o "$TMP/base"
 grep -q "not empty: it holds this experiment.*--resume" "$TMP/err" && ok "the same experiment: refused too, --resume suggested" \
   || bad "message: $(cat "$TMP/err")"
+# a data file named by path is hashed by content: rewritten under the same
+# name, its cells run again
+if command -v python3 >/dev/null 2>&1; then
+  ynpy() {  # ynpy SEED: a (6, 2) .npy of targets at $TMP/y.npy, written byte by byte
+    python3 - "$TMP/y.npy" "$1" <<'PY'
+import random, struct, sys
+rng = random.Random(int(sys.argv[2]))
+hdr = "{'descr': '<f8', 'fortran_order': False, 'shape': (6, 2), }"
+hdr += " " * (64 - (10 + len(hdr) + 1) % 64) + "\n"
+with open(sys.argv[1], "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
+    f.write(struct.pack("<12d", *[rng.gauss(0, 1) for _ in range(12)]))
+PY
+  }
+  cat >"$TMP/file.yaml" <<YAML
+teacher: {model: ntk, d: 4, k: 3, n: 6, outputs: 2, rank: 0, targets: $TMP/y.npy}
+lora: {rank: 2}
+optimizer: {steps: 50}
+log: {every: 10}
+YAML
+  ynpy 1
+  expect_status 0 "$LORALAB" run "$TMP/file.yaml" -o "$TMP/file" --quiet
+  ynpy 2
+  expect_status 0 "$LORALAB" run "$TMP/file.yaml" -o "$TMP/file" --resume --quiet
+  expect_status 0 "$LORALAB" run "$TMP/file.yaml" -o "$TMP/file-fresh" --quiet
+  [ "$(meta "$TMP/file" cells_run)" = 1 ] && [ "$(meta "$TMP/file" cells_reused)" = 0 ] \
+    && ok "targets file rewritten: its cell runs again" || bad "targets file rewritten: cell reused"
+  same_results "$TMP/file-fresh" "$TMP/file" "after the rewrite = a fresh run"
+fi
+
 # two grid points that are the same run are an input error
 sed 's/init.alpha2: \[0.1, 0.001\]/init.alpha2: [0.1, 1e-1]/' "$TMP/base.yaml" >"$TMP/twice.yaml"
 expect_status 2 "$LORALAB" run "$TMP/twice.yaml" -o "$TMP/twice"
