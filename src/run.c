@@ -877,7 +877,9 @@ static void report_text(const char *dir, const run_meta *m, char *buf, size_t ca
 {
     size_t n = 0;
 #define ADD(...) (n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, __VA_ARGS__))
-    ADD("wrote %s/: %d cells", dir, m->shard_n ? m->shard_cells : m->cells);
+    size_t dl = strlen(dir);
+    ADD("wrote %s%s: %d cells", dir, dl && dir[dl - 1] == '/' ? "" : "/",
+        m->shard_n ? m->shard_cells : m->cells);
     if (m->shard_n) ADD(" (shard %d/%d)", m->shard_i, m->shard_n);
     if (!m->nmerged)
         ADD(": %d run, %d reused, %d not run", m->cells_run, m->cells_reused, m->cells_not_run);
