@@ -107,3 +107,14 @@ optim_label(s) = (s eq "gd") ? "GD" : (s eq "precgd") ? "preconditioned GD" : (s
 # A value of the resolved experiment, DIR/config.yaml, as a string ("" when
 # absent): config("teacher", "d"), config("log", "risk_tol")
 config(section, key) = system(sprintf("awk -v s='%s:' -v k='%s:' '$0 == s { t = 1; next } /^[^ #]/ { t = 0 } t && $1 == k { sub(/^[^:]*:[ ]*/, \"\"); print; exit }' '%s/config.yaml'", section, key, DIR))
+
+# The seed means of the folder: means("trace") is DIR/trace_mean.csv and
+# means("summary") DIR/summary_mean.csv.  A one-seed experiment has no means
+# files (they would only repeat trace.csv and summary.csv): then the CSV itself
+# is read through awk, which writes its columns as the means files have them
+# (swept keys, step, seeds = 1, and M_mean = M_min = M_max = M for every
+# column M after seed), so the scripts read either alike.
+have_means = system(sprintf("[ -f '%s/trace_mean.csv' ] && echo 1 || echo 0", DIR)) + 0
+one_seed_awk = "NR == 1 { gsub(/\"/, \"\"); for (i = 1; i <= NF; i++) { h[i] = $i; if ($i == \"seed\") s = i } } { o = \"\"; for (i = 2; i < s; i++) o = o $i \",\"; o = o (NR == 1 ? \"seeds\" : 1); for (i = s + 1; i <= NF; i++) o = o \",\" (h[i] == \"step\" ? $i : NR == 1 ? $i \"_mean,\" $i \"_min,\" $i \"_max\" : $i \",\" $i \",\" $i); print o }"
+means(kind) = have_means ? DIR."/".kind."_mean.csv" \
+  : "< awk -F, '".one_seed_awk."' '".DIR."/".kind.".csv'"

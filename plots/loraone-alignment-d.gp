@@ -11,8 +11,8 @@ while (strlen(here) > 0 && here[strlen(here):strlen(here)] ne "/") { here = here
 load here."common.gp"
 if (!exists("sweep_teacher_d")) { print "loraone-alignment-d.gp: needs a sweep over teacher.d"; exit status 1 }
 
-T = DIR."/trace_mean.csv"
-S = DIR."/summary_mean.csv"
+T = means("trace")
+S = means("summary")
 KEY = "teacher.d"
 V = sweep_teacher_d
 n = words(V)

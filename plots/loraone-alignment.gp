@@ -13,8 +13,8 @@ while (strlen(here) > 0 && here[strlen(here):strlen(here)] ne "/") { here = here
 load here."common.gp"
 if (!exists("sweep_init_alpha2")) { print "loraone-alignment.gp: needs a sweep over init.alpha2"; exit status 1 }
 
-T = DIR."/trace_mean.csv"
-S = DIR."/summary_mean.csv"
+T = means("trace")
+S = means("summary")
 KEY = "init.alpha2"
 V = sweep_init_alpha2
 n = words(V)

@@ -10,7 +10,7 @@ while (strlen(here) > 0 && here[strlen(here):strlen(here)] ne "/") { here = here
 load here."common.gp"
 if (!exists("sweep_init_method")) { print "loraone-inits.gp: needs a sweep over init.method"; exit status 1 }
 
-T = DIR."/trace_mean.csv"
+T = means("trace")
 KEY = "init.method"
 V = sweep_init_method
 n = words(V)

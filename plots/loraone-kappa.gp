@@ -15,8 +15,8 @@ load here."common.gp"
 if (!exists("sweep_teacher_kappa")) { print "loraone-kappa.gp: needs a sweep over teacher.kappa"; exit status 1 }
 if (!exists("sweep_optimizer_method")) { print "loraone-kappa.gp: needs a sweep over optimizer.method"; exit status 1 }
 
-T = DIR."/trace_mean.csv"
-S = DIR."/summary_mean.csv"
+T = means("trace")
+S = means("summary")
 K = sweep_teacher_kappa
 nk = words(K)
 M = sweep_optimizer_method

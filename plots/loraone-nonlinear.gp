@@ -20,7 +20,7 @@ load here."common.gp"
 if (!exists("sweep_init_method") || !exists("sweep_init_gamma") || !exists("sweep_optimizer_method") || !exists("sweep_optimizer_lr")) {
   print "loraone-nonlinear.gp: needs a zip sweep over init.method, init.gamma, optimizer.method, optimizer.lr"; exit status 1 }
 
-T = DIR."/trace_mean.csv"
+T = means("trace")
 M = sweep_init_method; G = sweep_init_gamma; O = sweep_optimizer_method; L = sweep_optimizer_lr
 n = words(M)
 sel(i) = is_str("init.method", word(M, i)) && is_num("init.gamma", word(G, i)) \

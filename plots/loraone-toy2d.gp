@@ -16,7 +16,7 @@ load here."common.gp"
 if (!exists("sweep_init_method")) { print "loraone-toy2d.gp: needs a sweep over init.method"; exit status 1 }
 
 T = DIR."/trace.csv"
-TM = DIR."/trace_mean.csv"
+TM = means("trace")
 KEY = "init.method"
 V = sweep_init_method
 n = words(V)

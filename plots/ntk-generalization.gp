@@ -14,7 +14,7 @@ while (strlen(here) > 0 && here[strlen(here):strlen(here)] ne "/") { here = here
 load here."common.gp"
 if (!exists("sweep_teacher_n")) { print "ntk-generalization.gp: needs a sweep over teacher.n"; exit status 1 }
 
-S = DIR."/summary_mean.csv"
+S = means("summary")
 V = sweep_teacher_n
 n = words(V)
 nmin = real(word(V, 1))

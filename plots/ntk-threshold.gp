@@ -17,7 +17,7 @@ if (!exists("sweep_teacher_n")) { print "ntk-threshold.gp: needs a sweep over te
 if (!exists("sweep_lora_rank")) { print "ntk-threshold.gp: needs a sweep over lora.rank"; exit status 1 }
 
 S1 = DIR."/summary.csv"
-S = DIR."/summary_mean.csv"
+S = means("summary")
 NV = sweep_teacher_n
 nn = words(NV)
 RV = sweep_lora_rank

@@ -15,8 +15,8 @@ while (strlen(here) > 0 && here[strlen(here):strlen(here)] ne "/") { here = here
 load here."common.gp"
 if (!exists("sweep_lora_rank")) { print "ntk-vs-full.gp: needs a sweep over lora.rank"; exit status 1 }
 
-T = DIR."/trace_mean.csv"
-S = DIR."/summary_mean.csv"
+T = means("trace")
+S = means("summary")
 R = sweep_lora_rank
 nr = words(R)
 selr(i) = is_num("lora.rank", word(R, i))

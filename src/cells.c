@@ -9,22 +9,75 @@
 #include "init.h"
 #include "registry.h"
 
-// Hash of "key=label\n" for every axis and "seed=N", as 12 hex digits.
-static void cell_id(const sweep_def *sw, const cell *c, char *out)
+// Data files named by string keys (teacher.features, targets, base: an
+// absolute path or a keyword) are hashed by content, each file read once per
+// cells_make: a file rewritten under the same name makes new cells.
+typedef struct {
+    int n;
+    char **path;
+    unsigned long long *hash;
+} file_hashes;
+
+static unsigned long long file_hash(file_hashes *fh, const char *path)
 {
+    for (int i = 0; i < fh->n; i++)
+        if (!strcmp(fh->path[i], path)) return fh->hash[i];
     unsigned long long h = FNV_OFFSET;
-    for (int a = 0; a < sw->naxes; a++) {
-        const sweep_axis *ax = &sw->axes[a];
-        h = fnv1a(h, ax->key, strlen(ax->key));
-        h = fnv1a(h, "=", 1);
-        const char *v = ax->labels[c->choice[a]];
-        h = fnv1a(h, v, strlen(v));
-        h = fnv1a(h, "\n", 1);
+    FILE *f = fopen(path, "rb");
+    if (f) {   // unreadable: config_resolve or the teacher reports it
+        char buf[1 << 16];
+        size_t got;
+        while ((got = fread(buf, 1, sizeof buf, f)) > 0) h = fnv1a(h, buf, got);
+        fclose(f);
     }
-    char sd[40];
-    int n = snprintf(sd, sizeof sd, "seed=%ld", c->seed);
-    h = fnv1a(h, sd, (size_t)n);
-    snprintf(out, 16, "%012llx", h & 0xffffffffffffULL);
+    fh->path = xrealloc(fh->path, sizeof(char *) * (size_t)(fh->n + 1));
+    fh->hash = xrealloc(fh->hash, sizeof(unsigned long long) * (size_t)(fh->n + 1));
+    fh->path[fh->n] = xstrdup(path);
+    fh->hash[fh->n++] = h;
+    return h;
+}
+
+static void file_hashes_free(file_hashes *fh)
+{
+    for (int i = 0; i < fh->n; i++) free(fh->path[i]);
+    free(fh->path), free(fh->hash);
+}
+
+// The id of a cell: 16 hex digits of a 64-bit FNV-1a hash of
+//   "rows=<row_format>" and, for every section that can change what a cell
+//   writes (teacher, lora, init, optimizer, log, convex), its resolved keys
+//   (config_section_key; matrices by value), log.save, the contents of the
+//   data files named by teacher.features / targets / base, and "seed=N".
+// Not hashed: the experiment's name, the cell's place in the grid, which keys
+// are swept.  So equal runs have equal ids in any grid, and a cell from a
+// folder is reused only when it would be written the same today.
+static void cell_id(const spec *s, long seed, const char *row_format, file_hashes *fh,
+                    char *out)
+{
+    static const char *const sections[] = {"teacher", "lora", "init", "optimizer", "log",
+                                           "convex"};
+    unsigned long long h = fnv1a(FNV_OFFSET, "rows=", 5);
+    h = fnv1a(h, row_format, strlen(row_format));
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        char *key = config_section_key(s, sections[i]);
+        h = fnv1a(h, "\n", 1);
+        h = fnv1a(h, key, strlen(key));
+        free(key);
+    }
+    const char *files[] = {s->teacher.features, s->teacher.targets, s->teacher.base};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        unsigned long long fhv = files[i] && files[i][0] == '/' ? file_hash(fh, files[i]) : 0;
+        h = fnv1a(h, &fhv, sizeof fhv);
+    }
+    char tail[80];
+    int n = snprintf(tail, sizeof tail, "\nlog.save=%u\nseed=%ld", s->log.save, seed);
+    h = fnv1a(h, tail, (size_t)n);
+    h ^= h >> 33;   // murmur3's finaliser (a bijection): ids of neighbouring
+    h *= 0xff51afd7ed558ccdULL;   // cells differ in every digit, not the last few
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    snprintf(out, CELL_ID_LEN + 1, "%016llx", h);
 }
 
 // Number of grid points: product of the product axes' lengths times the
@@ -146,7 +199,43 @@ static void param_names(cell_list *cl, int d, int k, int r)
         }
 }
 
-int cells_make(const config_doc *doc, cell_list *out, lerr *e)
+static int by_id(const void *a, const void *b)
+{
+    const cell *const *x = a, *const *y = b;
+    int c = strcmp((*x)->id, (*y)->id);
+    return c ? c : (*x)->index - (*y)->index;
+}
+
+// Two grid points that resolve to the same run (e.g. lr: [0.01, 1e-2]) would
+// write one cell twice: an input error naming both.
+static int check_distinct(const cell_list *cl, lerr *e)
+{
+    const cell **sorted = xcalloc((size_t)cl->ncells + 1, sizeof *sorted);
+    for (int i = 0; i < cl->ncells; i++) sorted[i] = &cl->cells[i];
+    qsort(sorted, (size_t)cl->ncells, sizeof *sorted, by_id);
+    int rc = 0;
+    for (int i = 1; i < cl->ncells && !rc; i++) {
+        if (strcmp(sorted[i - 1]->id, sorted[i]->id)) continue;
+        const cell *a = sorted[i - 1], *b = sorted[i];
+        char where[2][512];
+        for (int k = 0; k < 2; k++) {
+            const cell *c = k ? b : a;
+            size_t n = 0;
+            where[k][0] = '\0';
+            for (int x = 0; x < cl->sweep.naxes && n < sizeof where[k]; x++)
+                n += (size_t)snprintf(where[k] + n, sizeof where[k] - n, "%s%s=%s", x ? ", " : "",
+                                      cl->sweep.axes[x].key,
+                                      cl->sweep.axes[x].labels[c->choice[x]]);
+        }
+        rc = lerr_input(e, "%s: sweep: the grid points %s and %s are the same run (seed %ld): "
+                        "their values resolve to equal settings; list each run once",
+                        cl->sweep.file, where[0], where[1], a->seed);
+    }
+    free(sorted);
+    return rc;
+}
+
+int cells_make(const config_doc *doc, const char *row_format, cell_list *out, lerr *e)
 {
     memset(out, 0, sizeof *out);
     out->doc = doc;
@@ -174,24 +263,32 @@ int cells_make(const config_doc *doc, cell_list *out, lerr *e)
             c->seed = seeds[s];
             c->choice = xcalloc((size_t)(sw->naxes ? sw->naxes : 1), sizeof(int));
             grid_point(sw, g, c->choice);
-            cell_id(sw, c, c->id);
         }
     }
     free(seeds);
     // every cell must resolve: bad sweep values are input errors, found now
     int dims[3] = {0, 0, 0};
+    file_hashes fh = {0};
     for (int i = 0; i < out->ncells; i++) {
         spec s;
         if (cells_spec(out, &out->cells[i], &s, e)) {
+            file_hashes_free(&fh);
             cells_free(out);
             return -1;
         }
+        cell_id(&s, out->cells[i].seed, row_format, &fh, out->cells[i].id);
         int rc = s.log.params ? param_dims(&s, i, dims, e) : 0;
         spec_free(&s);
         if (rc) {
+            file_hashes_free(&fh);
             cells_free(out);
             return -1;
         }
+    }
+    file_hashes_free(&fh);
+    if (check_distinct(out, e)) {
+        cells_free(out);
+        return -1;
     }
     if (dims[0]) param_names(out, dims[0], dims[1], dims[2]);
     return 0;

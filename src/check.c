@@ -556,7 +556,7 @@ static int selected(const check_opts *o, const char *id)
 // Run (or reuse) the experiment of claim c into c->dir.
 static int ensure_experiment(const check_opts *o, const claim *c, lerr *e)
 {
-    run_opts ro = {.out_dir = c->dir, .resume = 1, .refresh = 1, .quiet = 1,
+    run_opts ro = {.out_dir = c->dir, .resume = 1, .quiet = 1,
                    .workers = o->workers, .command = o->command};
     fprintf(stderr, "loralab check: %s -> %s/\n", c->exp_file, c->dir);
     int rc = run_experiment(c->exp_file, o->quick ? c->quick : NULL, o->quick ? c->nquick : 0, &ro,

@@ -11,6 +11,7 @@
 #include <gsl/gsl_version.h>
 
 #include "build_info.h"
+#include "train.h"
 #include "version.h"
 
 // OpenBLAS's own introspection (declared in its cblas.h on Debian; declared
@@ -73,7 +74,9 @@ int meta_write(const char *dir, const run_meta *m, lerr *e)
                  m->blas_threads ? m->blas_threads : openblas_get_num_threads());
     afile_printf(&f, "started: %s\nfinished: %s\nseconds: %.3f\n", m->started, finished,
                  now_seconds() - m->t0);
+    _Static_assert(sizeof m->status / sizeof m->status[0] == RUN_NSTATUS, "status counts");
     afile_printf(&f, "sweep:\n  cells: %d\n", m->cells);
+    if (m->shard_n) afile_printf(&f, "  shard_cells: %d\n", m->shard_cells);
     if (m->nmerged) {
         afile_printf(&f, "  merged:\n");
         for (int i = 0; i < m->nmerged; i++) {
@@ -82,12 +85,15 @@ int meta_write(const char *dir, const run_meta *m, lerr *e)
             afile_printf(&f, "\n");
         }
     } else {
-        afile_printf(&f, "  cells_run: %d\n  cells_skipped: %d\n  workers: %d\n", m->cells_run,
-                     m->cells_skipped, m->workers);
+        afile_printf(&f, "  cells_run: %d\n  cells_reused: %d\n  cells_not_run: %d\n  workers: %d\n",
+                     m->cells_run, m->cells_reused, m->cells_not_run, m->workers);
         if (m->shard_n)
             afile_printf(&f, "  shard: \"%d/%d\"\n", m->shard_i, m->shard_n);
         else
             afile_printf(&f, "  shard: none\n");
     }
+    afile_printf(&f, "  status:               # summary.csv's rows by status\n");
+    for (int i = 0; i < RUN_NSTATUS; i++)
+        afile_printf(&f, "    %s: %d\n", run_status_names[i], m->status[i]);
     return afile_commit(&f, e);
 }

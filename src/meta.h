@@ -9,19 +9,23 @@ typedef struct {
     char started[32];        // UTC ISO 8601
     double t0;               // now_seconds() at start
     int cells;               // cells of the experiment
-    int cells_run;           // cells run by this invocation
-    int cells_skipped;       // cells found complete (--resume)
+    int shard_cells;         // of which in this shard (--shard)
+    int cells_run;           // cells run by this invocation (complete or interrupted)
+    int cells_reused;        // cells found complete in the folder (--resume)
+    int cells_not_run;       // cells of the run (or shard) neither run nor reused:
+                             //   not started before SIGINT
+    int status[8];           // summary.csv rows by status (run_status order, train.h)
     int workers;
     int blas_threads;        // OpenBLAS threads per cell (0: not recorded)
     int shard_i, shard_n;    // shard I/N (n = 0: none)
     char *const *merged;     // loralab merge: the shard folders
     int nmerged;
-    int errors;              // cells that ended with status error
 } run_meta;
 
 // Write DIR/meta.yaml: program version and commit, compiler, GSL, libyaml and
 // BLAS (library file, OpenBLAS configuration, thread count), start and end
-// time, command line, and the sweep: cells, workers, shard, merged folders.
+// time, command line, and the sweep: cells, cells run / reused / not run,
+// summary.csv's rows by status, workers, shard, merged folders.
 int meta_write(const char *dir, const run_meta *m, lerr *e);
 
 // The shared library that provides cblas_dgemm in this process (for checks

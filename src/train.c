@@ -3,9 +3,9 @@
 // teacher -> problem;  initialiser -> (A0, B0, shift);  optimiser steps
 // t = 0 .. T-1, each using only the model's loss and gradient; metrics at
 // every logged step (step 0 = the initialisation, step t = after t updates;
-// step 0 and the last step are always logged).  A run stops as `diverged` at
-// the first step whose loss is not finite or exceeds 1e12 times the initial
-// loss; that step is not logged.
+// step 0 and the last step are always logged, also the step where SIGINT
+// stops a run).  A run stops as `diverged` at the first step whose loss is
+// not finite or exceeds 1e12 times the initial loss; that step is not logged.
 #include "train.h"
 
 #include <math.h>
@@ -95,6 +95,33 @@ static void predictions(const spec *s, const problem *p, train_result *res)
     res->t_star = g > 0 ? log(sqrt((double)p->d) / s->log.align_target) / log1p(g) : NAN;
 }
 
+// Measure the iterate after t updates, write its trace row and fold it into
+// the summary; res->steps becomes t (the last logged step).
+static int log_step(seed_run *sr, int t, double loss, train_result *res, lerr *e)
+{
+    const spec *s = sr->s;
+    metrics mt;
+    if (measure(sr, loss, &mt, e)) return -1;
+    trace_row(sr, t, &mt);
+    res->last = mt;
+    res->steps = t;
+    if (t == 0) {
+        res->risk_init = mt.risk;
+        res->err_op_init = mt.err_op;
+    }
+    if (isnan(res->steps_to_tol) && mt.risk <= s->log.risk_tol * res->risk_init)
+        res->steps_to_tol = t;
+    if (isnan(res->steps_to_align) && mt.align_a <= s->log.align_target)
+        res->steps_to_align = t;
+    if (mt.align_a < res->min_align_a) res->min_align_a = mt.align_a;
+    return 0;
+}
+
+// Steps t = 0 .. T.  res->steps is always the step of the last trace row:
+// T for a finished run, the step where SIGINT stopped it (logged then, even
+// between log.every multiples), and for a diverged run the last logged step
+// before the divergence (the diverged iterate is neither logged nor counted;
+// the message names its step).
 static int train_steps(seed_run *sr, train_result *res, lerr *e)
 {
     const spec *s = sr->s;
@@ -109,29 +136,16 @@ static int train_steps(seed_run *sr, train_result *res, lerr *e)
         if (t == 0) loss0 = loss;
         if (!isfinite(loss) || (loss0 > 0 && loss > DIVERGENCE_FACTOR * loss0)) {
             res->status = RUN_DIVERGED;
-            res->steps = t;
             snprintf(res->message, sizeof res->message,
                      "diverged at step %d: loss %.3g (initial %.3g)", t, loss, loss0);
             return 0;
         }
-        if (t % every == 0 || t == T) {
-            metrics mt;
-            if (measure(sr, loss, &mt, e)) return lerr_prefix(e, "step %d: ", t);
-            trace_row(sr, t, &mt);
-            res->last = mt;
-            if (t == 0) {
-                res->risk_init = mt.risk;
-                res->err_op_init = mt.err_op;
-            }
-            if (isnan(res->steps_to_tol) && mt.risk <= s->log.risk_tol * res->risk_init)
-                res->steps_to_tol = t;
-            if (isnan(res->steps_to_align) && mt.align_a <= s->log.align_target)
-                res->steps_to_align = t;
-            if (mt.align_a < res->min_align_a) res->min_align_a = mt.align_a;
+        int stop = t < T && stop_requested();   // SIGINT: log this step and stop
+        if (t % every == 0 || t == T || stop) {
+            if (log_step(sr, t, loss, res, e)) return lerr_prefix(e, "step %d: ", t);
         }
-        res->steps = t;
         if (t == T) break;
-        if (stop_requested()) {   // SIGINT: stop here, keep what was logged
+        if (stop) {
             res->status = RUN_INTERRUPTED;
             snprintf(res->message, sizeof res->message, "interrupted at step %d", t);
             return 0;

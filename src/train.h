@@ -13,7 +13,7 @@
 // eigenvalue), not_converged (objective gradient above GRAD_TOL).
 typedef enum {
     RUN_OK = 0, RUN_DIVERGED, RUN_ERROR, RUN_GLOBAL, RUN_SPURIOUS, RUN_SADDLE, RUN_NOT_CONVERGED,
-    RUN_INTERRUPTED
+    RUN_INTERRUPTED, RUN_NSTATUS
 } run_status;
 #define GLOBAL_GAP 1e-6
 #define GLOBAL_CERT 1e-4
@@ -23,7 +23,8 @@ extern const char *const run_status_names[];
 
 typedef struct {
     run_status status;
-    int steps;                 // updates made
+    int steps;                 // the step of the last trace row: updates whose result
+                               //   was logged (T when ok; see train.c for the others)
     metrics last;              // metrics of the last logged step
     double min_align_a;        // over logged steps (nan if none was defined)
     double seconds;            // wall time of the cell

@@ -28,6 +28,30 @@ for a in 0.1 0.001; do for k in 1 4; do for dn in "20 200" "30 300"; do for s in
   want="$want$a $k $dn $s;"; done; done; done; done
 [ "$got" = "$want" ] && ok "16 cells in the expected order" || { bad "cell list"; echo "got  $got"; echo "want $want"; }
 [ "$(tail -n +2 "$TMP/out" | awk '{print $1}' | sort -u | wc -l)" = 16 ] && ok "16 distinct cell ids" || bad "cell ids not distinct"
+# --list: every column starts where its header starts (text left-aligned,
+# numbers right-aligned: a column's start is where its widest entry starts)
+cat >"$TMP/wide.yaml" <<'YAML'
+teacher: {d: 20, k: 12, n: 200, rank: 2}
+optimizer: {steps: 10}
+sweep:
+  init.alpha2: [0.1, 0.0001]
+  optimizer.lr: [0.5, 0.015625]
+seeds: 12
+YAML
+expect_status 0 "$LORALAB" run "$TMP/wide.yaml" --list
+# per line, the [start, end) of each field; columns align when every field
+# lies within its header's column (left-aligned text starts at the header's
+# start, right-aligned numbers end at its header's end)
+aligned=$(awk '{ n = 0; rest = $0; pos = 1
+                 while (match(rest, /[^ ]+/)) { n++; s[n] = pos + RSTART - 1; e[n] = s[n] + RLENGTH
+                   pos += RSTART + RLENGTH - 1; rest = substr(rest, RSTART + RLENGTH) }
+                 if (NR == 1) { for (i = 1; i <= n; i++) { hs[i] = s[i]; he[i] = e[i] }; nh = n; next }
+                 if (n != nh) { print "line " NR ": " n " fields"; exit }
+                 for (i = 1; i <= n; i++) {
+                   if ((i == 2 || i == 3) && e[i] != he[i]) { print "line " NR " column " i " ends at " e[i] ", header at " he[i]; exit }
+                   if (i != 2 && i != 3 && s[i] != hs[i]) { print "line " NR " column " i " starts at " s[i] ", header at " hs[i]; exit } } }' "$TMP/out")
+[ -z "$aligned" ] && [ "$(wc -l <"$TMP/out")" = 49 ] && ok "--list: columns aligned under their headers" \
+  || { bad "--list alignment: $aligned"; head -3 "$TMP/out"; }
 
 # 2. -j 1 and -j 2 give the same files
 expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/j1" -j 1 --quiet
@@ -86,9 +110,10 @@ for delay in 0.05 0.1 0.2 0.3 0.45 0.6; do
   expect_status 0 "$LORALAB" run "$TMP/long.yaml" -o "$d" --resume --quiet
   same_results "$TMP/long-ref" "$d" "killed after ${delay}s ($n cells complete), resumed"
 done
-# resume with a different experiment is refused
-expect_status 2 "$LORALAB" run "$TMP/long.yaml" -o "$TMP/long-ref" --resume --set optimizer.lr=0.03 --quiet
-grep -q 'different experiment' "$TMP/err" && ok "resume of another experiment refused" || bad "$(cat "$TMP/err")"
+# without --resume, a folder of another experiment is refused naming the
+# first setting that differs (--resume would add its cells: e2e_grow.sh)
+expect_status 2 "$LORALAB" run "$TMP/long.yaml" -o "$TMP/long-ref" --set optimizer.lr=0.03 --quiet
+grep -q 'optimizer.lr is 0.02 there, 0.03 here' "$TMP/err" && ok "another experiment refused, naming the key" || bad "$(cat "$TMP/err")"
 
 # 5. a divergent cell is reported while the others finish
 cat >"$TMP/div.yaml" <<'YAML'
@@ -101,6 +126,20 @@ YAML
 expect_status 0 "$LORALAB" run "$TMP/div.yaml" -o "$TMP/div" --quiet
 [ "$(column "$TMP/div/summary.csv" status | tr '\n' ' ')" = "ok diverged " ] && ok "one ok, one diverged" \
   || bad "statuses: $(column "$TMP/div/summary.csv" status | tr '\n' ' ')"
+# a diverged cell's steps is the step of its last trace row (logged every
+# step, and every 7th: the diverged step itself is never logged).  lr = 1
+# diverges after some 60 steps.
+sed '/^sweep:/,$d; s/steps: 200}/steps: 200, lr: 1}/' "$TMP/div.yaml" >"$TMP/div1.yaml"
+for every in 1 7; do
+  expect_status 0 "$LORALAB" run "$TMP/div1.yaml" -o "$TMP/div-$every" --quiet --set log.every=$every
+  id=$(awk -F, 'NR > 1 && $3 == "diverged" { print $1 }' "$TMP/div-$every/summary.csv")
+  steps=$(awk -F, -v id="$id" '$1 == id { print $4 }' "$TMP/div-$every/summary.csv")
+  last=$(awk -F, -v id="$id" '$1 == id { s = $3 } END { print s }' "$TMP/div-$every/trace.csv")
+  at=$(grep -o 'diverged at step [0-9]*' "$TMP/div-$every/summary.csv" | grep -o '[0-9]*$')
+  [ -n "$id" ] && [ "$steps" = "$last" ] && [ "$last" -lt "$at" ] && [ "$at" -gt 14 ] \
+    && ok "log.every $every: diverged cell: steps $steps = last trace row's step (diverged at $at)" \
+    || bad "log.every $every: diverged cell $id: steps '$steps', last trace step '$last', diverged at '$at'"
+done
 
 # 6. adding a value to a list leaves the existing cells unchanged
 sed 's/init.alpha2: \[0.1, 0.001\]/init.alpha2: [0.1, 0.01, 0.001]/' "$TMP/sw.yaml" >"$TMP/sw3.yaml"
@@ -150,6 +189,42 @@ for f in share share-ntk; do
   [ $same = 1 ] && ok "$f: every cell of the -j 1 sweep equals the cell run alone" \
     || bad "$f: shared problems changed a cell"
 done
+
+# 9. storage: a finished folder holds each trace row once (trace.csv; cells/
+#    keeps one summary row per cell), and one seed writes no means files
+cat >"$TMP/store.yaml" <<'YAML'
+name: store
+teacher: {d: 20, k: 12, n: 200, rank: 2}
+lora: {rank: 3}
+optimizer: {method: gd, lr: 0.05, steps: 400}
+log: {every: 1}
+sweep:
+  init.alpha2: [0.1, 0.01, 0.001]
+YAML
+mkdir -p "$TMP/wd"
+(cd "$TMP/wd" && "$LORALAB" run "$TMP/store.yaml" -j 2) >"$TMP/out" 2>"$TMP/err"
+[ -d "$TMP/wd/results/store" ] && ok "default folder: results/<name>/ under the current directory" \
+  || bad "no $TMP/wd/results/store: $(ls "$TMP/wd")"
+[ "$(tail -1 "$TMP/err")" = "loralab: wrote results/store/: 3 cells: 3 run, 0 reused, 0 not run; summary.csv: 3 ok" ] \
+  && ok "stderr's last line names the folder and the counts" || bad "last line: $(tail -1 "$TMP/err")"
+S=$TMP/wd/results/store
+trace=$(stat -c %s "$S/trace.csv")
+rest=$(( $(find "$S" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }') - trace ))
+[ "$rest" -lt $((trace / 10)) ] && ok "folder = trace.csv + $rest bytes (trace.csv $trace bytes): no second copy" \
+  || bad "folder holds $rest bytes besides trace.csv ($trace)"
+[ -z "$(ls "$S/cells" | grep -v '\.summary$')" ] && [ "$(ls "$S/cells" | wc -l)" = 3 ] \
+  && ok "cells/ holds one summary file per cell" || bad "cells/: $(ls "$S/cells" | head -5)"
+[ ! -e "$S/trace_mean.csv" ] && [ ! -e "$S/summary_mean.csv" ] && ok "one seed: no means files" \
+  || bad "means files written for one seed"
+(cd "$TMP/wd" && "$LORALAB" run "$TMP/store.yaml" --set seeds=2 --force --quiet)
+[ -s "$S/trace_mean.csv" ] && [ -s "$S/summary_mean.csv" ] && ok "two seeds: means files" || bad "no means for two seeds"
+(cd "$TMP/wd" && "$LORALAB" run "$TMP/store.yaml" --force --quiet)
+[ ! -e "$S/trace_mean.csv" ] && ok "back to one seed: stale means files removed" || bad "stale trace_mean.csv"
+# numbers keep their round-trip precision: every metric of trace.csv is
+# %.17g of a double (so it reads back to the same double)
+bad_nums=$(awk -F, 'NR > 1 { for (i = 5; i <= NF; i++) print $i }' "$S/trace.csv" | grep -v nan | head -2000 |
+           python3 -c 'import sys; print(sum(1 for x in sys.stdin.read().split() if "%.17g" % float(x) != x))')
+[ "$bad_nums" = 0 ] && ok "trace numbers are %.17g (round trip)" || bad "$bad_nums numbers not in %.17g"
 
 # 7. option errors
 expect_status 2 "$LORALAB" run "$TMP/sw.yaml" --shard 4/3 -o "$TMP/x"
