@@ -524,7 +524,7 @@ static int resolve_experiment(const check_opts *o, const char *claims, claim *c,
             lerr_prefix(e, "%s:%d: claim %s: quick: ", claims, c->line, c->id);
     cell_list cl;
     spec base;
-    if (!rc && !(rc = cells_make(doc, &cl, e))) {
+    if (!rc && !(rc = cells_make(doc, "", &cl, e))) {
         if (!(rc = cells_base_spec(&cl, &base, e))) {
             c->exp_name = xstrdup(base.name);
             c->dir = path_join(root, base.name);
