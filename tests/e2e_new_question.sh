@@ -15,7 +15,10 @@ sweep:
 YAML
 expect_status 0 "$LORALAB" run "$TMP/myq.yaml" -o "$TMP/res" --quiet
 [ "$(($(wc -l <"$TMP/res/summary.csv") - 1))" = 2 ] && ok "2 cells" || bad "first run: $(wc -l <"$TMP/res/summary.csv") lines"
-ls -l --time-style=+%s.%N "$TMP/res/cells" >"$TMP/before"
+# the complete cells' markers, with their modification times
+stat -c '%n %Y.%y' "$TMP/res/cells/"*.summary | sort >"$TMP/before"
+[ "$(wc -l <"$TMP/before")" = 2 ] && ok "2 cell markers" || bad "cell markers: $(cat "$TMP/before")"
+sleep 1.1   # so that a recomputed cell would get a later mtime
 
 # 2. the question grows: one more value and one more seed
 sed -e 's/init.alpha2: \[1.0e-3, 1.0e-1\]/init.alpha2: [1.0e-3, 1.0e-1, 1.0e-5]/' \
@@ -26,10 +29,13 @@ grep -q 'init.alpha2\|seeds' "$TMP/err" && ok "without --resume: the message nam
   || bad "message: $(cat "$TMP/err")"
 expect_status 0 "$LORALAB" run "$TMP/myq2.yaml" -o "$TMP/res" --resume --quiet
 [ "$(($(wc -l <"$TMP/res/summary.csv") - 1))" = 6 ] && ok "6 cells after growing" || bad "grown: $(wc -l <"$TMP/res/summary.csv") lines"
-grep -Eq '^cells_reused: 2$' "$TMP/res/meta.yaml" && ok "meta.yaml: 2 cells reused" \
+grep -Eq '^ *cells_reused: 2$' "$TMP/res/meta.yaml" && ok "meta.yaml: 2 cells reused" \
   || bad "meta.yaml reuse count: $(grep -i reuse "$TMP/res/meta.yaml")"
-grep -Eq '^cells_run: 4$' "$TMP/res/meta.yaml" && ok "meta.yaml: 4 cells run" \
+grep -Eq '^ *cells_run: 4$' "$TMP/res/meta.yaml" && ok "meta.yaml: 4 cells run" \
   || bad "meta.yaml run count: $(grep cells_run "$TMP/res/meta.yaml")"
+stat -c '%n %Y.%y' $(cut -d' ' -f1 "$TMP/before") | sort >"$TMP/after"
+cmp -s "$TMP/before" "$TMP/after" && ok "the 2 old cells were reused, not recomputed (same files, same mtimes)" \
+  || { bad "old cells rewritten"; diff "$TMP/before" "$TMP/after"; }
 # the grown folder equals a fresh run of the grown experiment
 expect_status 0 "$LORALAB" run "$TMP/myq2.yaml" -o "$TMP/fresh" --quiet
 same_results "$TMP/res" "$TMP/fresh" "grown with --resume vs fresh"
@@ -60,5 +66,5 @@ claims:
         value: 0.5
 YAML
 (cd "$TMP" && expect_status 0 "$LORALAB" check --claims "$TMP/claims/mine.yaml")
-grep -q 'PASS' "$TMP/out" && ok "claim MY-1 passes" || bad "check output: $(cat "$TMP/out" "$TMP/err" | head -5)"
+grep -q 'MY-1.*PASS' "$TMP/out" && ok "claim MY-1 passes" || bad "check output: $(cat "$TMP/out" "$TMP/err" | head -5)"
 finish
