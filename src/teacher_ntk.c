@@ -349,6 +349,7 @@ int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e)
     p->impl = T;
     p->teacher = "ntk";
     p->convex_reference = 1;
+    p->sigma_dev = NAN;   // no input covariance: sigma_dev and err_op_bound do not apply
     p->d = s->teacher.d, p->k = s->teacher.k, p->n = s->teacher.n;
     T->K = s->teacher.outputs;
     T->ce = !strcmp(s->teacher.loss, "cross_entropy");

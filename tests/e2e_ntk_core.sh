@@ -27,6 +27,8 @@ awk '$1 == 1 && !($2 == "spurious_min" && $3 > 1e-4 && $4 > 0 && $5 < 1e-6) { ba
 [ "$(awk '$1 == 1 { printf "%.6g\n", $3 }' "$TMP/v" | sort -u | wc -l)" -ge 2 ] && ok "distinct spurious values" || bad "spurious values not distinct"
 paste -d' ' <(field rank_star) <(field rank_bound) | awk '$1 > $2 { bad = 1 } END { exit bad }' \
   && ok "rank_star <= rank_bound" || bad "rank bound violated"
+[ "$(paste -d' ' <(field sigma_dev) <(field err_op_bound) | sort -u)" = "nan nan" ] \
+  && ok "sigma_dev, err_op_bound: nan (no input covariance)" || bad "sigma_dev: $(field sigma_dev | sort -u | tr '\n' ' ')"
 [ "$(ls "$TMP/ntk/cache" | wc -l)" = 3 ] && ok "one convex solve per seed (3 cache files)" || bad "cache: $(ls "$TMP/ntk/cache")"
 expect_status 0 "$LORALAB" run "$TMP/ntk.yaml" -o "$TMP/zero" --quiet --set init.alpha2=0 --set optimizer.steps=0 \
   --set 'seeds=[0]'
