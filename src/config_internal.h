@@ -131,10 +131,6 @@ bool key_is_section(const char *name);
 // The keys of `section` ("" for the top level: its keys and section names),
 // ", "-separated, into buf.
 void key_section_list(const char *section, char *buf, size_t size);
-// Levenshtein distance; strings longer than 63 bytes count as far apart.
-int key_edit_distance(const char *a, const char *b);
-// How many edits still count as a typo of a name of length n.
-int key_typo_budget(size_t n);
 // The valid key or section closest to `typed`, into buf (false if none is
 // close enough).
 bool key_suggest(const char *typed, char *buf, size_t size);

@@ -192,28 +192,6 @@ void key_section_list(const char *section, char *buf, size_t size)
 // ---------------------------------------------------------------------------
 // Suggestions for unknown keys
 
-// Levenshtein distance; strings longer than 63 bytes count as far apart.
-int key_edit_distance(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    if (na > 63 || nb > 63) return INT_MAX / 2;
-    int prev[64], cur[64];
-    for (size_t j = 0; j <= nb; j++) prev[j] = (int)j;
-    for (size_t i = 1; i <= na; i++) {
-        cur[0] = (int)i;
-        for (size_t j = 1; j <= nb; j++) {
-            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            int del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, sizeof(int) * (nb + 1));
-    }
-    return prev[nb];
-}
-
-// How many edits still count as a typo of a name of length n.
-int key_typo_budget(size_t n) { return n <= 3 ? 1 : n <= 7 ? 2 : 3; }
-
 // The valid key or section closest to `typed`, into buf (false if none is
 // close enough).  Keys are compared whole ("teacher.dd" ~ "teacher.d") and
 // by their last part at one extra edit when in another section ("init.lr" ~
@@ -221,14 +199,14 @@ int key_typo_budget(size_t n) { return n <= 3 ? 1 : n <= 7 ? 2 : 3; }
 bool key_suggest(const char *typed, char *buf, size_t size)
 {
     const char *leaf = key_leaf(typed);
-    int best = key_typo_budget(strlen(leaf)) + 1;
+    int best = typo_budget(strlen(leaf)) + 1;
     for (size_t i = 0; i < NKEYS; i++) {
         const char *key = KEYS[i].key;
         size_t sl = key_section_len(key);
-        int d = key_edit_distance(typed, key);
+        int d = edit_distance(typed, key);
         if (sl) {
             bool same = key_section_len(typed) == sl && strncmp(typed, key, sl) == 0;
-            int dl = key_edit_distance(leaf, key_leaf(key)) + (same ? 0 : 1);
+            int dl = edit_distance(leaf, key_leaf(key)) + (same ? 0 : 1);
             if (dl < d) d = dl;
         }
         if (d < best) {
@@ -237,13 +215,13 @@ bool key_suggest(const char *typed, char *buf, size_t size)
         }
         char section[64];
         snprintf(section, sizeof section, "%.*s", (int)sl, key);
-        int ds = sl ? key_edit_distance(typed, section) : INT_MAX;
+        int ds = sl ? edit_distance(typed, section) : INT_MAX;
         if (ds < best) {
             best = ds;
             snprintf(buf, size, "%s", section);
         }
     }
-    return best <= key_typo_budget(strlen(leaf));
+    return best <= typo_budget(strlen(leaf));
 }
 
 // "(did you mean 'x'?)" or "(valid keys in S: ...)" for an unknown key.
@@ -274,9 +252,9 @@ void key_top_level_hint(const char *typed, char *buf, size_t size)
 {
     char best[64], section[64] = "", list[1024];
     bool near_key = key_suggest(typed, best, sizeof best);
-    int to_sweep = key_edit_distance(typed, SWEEP_KEY);
-    if (to_sweep <= key_typo_budget(strlen(typed)) &&
-        (!near_key || to_sweep < key_edit_distance(typed, best))) {
+    int to_sweep = edit_distance(typed, SWEEP_KEY);
+    if (to_sweep <= typo_budget(strlen(typed)) &&
+        (!near_key || to_sweep < edit_distance(typed, best))) {
         snprintf(buf, size, "(did you mean '%s'?)", SWEEP_KEY);
         return;
     }

@@ -297,31 +297,10 @@ int expr_true(const expr *x, const char *const *fields) { return truth(eval(x, f
 // ---------------------------------------------------------------------------
 // Suggestions for a misspelt column
 
-// Levenshtein distance: the fewest single-character insertions, deletions and
-// substitutions turning a into b (two rows of the usual DP table).  Names
-// longer than 127 bytes count as far apart.
-static int edit_distance(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    if (na > 127 || nb > 127) return 1 << 20;
-    int prev[128], cur[128];
-    for (size_t j = 0; j <= nb; j++) prev[j] = (int)j;
-    for (size_t i = 1; i <= na; i++) {
-        cur[0] = (int)i;
-        for (size_t j = 1; j <= nb; j++) {
-            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            int del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, sizeof(int) * (nb + 1));
-    }
-    return prev[nb];
-}
-
 const char *expr_closest_name(const char *typed, const char *const *names, int n)
 {
     size_t len = strlen(typed);
-    int budget = len <= 3 ? 1 : len <= 7 ? 2 : 3;   // edits that still read as a typo
+    int budget = typo_budget(len);
     const char *best = NULL;
     int best_d = budget + 1;
     for (int i = 0; i < n; i++) {

@@ -67,31 +67,12 @@ static const char *names_join(const names *l, char *buf, size_t cap)
     return l->n ? buf : "none";
 }
 
-// Levenshtein distance; names longer than 63 bytes count as far apart.
-static int edit_distance(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    if (na > 63 || nb > 63) return INT_MAX / 2;
-    int prev[64], cur[64];
-    for (size_t j = 0; j <= nb; j++) prev[j] = (int)j;
-    for (size_t i = 1; i <= na; i++) {
-        cur[0] = (int)i;
-        for (size_t j = 1; j <= nb; j++) {
-            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            int del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, sizeof(int) * (nb + 1));
-    }
-    return prev[nb];
-}
-
 // " (did you mean 'x'?)" for the name of l nearest to typed, or "".  A name
 // that typed is a prefix or suffix of also counts (risk_mean ~ risk).
 static const char *did_you_mean(const names *l, const char *typed, char *buf, size_t cap)
 {
     size_t nt = strlen(typed);
-    int budget = nt <= 3 ? 1 : nt <= 7 ? 2 : 3, best = budget + 1, bi = -1;
+    int budget = typo_budget(nt), best = budget + 1, bi = -1;
     for (int i = 0; i < l->n; i++) {
         int d = edit_distance(typed, l->s[i]);
         size_t ns = strlen(l->s[i]);

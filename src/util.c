@@ -280,3 +280,26 @@ void stop_watch_sigint(void)
 }
 
 int stop_requested(void) { return stop_flag && atomic_load(stop_flag); }
+
+// Levenshtein distance by the usual dynamic programme, kept to two rows of
+// the (na + 1) x (nb + 1) table: row i holds the distances from a[0:i] to
+// every prefix of b.
+int edit_distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > 127 || nb > 127) return 1 << 20;
+    int prev[128], cur[128];
+    for (size_t j = 0; j <= nb; j++) prev[j] = (int)j;
+    for (size_t i = 1; i <= na; i++) {
+        cur[0] = (int)i;
+        for (size_t j = 1; j <= nb; j++) {
+            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            int del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof(int) * (nb + 1));
+    }
+    return prev[nb];
+}
+
+int typo_budget(size_t n) { return n <= 3 ? 1 : n <= 7 ? 2 : 3; }

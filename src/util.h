@@ -81,6 +81,13 @@ void utc_iso8601(char *buf, size_t n);
 // buf (cap bytes) on the first call and returned as is afterwards.
 const char *join_names(char *buf, size_t cap, const void *rows, size_t stride, int count);
 
+// Levenshtein distance: the fewest single-character insertions, deletions and
+// substitutions turning a into b.  Names longer than 127 bytes count as far
+// apart (a large distance).  For "did you mean" suggestions.
+int edit_distance(const char *a, const char *b);
+// How many edits still read as a typo of a name of length n (1, 2 or 3).
+int typo_budget(size_t n);
+
 // 64-bit FNV-1a hash of a byte string, continued from `h` (start with
 // FNV_OFFSET).  Used to derive random seeds from settings, not for security.
 #define FNV_OFFSET 0xcbf29ce484222325ULL
