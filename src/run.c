@@ -288,7 +288,7 @@ static int index_open(const char *path, trace_index *x, lerr *e)
         index_close(x);
         return lerr_run(e, "error reading %s", path);
     }
-    qsort(x->b, (size_t)x->n, sizeof *x->b, by_block_id);
+    if (x->n > 1) qsort(x->b, (size_t)x->n, sizeof *x->b, by_block_id);   // (b is NULL when n = 0)
     for (int i = 1; i < x->n; i++)
         if (!strcmp(x->b[i - 1].id, x->b[i].id)) {
             char id[CELL_ID_LEN + 1];
