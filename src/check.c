@@ -16,6 +16,19 @@
 // A predicate that matches no rows (or no numeric value) fails with that
 // reason.  `report: true` predicates are measured and shown, never failed.
 //
+// `hypotheses:` (optional) lists the theorem's conditions, each a filter
+// `when:` over one cell: the names of summary.csv's columns, then every
+// resolved setting of the cell (each key config_write writes, swept or
+// not, from the experiment file after --quick's overrides; a swept key reads
+// its column).  `checkable: false` (with `reason:`) lists a condition no
+// measurement decides, never evaluated.  A cell is inside when every
+// checkable hypothesis holds; each predicate is judged on the inside cells'
+// rows (PASS / FAIL) and on the outside ones' (HOLDS / BREAKS, "-" when no
+// row is there), trace rows going with their `cell`.  A claim without an
+// inside cell is UNTESTED.  The exit status follows the inside part only:
+// 1 when a predicate FAILs there, or a claim is UNTESTED without
+// `untested_reason:`.
+//
 // `experiment:` names a file: a value holding '/' or ending in .yaml/.yml is
 // a path (absolute, or from the claims file's folder), any other value NAME
 // is experiments/NAME.yaml beside the claims file's folder.  Results go where
@@ -764,8 +777,8 @@ static void read_settings(exp_settings *x, int i, const char *text)
                 char key[256];
                 snprintf(key, sizeof key, "%s%s%.*s", indented ? section : "", indented ? "." : "",
                          (int)(colon - p), p);
-                int k = key_of(x, key);
-                if (k < 0) {
+                int k = strcmp(key, "seeds") ? key_of(x, key) : -2;   // seeds: not a name
+                if (k == -1) {
                     k = x->nkeys++;
                     x->keys = xrealloc(x->keys, sizeof(char *) * (size_t)x->nkeys);
                     x->keys[k] = xstrdup(key);
@@ -776,10 +789,12 @@ static void read_settings(exp_settings *x, int i, const char *text)
                 }
                 size_t n = (size_t)(end - val);
                 if (n >= 2 && val[0] == '"' && val[n - 1] == '"') val++, n -= 2;
-                free(x->values[i][k]);
-                x->values[i][k] = xmalloc(n + 1);
-                memcpy(x->values[i][k], val, n);
-                x->values[i][k][n] = '\0';
+                if (k >= 0) {
+                    free(x->values[i][k]);
+                    x->values[i][k] = xmalloc(n + 1);
+                    memcpy(x->values[i][k], val, n);
+                    x->values[i][k][n] = '\0';
+                }
             }
         }
         line = eol ? eol + 1 : NULL;
@@ -799,6 +814,13 @@ static int experiment_settings(const check_opts *o, const char *claims, const cl
         if ((rc = config_doc_set_arg(doc, c->quick[i], e)))
             lerr_prefix(e, "%s:%d: claim %s: quick: ", claims, c->line, c->id);
     cell_list cl;
+    // every key of the table is a name, even where no cell writes it (teacher.kappa
+    // without a drawn Delta: empty text); `seeds` is not (the `seed` column is)
+    for (const char *const *k = config_keys(); *k; k++)
+        if (strcmp(*k, "seeds")) {
+            x->keys = xrealloc(x->keys, sizeof(char *) * (size_t)(x->nkeys + 1));
+            x->keys[x->nkeys++] = xstrdup(*k);
+        }
     if (!rc && !(rc = cells_make(doc, "", &cl, e))) {
         x->match = xcalloc((size_t)cl.ncells + 1, sizeof(char *));
         x->values = xcalloc((size_t)cl.ncells + 1, sizeof(char **));
