@@ -117,8 +117,8 @@ static const char check_usage[] =
     "\n"
     "exit status: 0 every asserted predicate holds inside its hypotheses, 1 one\n"
     "fails there, a claim is UNTESTED without untested_reason:, or a run failed\n"
-    "(outside results never count), 2 bad input (claims file, options), 130\n"
-    "interrupted\n";
+    "(outside results never count), 2 bad input (claims file, options),\n"
+    "130 interrupted\n";
 
 static const char bench_usage[] =
     "usage: loralab bench [--reps N] [--list] [NAME ...]\n"
