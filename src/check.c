@@ -948,11 +948,14 @@ static int part_of(const table *t, const claim *c, int want, table *out, lerr *e
     out->nrows = 0;
     int idc = column_of(t, "cell");
     if (idc < 0) return lerr_run(e, "a table of %s has no cell column", c->dir);
+    int last = 0;   // a cell's rows are consecutive: try the previous row's cell first
     for (int i = 0; i < t->nrows; i++) {
-        int in = 0, found = 0;
-        for (int k = 0; k < c->ncells && !found; k++)
-            if (!strcmp(c->cell_ids[k], t->rows[i][idc])) found = 1, in = c->inside[k];
-        if (found && in == want) out->rows[out->nrows++] = t->rows[i];
+        int k = -1;
+        if (last < c->ncells && !strcmp(c->cell_ids[last], t->rows[i][idc])) k = last;
+        for (int j = 0; j < c->ncells && k < 0; j++)
+            if (!strcmp(c->cell_ids[j], t->rows[i][idc])) k = j;
+        if (k >= 0) last = k;
+        if (k >= 0 && c->inside[k] == want) out->rows[out->nrows++] = t->rows[i];
     }
     return 0;
 }
