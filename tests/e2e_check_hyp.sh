@@ -117,6 +117,14 @@ expect_status 1 "$LORALAB" check --claims c_fixed3.yaml
 grep -q '^claim T: inside UNTESTED (0 of 2 cells), outside HOLDS (2 cells)' "$TMP/out" \
   && ok "lora.rank >= 3 * teacher.rank: no cell inside (the settings' values are read)" || bad "$(cat "$TMP/out")"
 
+# --quick: the settings are those after the claim's quick: overrides
+claim c_quick.yaml ./fixed.yaml 'quick: {lora.rank: 1}' "[{when: \"lora.rank >= 2 * teacher.rank\", statement: s, source: x}]" \
+  '[{table: summary, metric: status, reduce: count, op: "==", value: 2}]'
+expect_status 1 "$LORALAB" check --quick --claims c_quick.yaml
+grep -q '^claim T: inside UNTESTED (0 of 2 cells), outside HOLDS (2 cells)' "$TMP/out" \
+  && ok "--quick: lora.rank = 1 from quick: puts every cell outside" || bad "$(cat "$TMP/out")"
+[ "$(awk '/^lora:/ { getline; print }' results/quick/fixed/config.yaml)" = "  rank: 1" ] && ok "the quick run has lora.rank 1 (config.yaml)" || bad "quick config"
+
 # 5. no hypotheses: every cell inside, as before
 claim plain.yaml ./r.yaml "" "[]" "[$fit]"
 sed -i '/hypotheses: \[\]/d' plain.yaml
