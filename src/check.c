@@ -16,6 +16,19 @@
 // A predicate that matches no rows (or no numeric value) fails with that
 // reason.  `report: true` predicates are measured and shown, never failed.
 //
+// `hypotheses:` (optional) lists the theorem's conditions, each a filter
+// `when:` over one cell: the names of summary.csv's columns, then every
+// resolved setting of the cell (each key config_write writes, swept or
+// not, from the experiment file after --quick's overrides; a swept key reads
+// its column).  `checkable: false` (with `reason:`) lists a condition no
+// measurement decides, never evaluated.  A cell is inside when every
+// checkable hypothesis holds; each predicate is judged on the inside cells'
+// rows (PASS / FAIL) and on the outside ones' (HOLDS / BREAKS, "-" when no
+// row is there), trace rows going with their `cell`.  A claim without an
+// inside cell is UNTESTED.  The exit status follows the inside part only:
+// 1 when a predicate FAILs there, or a claim is UNTESTED without
+// `untested_reason:`.
+//
 // `experiment:` names a file: a value holding '/' or ending in .yaml/.yml is
 // a path (absolute, or from the claims file's folder), any other value NAME
 // is experiments/NAME.yaml beside the claims file's folder.  Results go where
@@ -52,8 +65,19 @@ typedef struct {
     mark at_where, at_count_where, at_metric, at_group;
 } pred;
 
+// A hypothesis of a claim: a filter over one cell (its summary.csv row and
+// every resolved setting), or, with checkable: false, a condition no
+// measurement decides (listed with its reason, never evaluated).
 typedef struct {
-    char *id, *source, *statement, *experiment;
+    char *when, *statement, *source, *reason;
+    int checkable;
+    mark at_when;
+} hyp;
+
+typedef struct {
+    char *id, *source, *statement, *experiment, *untested_reason;
+    hyp *hyps;
+    int nhyps;
     char **quick;      // "key=value" --set arguments
     int nquick;
     char **figures;
@@ -66,6 +90,12 @@ typedef struct {
     char *exp_file;    // the experiment file
     char *exp_name;    // its name (name: or the file's stem, after the quick overrides)
     char *dir;         // results folder: ROOT/<exp_name>
+    // filled by claim_cells once the results exist (selected claims only)
+    int ncells;        // the cells: summary.csv's rows
+    char **cell_ids;   // their ids (its `cell` column)
+    int *inside;       // per cell: 1 when every checkable hypothesis holds
+    int ninside;
+    int *hcount;       // per hypothesis: the cells where it holds (checkable ones)
 } claim;
 
 typedef struct {
@@ -174,6 +204,39 @@ static int read_pred(yctx *y, yaml_node_t *m, pred *p)
     return 0;
 }
 
+static int read_hyp(yctx *y, yaml_node_t *m, hyp *h)
+{
+    if (m->type != YAML_MAPPING_NODE) return yfail(y, m, "a hypothesis must be a mapping%s", "");
+    memset(h, 0, sizeof *h);
+    h->checkable = 1;
+    for (yaml_node_pair_t *q = m->data.mapping.pairs.start; q < m->data.mapping.pairs.top; q++) {
+        yaml_node_t *kn = yaml_document_get_node(&y->doc, q->key);
+        yaml_node_t *vn = yaml_document_get_node(&y->doc, q->value);
+        const char *k = scalar(kn), *v = scalar(vn);
+        if (!k || !v) return yfail(y, vn, "hypothesis keys take plain values%s", "");
+        char **slot = !strcmp(k, "when") ? &h->when : !strcmp(k, "statement") ? &h->statement
+                    : !strcmp(k, "source") ? &h->source : !strcmp(k, "reason") ? &h->reason : NULL;
+        if (slot) {
+            free(*slot);
+            *slot = xstrdup(v);
+            if (slot == &h->when) h->at_when = (mark){(int)vn->start_mark.line + 1, (int)vn->start_mark.column + 1};
+        } else if (!strcmp(k, "checkable")) {
+            if (!strcmp(v, "true") || !strcmp(v, "yes")) h->checkable = 1;
+            else if (!strcmp(v, "false") || !strcmp(v, "no")) h->checkable = 0;
+            else return yfail(y, vn, "checkable takes true or false, got '%s'", v);
+        } else
+            return yfail(y, kn, "unknown hypothesis key '%s' (valid: when, statement, source, "
+                         "checkable, reason)", k);
+    }
+    if (!h->statement || !h->source) return yfail(y, m, "a hypothesis needs statement: and source:%s", "");
+    if (h->checkable && !h->when)
+        return yfail(y, m, "a hypothesis needs when: (a filter over a cell), or checkable: false "
+                     "with reason:%s", "");
+    if (!h->checkable && !h->reason)
+        return yfail(y, m, "checkable: false needs reason: (why no measurement decides it)%s", "");
+    return 0;
+}
+
 static int read_claim(yctx *y, yaml_node_t *m, claim *c)
 {
     if (m->type != YAML_MAPPING_NODE) return yfail(y, m, "a claim must be a mapping%s", "");
@@ -185,10 +248,12 @@ static int read_claim(yctx *y, yaml_node_t *m, claim *c)
         const char *k = scalar(kn);
         if (!k) return yfail(y, kn, "claim keys must be plain%s", "");
         if (!strcmp(k, "id") || !strcmp(k, "source") || !strcmp(k, "statement") ||
-            !strcmp(k, "experiment")) {
+            !strcmp(k, "experiment") || !strcmp(k, "untested_reason")) {
             if (!scalar(vn)) return yfail(y, vn, "%s takes a plain value", k);
             char **slot = !strcmp(k, "id") ? &c->id : !strcmp(k, "source") ? &c->source
-                        : !strcmp(k, "statement") ? &c->statement : &c->experiment;
+                        : !strcmp(k, "statement") ? &c->statement
+                        : !strcmp(k, "untested_reason") ? &c->untested_reason : &c->experiment;
+            free(*slot);
             *slot = xstrdup(scalar(vn));
             if (slot == &c->experiment)
                 c->at_experiment = (mark){(int)vn->start_mark.line + 1, (int)vn->start_mark.column + 1};
@@ -202,6 +267,13 @@ static int read_claim(yctx *y, yaml_node_t *m, claim *c)
                 c->quick[c->nquick] = xmalloc(n);
                 snprintf(c->quick[c->nquick++], n, "%s=%s", qk ? qk : "", qv);
                 free(qv);
+            }
+        } else if (!strcmp(k, "hypotheses")) {
+            if (vn->type != YAML_SEQUENCE_NODE) return yfail(y, vn, "hypotheses: takes a list%s", "");
+            for (yaml_node_item_t *it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++) {
+                c->hyps = xrealloc(c->hyps, sizeof(hyp) * (size_t)(c->nhyps + 1));
+                c->nhyps++;   // counted first: a half-read hypothesis is freed too
+                if (read_hyp(y, yaml_document_get_node(&y->doc, *it), &c->hyps[c->nhyps - 1])) return -1;
             }
         } else if (!strcmp(k, "figures") || !strcmp(k, "expect")) {
             if (vn->type != YAML_SEQUENCE_NODE) return yfail(y, vn, "%s: takes a list", k);
@@ -219,7 +291,7 @@ static int read_claim(yctx *y, yaml_node_t *m, claim *c)
             }
         } else {
             return yfail(y, kn, "unknown claim key '%s' (valid: id, source, statement, experiment, "
-                         "figures, quick, expect)", k);
+                         "figures, quick, hypotheses, untested_reason, expect)", k);
         }
     }
     if (!c->id || !c->experiment || !c->npreds)
@@ -270,8 +342,13 @@ static void free_claims(claim_list *l)
 {
     for (int i = 0; i < l->n; i++) {
         claim *c = &l->c[i];
-        free(c->id), free(c->source), free(c->statement), free(c->experiment);
+        free(c->id), free(c->source), free(c->statement), free(c->experiment), free(c->untested_reason);
+        for (int j = 0; j < c->nhyps; j++)
+            free(c->hyps[j].when), free(c->hyps[j].statement), free(c->hyps[j].source), free(c->hyps[j].reason);
+        free(c->hyps);
         free(c->exp_file), free(c->exp_name), free(c->dir);
+        for (int j = 0; j < c->ncells; j++) free(c->cell_ids[j]);
+        free(c->cell_ids), free(c->inside), free(c->hcount);
         for (int j = 0; j < c->nquick; j++) free(c->quick[j]);
         for (int j = 0; j < c->nfigures; j++) free(c->figures[j]);
         for (int j = 0; j < c->npreds; j++) {
@@ -647,6 +724,271 @@ static int check_columns(const char *claims, const claim *c, const pred *p, lerr
     return rc;
 }
 
+// ---------------------------------------------------------------------------
+// Hypotheses: the cells inside a claim's conditions
+
+// Every resolved setting of every cell of an experiment, by dotted key.
+typedef struct {
+    int nkeys;
+    char **keys;       // dotted keys in config_write's order (the union over the cells)
+    int ncells;
+    char **match;      // per cell: its swept labels then its seed, each followed by '\x1f'
+    char ***values;    // per cell: nkeys values, "" where the cell has no such key
+    int naxes;
+    char **axis_keys;  // the swept keys (summary.csv columns), in the order of `match`
+} exp_settings;
+
+static void free_settings(exp_settings *x)
+{
+    for (int i = 0; i < x->ncells; i++) {
+        for (int k = 0; k < x->nkeys; k++) free(x->values[i][k]);
+        free(x->values[i]), free(x->match[i]);
+    }
+    for (int k = 0; k < x->nkeys; k++) free(x->keys[k]);
+    for (int a = 0; a < x->naxes; a++) free(x->axis_keys[a]);
+    free(x->keys), free(x->match), free(x->values), free(x->axis_keys);
+}
+
+static int key_of(const exp_settings *x, const char *key)
+{
+    for (int k = 0; k < x->nkeys; k++)
+        if (!strcmp(x->keys[k], key)) return k;
+    return -1;
+}
+
+// Read the "key: value" lines of a config_write text (a section line
+// "teacher:" then "  leaf: value") into cell i of x, adding keys not seen
+// yet.  A double-quoted value loses its quotes.
+static void read_settings(exp_settings *x, int i, const char *text)
+{
+    char section[128] = "";
+    for (const char *line = text; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        int indented = line[0] == ' ';
+        const char *p = line + (indented ? 2 : 0), *end = line + len;
+        const char *colon = memchr(p, ':', (size_t)(end - p));
+        if (p < end && *p != '#' && colon) {
+            const char *val = colon + 1;
+            while (val < end && *val == ' ') val++;
+            if (val == end && !indented) {
+                snprintf(section, sizeof section, "%.*s", (int)(colon - p), p);
+            } else {
+                char key[256];
+                snprintf(key, sizeof key, "%s%s%.*s", indented ? section : "", indented ? "." : "",
+                         (int)(colon - p), p);
+                int k = strcmp(key, "seeds") ? key_of(x, key) : -2;   // seeds: not a name
+                if (k == -1) {
+                    k = x->nkeys++;
+                    x->keys = xrealloc(x->keys, sizeof(char *) * (size_t)x->nkeys);
+                    x->keys[k] = xstrdup(key);
+                    for (int j = 0; j < x->ncells; j++) {
+                        x->values[j] = xrealloc(x->values[j], sizeof(char *) * (size_t)x->nkeys);
+                        x->values[j][k] = xstrdup("");
+                    }
+                }
+                size_t n = (size_t)(end - val);
+                if (n >= 2 && val[0] == '"' && val[n - 1] == '"') val++, n -= 2;
+                if (k >= 0) {
+                    free(x->values[i][k]);
+                    x->values[i][k] = xmalloc(n + 1);
+                    memcpy(x->values[i][k], val, n);
+                    x->values[i][k][n] = '\0';
+                }
+            }
+        }
+        line = eol ? eol + 1 : NULL;
+    }
+}
+
+// The settings of every cell of claim c's experiment (after its quick
+// overrides with --quick): each cell's resolved spec as config_write gives it.
+static int experiment_settings(const check_opts *o, const char *claims, const claim *c,
+                               exp_settings *x, lerr *e)
+{
+    memset(x, 0, sizeof *x);
+    config_doc *doc = config_parse_file(c->exp_file, e);
+    if (!doc) return -1;
+    int rc = 0;
+    for (int i = 0; o->quick && i < c->nquick && !rc; i++)
+        if ((rc = config_doc_set_arg(doc, c->quick[i], e)))
+            lerr_prefix(e, "%s:%d: claim %s: quick: ", claims, c->line, c->id);
+    cell_list cl;
+    // every key of the table is a name, even where no cell writes it (teacher.kappa
+    // without a drawn Delta: empty text); `seeds` is not (the `seed` column is)
+    for (const char *const *k = config_keys(); *k; k++)
+        if (strcmp(*k, "seeds")) {
+            x->keys = xrealloc(x->keys, sizeof(char *) * (size_t)(x->nkeys + 1));
+            x->keys[x->nkeys++] = xstrdup(*k);
+        }
+    if (!rc && !(rc = cells_make(doc, "", &cl, e))) {
+        x->match = xcalloc((size_t)cl.ncells + 1, sizeof(char *));
+        x->values = xcalloc((size_t)cl.ncells + 1, sizeof(char **));
+        for (int i = 0; i < cl.ncells && !rc; i++) {
+            const cell *cc = &cl.cells[i];
+            spec s;
+            if ((rc = cells_spec(&cl, cc, &s, e))) break;
+            char *buf = NULL;
+            size_t len = 0;
+            FILE *f = open_memstream(&buf, &len);
+            if (!f) {
+                spec_free(&s);
+                rc = lerr_run(e, "out of memory writing the settings of cell %s", cc->id);
+                break;
+            }
+            config_write(&s, f);
+            fclose(f);
+            spec_free(&s);
+            x->values[i] = xcalloc((size_t)x->nkeys + 1, sizeof(char *));
+            for (int k = 0; k < x->nkeys; k++) x->values[i][k] = xstrdup("");
+            x->ncells = i + 1;
+            read_settings(x, i, buf);
+            free(buf);
+            size_t n = 32;
+            for (int a = 0; a < cl.sweep.naxes; a++) n += strlen(cl.sweep.axes[a].labels[cc->choice[a]]) + 1;
+            char *m = x->match[i] = xmalloc(n);
+            m[0] = '\0';
+            for (int a = 0; a < cl.sweep.naxes; a++) {
+                strcat(m, cl.sweep.axes[a].labels[cc->choice[a]]);
+                strcat(m, "\x1f");
+            }
+            snprintf(m + strlen(m), 32, "%ld\x1f", cc->seed);
+        }
+        x->axis_keys = xcalloc((size_t)cl.sweep.naxes + 1, sizeof(char *));
+        for (int a = 0; a < cl.sweep.naxes; a++) x->axis_keys[x->naxes++] = xstrdup(cl.sweep.axes[a].key);
+        cells_free(&cl);
+    }
+    config_doc_free(doc);
+    return rc;
+}
+
+// Fill c's cells (summary.csv's rows), which of them are inside every
+// checkable hypothesis and how many satisfy each.  A `when:` is a filter
+// over the names of one cell: summary.csv's columns, then every resolved
+// setting that is not a column (a swept key is read from its column, as
+// written).  An unknown name is an input error at the when: value.
+static int claim_cells(const check_opts *o, const char *claims, claim *c, lerr *e)
+{
+    char *spath = path_join(c->dir, "summary.csv");
+    table sum;
+    int rc = load_table(spath, &sum, e);
+    free(spath);
+    if (rc) return rc;
+    int idc = column_of(&sum, "cell");
+    if (idc < 0) rc = lerr_run(e, "%s/summary.csv has no cell column", c->dir);
+    c->ncells = rc ? 0 : sum.nrows;
+    c->cell_ids = xcalloc((size_t)c->ncells + 1, sizeof(char *));
+    c->inside = xcalloc((size_t)c->ncells + 1, sizeof(int));
+    c->hcount = xcalloc((size_t)c->nhyps + 1, sizeof(int));
+    for (int i = 0; i < c->ncells; i++) c->cell_ids[i] = xstrdup(sum.rows[i][idc]), c->inside[i] = 1;
+    int checkable = 0;
+    for (int h = 0; h < c->nhyps; h++) checkable += c->hyps[h].checkable;
+    exp_settings x = {0};
+    if (!rc && checkable) rc = experiment_settings(o, claims, c, &x, e);
+    // the names: summary.csv's columns, then the settings that are not columns
+    int nnames = 0;
+    const char **names = xcalloc((size_t)(sum.ncols + x.nkeys) + 1, sizeof(char *));
+    int *from = xcalloc((size_t)x.nkeys + 1, sizeof(int));   // setting index of name sum.ncols + j
+    for (int j = 0; j < sum.ncols; j++) names[nnames++] = sum.header[j];
+    for (int k = 0; k < x.nkeys; k++)
+        if (column_of(&sum, x.keys[k]) < 0) from[nnames - sum.ncols] = k, names[nnames++] = x.keys[k];
+    expr **when = xcalloc((size_t)c->nhyps + 1, sizeof(expr *));
+    for (int h = 0; h < c->nhyps && !rc; h++) {
+        if (!c->hyps[h].checkable) continue;
+        if (!(when[h] = expr_parse(c->hyps[h].when, names, nnames, e)))
+            rc = lerr_prefix(e, "%s:%d:%d: claim %s: hypotheses: when: ", claims, c->hyps[h].at_when.line,
+                             c->hyps[h].at_when.col, c->id);
+    }
+    // each row's cell, by its swept columns and seed
+    int *axc = xcalloc((size_t)x.naxes + 2, sizeof(int));
+    for (int a = 0; a <= x.naxes && !rc && checkable; a++) {
+        const char *col = a < x.naxes ? x.axis_keys[a] : "seed";
+        if ((axc[a] = column_of(&sum, col)) < 0)
+            rc = lerr_run(e, "%s/summary.csv has no column %s (results of another experiment?)", c->dir, col);
+    }
+    const char **fields = xcalloc((size_t)nnames + 1, sizeof(char *));
+    for (int i = 0; i < c->ncells && !rc && checkable; i++) {
+        size_t n = 1;
+        for (int a = 0; a <= x.naxes; a++) n += strlen(sum.rows[i][axc[a]]) + 1;
+        char *m = xmalloc(n);
+        m[0] = '\0';
+        for (int a = 0; a <= x.naxes; a++) strcat(strcat(m, sum.rows[i][axc[a]]), "\x1f");
+        int cell = -1;
+        for (int k = 0; k < x.ncells && cell < 0; k++)
+            if (x.match[k] && !strcmp(x.match[k], m)) cell = k;
+        free(m);
+        if (cell < 0) {
+            rc = lerr_run(e, "%s/summary.csv: cell %s is not a cell of %s (results of another experiment?)",
+                          c->dir, c->cell_ids[i], c->exp_file);
+            break;
+        }
+        for (int j = 0; j < sum.ncols; j++) fields[j] = sum.rows[i][j];
+        for (int j = sum.ncols; j < nnames; j++) fields[j] = x.values[cell][from[j - sum.ncols]];
+        for (int h = 0; h < c->nhyps; h++) {
+            if (!when[h]) continue;
+            int holds_here = expr_true(when[h], fields);
+            c->hcount[h] += holds_here;
+            c->inside[i] &= holds_here;
+        }
+    }
+    for (int i = 0; i < c->ncells; i++) c->ninside += c->inside[i];
+    for (int h = 0; h < c->nhyps; h++) expr_free(when[h]);
+    free(when), free(names), free(from), free(axc), free(fields);
+    free_settings(&x);
+    free_table(&sum);
+    return rc;
+}
+
+// The rows of t whose cell is (want 1) or is not (want 0) inside c's
+// hypotheses; the rows are t's (free only the returned rows array).
+static int part_of(const table *t, const claim *c, int want, table *out, lerr *e)
+{
+    *out = *t;
+    out->rows = xcalloc((size_t)t->nrows + 1, sizeof(char **));
+    out->nrows = 0;
+    int idc = column_of(t, "cell");
+    if (idc < 0) return lerr_run(e, "a table of %s has no cell column", c->dir);
+    int last = 0;   // a cell's rows are consecutive: try the previous row's cell first
+    for (int i = 0; i < t->nrows; i++) {
+        int k = -1;
+        if (last < c->ncells && !strcmp(c->cell_ids[last], t->rows[i][idc])) k = last;
+        for (int j = 0; j < c->ncells && k < 0; j++)
+            if (!strcmp(c->cell_ids[j], t->rows[i][idc])) k = j;
+        if (k >= 0) last = k;
+        if (k >= 0 && c->inside[k] == want) out->rows[out->nrows++] = t->rows[i];
+    }
+    return 0;
+}
+
+typedef struct {
+    const char *verdict;   // inside: PASS FAIL REPORT, outside: HOLDS BREAKS REPORT; "-": no cell (or no row)
+    double m;              // the measured value (NaN if none)
+    char why[600];         // why nothing could be measured
+} part_result;
+
+// Evaluate p on the rows of t whose cells are inside (want 1) or outside
+// (want 0) c's hypotheses.  Inside, a predicate no row of which matches
+// FAILs with the reason, as without hypotheses; outside, it is "-" (nothing
+// to extrapolate to), with the reason.
+static int judge(const claim *c, const pred *p, const table *t, int want, part_result *r, lerr *e)
+{
+    int ncells = want ? c->ninside : c->ncells - c->ninside;
+    r->m = NAN, r->why[0] = '\0', r->verdict = "-";
+    if (ncells == 0) return 0;
+    table part = *t;
+    int all = ncells == c->ncells;   // every cell on this side: today's table as it is
+    if (!all && part_of(t, c, want, &part, e)) {
+        free(part.rows);
+        return -1;
+    }
+    int k = measure(p, &part, &r->m, r->why, sizeof r->why, e);
+    if (!all) free(part.rows);
+    if (k && e->kind == LERR_INPUT && !r->why[0]) return -1;
+    int ok = k == 0 && holds(r->m, p->op, p->value);
+    r->verdict = p->report ? "REPORT" : want ? (ok ? "PASS" : "FAIL") : k ? "-" : ok ? "HOLDS" : "BREAKS";
+    return 0;
+}
+
 // "max(align_b) where step >= 1 <= 1e-10"
 static void expected_text(const pred *p, char *buf, size_t n)
 {
@@ -706,54 +1048,93 @@ int check_claims(const check_opts *o, lerr *e)
     for (int i = 0; i < cl.n && !rc; i++)
         for (int j = 0; j < cl.c[i].npreds && !rc && selected(o, cl.c[i].id); j++)
             rc = check_columns(claims, &cl.c[i], &cl.c[i].preds[j], e);
-    int failed = 0;
+    for (int i = 0; i < cl.n && !rc; i++)
+        if (selected(o, cl.c[i].id)) rc = claim_cells(o, claims, &cl.c[i], e);
+    int failed = 0, untested = 0;
     afile md = {0};
     char *mdpath = path_join(root, "claims.md");
     if (!rc) rc = afile_open(&md, mdpath, e);
     if (!rc) {
-        afile_printf(&md, "# Claims%s\n\n`%s`\n\n| id | claim | measured | expected | verdict |\n"
-                     "|---|---|---|---|---|\n", o->quick ? " (quick)" : "", o->command);
-        printf("%-10s %-8s %-14s %s\n", "id", "verdict", "measured", "expected");
+        afile_printf(&md, "# Claims%s\n\n`%s`\n\n| id | claim | expected | inside | measured | outside | "
+                     "measured |\n|---|---|---|---|---|---|---|\n", o->quick ? " (quick)" : "", o->command);
+        printf("%-10s %-8s %-14s %-8s %-14s %s\n", "id", "inside", "measured", "outside", "measured",
+               "expected");
     }
     for (int i = 0; i < cl.n && !rc; i++) {
         const claim *c = &cl.c[i];
         if (!selected(o, c->id)) continue;
+        part_result *in = xcalloc((size_t)c->npreds, sizeof *in), *out = xcalloc((size_t)c->npreds, sizeof *out);
         for (int j = 0; j < c->npreds && !rc; j++) {
             const pred *p = &c->preds[j];
-            const char *dir = c->dir;
-            char *tpath = path_join(dir, p->table && !strcmp(p->table, "summary") ? "summary.csv" : "trace.csv");
+            char *tpath = path_join(c->dir, p->table && !strcmp(p->table, "summary") ? "summary.csv" : "trace.csv");
             table t;
-            double m = NAN;
-            char why[600] = "", exp[1024], meas[64];
             rc = load_table(tpath, &t, e);
-            int ok = 0;
-            if (!rc) {
-                int r = measure(p, &t, &m, why, sizeof why, e);
-                if (r && e->kind == LERR_INPUT && !why[0])
-                    rc = lerr_prefix(e, "%s:%d: claim %s: ", claims, p->line, c->id);
-                else
-                    ok = r == 0 && holds(m, p->op, p->value);
-                free_table(&t);
-            }
             free(tpath);
             if (rc) break;
-            const char *verdict = p->report ? "REPORT" : ok ? "PASS" : "FAIL";
-            failed += !p->report && !ok;
-            expected_text(p, exp, sizeof exp);
-            snprintf(meas, sizeof meas, "%.6g", m);
-            printf("%-10s %-8s %-14s %s%s%s\n", c->id, verdict, meas, exp, why[0] ? "  -- " : "", why);
-            afile_printf(&md, "| %s | %s | %s | `%s`%s%s | **%s** |\n", c->id,
-                         j == 0 && c->statement ? c->statement : "", meas, exp,
-                         why[0] ? ": " : "", why, verdict);
-            if (j == c->npreds - 1)
-                for (int f = 0; f < c->nfigures; f++) {
-                    char img[512];
-                    snprintf(img, sizeof img, "%s/%s.png", dir, c->figures[f]);
-                    if (access(img, R_OK) == 0)
-                        afile_printf(&md, "| | ![%s](%s/%s.png) | | | |\n", c->figures[f],
-                                     c->exp_name, c->figures[f]);
-                }
+            rc = judge(c, p, &t, 1, &in[j], e) || judge(c, p, &t, 0, &out[j], e);
+            if (rc && e->kind == LERR_INPUT) lerr_prefix(e, "%s:%d: claim %s: ", claims, p->line, c->id);
+            free_table(&t);
         }
+        if (rc) {
+            free(in), free(out);
+            break;
+        }
+        // the claim's verdicts: inside FAIL if a predicate fails there, UNTESTED without
+        // inside cells; outside BREAKS if a predicate breaks there
+        int nout = c->ncells - c->ninside, fails = 0, passes = 0, breaks = 0, holds_out = 0;
+        for (int j = 0; j < c->npreds; j++) {
+            fails += !strcmp(in[j].verdict, "FAIL"), passes += !strcmp(in[j].verdict, "PASS");
+            breaks += !strcmp(out[j].verdict, "BREAKS"), holds_out += !strcmp(out[j].verdict, "HOLDS");
+        }
+        const char *vin = c->ninside == 0 ? "UNTESTED" : fails ? "FAIL" : passes ? "PASS" : "REPORT";
+        const char *vout = nout == 0 ? "-" : breaks ? "BREAKS" : holds_out ? "HOLDS" : "REPORT";
+        failed += fails;
+        untested += c->ninside == 0 && !c->untested_reason;
+        char note[1024] = "";
+        if (c->ninside == 0)
+            snprintf(note, sizeof note, "; untested: %s",
+                     c->untested_reason ? c->untested_reason : "no cell inside the hypotheses and no "
+                                                               "untested_reason: (fails the run)");
+        printf("claim %s: inside %s (%d of %d cells), outside %s (%d cells)%s\n", c->id, vin, c->ninside,
+               c->ncells, vout, nout, note);
+        afile_printf(&md, "| %s | %s%s%s | | **%s** (%d of %d cells) | | **%s** (%d cells) | |\n", c->id,
+                     c->statement ? c->statement : "", c->ninside == 0 ? "<br>*untested:* " : "",
+                     c->ninside == 0 ? (c->untested_reason ? c->untested_reason : "no reason given") : "",
+                     vin, c->ninside, c->ncells, vout, nout);
+        for (int h = 0; h < c->nhyps; h++) {
+            const hyp *y = &c->hyps[h];
+            if (y->checkable) {
+                printf("  hypothesis %s: %d of %d cells -- %s (%s)\n", y->when, c->hcount[h], c->ncells,
+                       y->statement, y->source);
+                afile_printf(&md, "| %s | hypothesis: %s (%s) | `%s` | %d of %d cells | | | |\n", c->id,
+                             y->statement, y->source, y->when, c->hcount[h], c->ncells);
+            } else {
+                printf("  hypothesis not checkable (%s) -- %s (%s)\n", y->reason, y->statement, y->source);
+                afile_printf(&md, "| %s | hypothesis: %s (%s) | not checkable: %s | | | | |\n", c->id,
+                             y->statement, y->source, y->reason);
+            }
+        }
+        for (int j = 0; j < c->npreds; j++) {
+            char exp[1024], mi[64] = "-", mo[64] = "-";
+            expected_text(&c->preds[j], exp, sizeof exp);
+            if (strcmp(in[j].verdict, "-")) snprintf(mi, sizeof mi, "%.6g", in[j].m);
+            if (strcmp(out[j].verdict, "-") || !isnan(out[j].m)) snprintf(mo, sizeof mo, "%.6g", out[j].m);
+            if (!strcmp(out[j].verdict, "-") && isnan(out[j].m)) snprintf(mo, sizeof mo, "-");
+            printf("%-10s %-8s %-14s %-8s %-14s %s%s%s%s%s\n", c->id, in[j].verdict, mi, out[j].verdict, mo,
+                   exp, in[j].why[0] ? "  -- " : "", in[j].why, out[j].why[0] ? "  -- outside: " : "",
+                   out[j].why);
+            afile_printf(&md, "| %s | | `%s`%s%s%s%s | **%s** | %s | %s | %s |\n", c->id, exp,
+                         in[j].why[0] ? ": " : "", in[j].why, out[j].why[0] ? "; outside: " : "", out[j].why,
+                         in[j].verdict, mi, out[j].verdict, mo);
+        }
+        for (int f = 0; f < c->nfigures; f++) {
+            char img[512];
+            snprintf(img, sizeof img, "%s/%s.png", c->dir, c->figures[f]);
+            if (access(img, R_OK) == 0)
+                afile_printf(&md, "| | ![%s](%s/%s.png) | | | | | |\n", c->figures[f], c->exp_name,
+                             c->figures[f]);
+        }
+        free(in), free(out);
     }
     int md_open = md.tmp != NULL;
     if (!rc) {
@@ -766,8 +1147,11 @@ int check_claims(const check_opts *o, lerr *e)
     free_claims(&cl);
     free(claims);
     if (rc) return -1;
-    if (failed) {
-        lerr_run(e, "%d asserted predicate(s) failed", failed);
+    if (failed || untested) {
+        if (!untested) lerr_run(e, "%d asserted predicate(s) failed inside their hypotheses", failed);
+        else if (!failed) lerr_run(e, "%d claim(s) untested (no cell inside the hypotheses) without untested_reason:", untested);
+        else lerr_run(e, "%d asserted predicate(s) failed inside their hypotheses, %d claim(s) untested "
+                      "without untested_reason:", failed, untested);
         return 1;
     }
     return 0;

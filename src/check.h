@@ -15,9 +15,12 @@ typedef struct {
 
 // Run the experiments the claims need into results/<name>/ under the working
 // directory (results/quick/<name>/ with quick; reusing complete results whose
-// config is unchanged), evaluate every predicate, print the table and write
-// it to results[/quick]/claims.md.  Returns 0 when every asserted predicate holds, 1
-// when one fails (e filled), -1 with LERR_INPUT on a bad claims file.
+// config is unchanged), split each claim's cells by its hypotheses, evaluate
+// every predicate on the inside and on the outside cells, print the table and
+// write it to results[/quick]/claims.md.  Returns 0 when every asserted
+// predicate holds inside its hypotheses and every claim without an inside
+// cell gives an untested_reason, 1 otherwise (e filled), -1 with LERR_INPUT
+// on a bad claims file.
 int check_claims(const check_opts *o, lerr *e);
 
 #endif

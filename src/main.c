@@ -100,10 +100,12 @@ static const char check_usage[] =
     "\n"
     "Run the experiments the claims need into results/<name>/ under the current\n"
     "directory (reusing complete results whose resolved config is unchanged), draw\n"
-    "their figures, evaluate every predicate, print id, verdict, measured and\n"
-    "expected, and write the table to results/claims.md.  A claim's experiment:\n"
-    "is a name in experiments/ or a path to an experiment file (it contains '/'\n"
-    "or ends in .yaml), relative to the claims file's folder.\n"
+    "their figures, evaluate every predicate on the cells inside the claim's\n"
+    "hypotheses (PASS / FAIL; UNTESTED with no cell inside) and on those outside\n"
+    "(HOLDS / BREAKS), print both with the cell counts, and write the table to\n"
+    "results/claims.md.  A claim's experiment: is a name in experiments/ or a\n"
+    "path to an experiment file (it contains '/' or ends in .yaml), relative to\n"
+    "the claims file's folder.\n"
     "\n"
     "  --quick         CI-sized runs (each claim's quick: overrides) in\n"
     "                  results/quick/, table in results/quick/claims.md\n"
@@ -113,8 +115,10 @@ static const char check_usage[] =
     "  ID ...          check only these claims (default: all)\n"
     "  --help, -h      this text\n"
     "\n"
-    "exit status: 0 every asserted predicate holds, 1 a claim fails or a run\n"
-    "failed, 2 bad input (claims file, options), 130 interrupted\n";
+    "exit status: 0 every asserted predicate holds inside its hypotheses, 1 one\n"
+    "fails there, a claim is UNTESTED without untested_reason:, or a run failed\n"
+    "(outside results never count), 2 bad input (claims file, options),\n"
+    "130 interrupted\n";
 
 static const char bench_usage[] =
     "usage: loralab bench [--reps N] [--list] [NAME ...]\n"

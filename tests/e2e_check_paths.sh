@@ -84,6 +84,8 @@ YAML
 awk '/^claims: .*the only top-level key/ { on = 1 } on && /^```/ { exit } on' "$SOURCE_ROOT/README.md" >"$TMP/readme/claims.yaml"
 expect_status 0 "$LORALAB" check --claims ../readme/claims.yaml
 [ "$(grep -c '^MINE-1  *PASS' "$TMP/out")" = 2 ] && ok "the README's example passes" || bad "README example: $(cat "$TMP/out")"
+grep -q '^claim MINE-1: inside PASS (2 of 4 cells), outside BREAKS (2 cells)$' "$TMP/out" \
+  && ok "the README's example: PASS on r >= r*, BREAKS outside, as its text says" || bad "README example: $(cat "$TMP/out")"
 
 cp "$TMP/study/exps/tiny.yaml" "$TMP/study/other/tiny.yaml"
 claims "$TMP/study/two.yaml" exps/tiny.yaml "$rows"
