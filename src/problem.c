@@ -137,9 +137,11 @@ static int apply_q(const double *QR, const double *tau, int n, int q, const doub
 // QR) and the (q, q) SVD R1 R2^T = Uc diag(SD) Vc^T,
 //   Delta = (Q1 Uc) diag(SD) (Q2 Vc)^T,  UD = Q1 Uc[:, :r*],  VD = Q2 Vc[:, :r*]:
 // O((d + k) q^2), exact to rounding whatever the factors' own normalisation.
-static int truth_svd(problem *p, lerr *e)
+int problem_truth_svd(problem *p, lerr *e)
 {
     int d = p->d, k = p->k, q = p->dq, rs = p->rstar;
+    free(p->SD), free(p->UD), free(p->VD);
+    p->SD = p->UD = p->VD = NULL;
     if (q < 1) return 0;
     int lwork = qr_cm_lwork(d > k ? d : k, q);
     double *M = dalloc((size_t)d * q), *N = dalloc((size_t)k * q);   // cm: Dl, Dr^T
@@ -183,7 +185,7 @@ int problem_new(const spec *s, long seed, problem **out, lerr *e)
             if (rc) return rc;
             (*out)->f_star = NAN;   // until a convex solve sets it
             rc = svd_of_g(*out, svd_needed(s, (*out)->rstar), seed, e);
-            if (!rc && teachers[i].target_shift) rc = truth_svd(*out, e);
+            if (!rc && teachers[i].target_shift) rc = problem_truth_svd(*out, e);
             if (rc) {
                 problem_free(*out);
                 *out = NULL;

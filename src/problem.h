@@ -130,4 +130,8 @@ void problem_free(problem *p);
 // SVD of G: UG, SG, VGt.)
 int problem_finish(problem *p, int rstar, lerr *e);
 
+// (Re)compute SD, UD, VD from the factors Dl, Dr (problem_new calls it for
+// teachers whose Delta is the target shift).
+int problem_truth_svd(problem *p, lerr *e);
+
 #endif
