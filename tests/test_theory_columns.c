@@ -217,6 +217,30 @@ static void check_noisy(void)
           "align_a_star %g, align_b_star %g: Delta's subspaces should differ from G's",
           mg.align_a_star, mg.align_b_star);
     free(UG), free(VG);
+    // full fine-tuning (metrics_dense): the shift D's top-r* subspaces play A's
+    // and B^T's roles
+    {
+        double *Dm = dalloc((size_t)d * k), *UDl = dalloc((size_t)d * rs), *VDl = dalloc((size_t)k * rs);
+        double *QD = dalloc((size_t)d * rs), *VQ = dalloc((size_t)k * rs), *J = dalloc((size_t)d * k);
+        random_factors(d, k, k, 21, 1.0, Dm, E);   // Dm: (d, k) random
+        model *m = model_new(p, 0, NULL, NULL, 0, &e);
+        metrics_work *w = metrics_work_new(m);
+        double loss;
+        metrics mt;
+        CHECK(model_eval_dense(m, Dm, &loss, J, &e) == 0, "eval dense: %s", e.msg);
+        CHECK(metrics_dense(w, Dm, J, loss, &mt, &e) == 0, "metrics dense: %s", e.msg);
+        top_vectors(p->Delta, d, k, rs, 0, UDl);
+        top_vectors(p->Delta, d, k, rs, 1, VDl);
+        top_vectors(Dm, d, k, rs, 0, QD);
+        top_vectors(Dm, d, k, rs, 1, VQ);
+        double wa = sin_angle_by_cosines(UDl, rs, QD, rs, d), wb = sin_angle_by_cosines(VDl, rs, VQ, rs, k);
+        CHECK(fabs(mt.align_a_star - wa) <= 1e-7 && fabs(mt.align_b_star - wb) <= 1e-7,
+              "full: align_a_star %.17g (direct %.17g), align_b_star %.17g (direct %.17g)",
+              mt.align_a_star, wa, mt.align_b_star, wb);
+        metrics_work_free(w);
+        model_free(m);
+        free(Dm), free(UDl), free(VDl), free(QD), free(VQ), free(J);
+    }
     free(R), free(G), free(A), free(B), free(E);
     problem_free(p);
     spec_free(&s);
