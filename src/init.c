@@ -125,12 +125,13 @@ static const struct {
     const char *name;
     init_fn fn;
     int (*check)(const spec *s, lerr *e);
+    int uses_alpha2;   // 1: factors drawn with variance init.alpha2
 } inits[] = {
-    {"lora", init_lora, NULL},
-    {"spectral", init_spectral, NULL},
-    {"lora-ga", init_lora_ga, check_lora_ga},
-    {"pissa", init_pissa, NULL},
-    {"gaussian", init_gaussian, NULL},
+    {"lora", init_lora, NULL, 1},
+    {"spectral", init_spectral, NULL, 0},
+    {"lora-ga", init_lora_ga, check_lora_ga, 0},
+    {"pissa", init_pissa, NULL, 0},
+    {"gaussian", init_gaussian, NULL, 1},
 };
 enum { NINITS = sizeof inits / sizeof inits[0] };
 
@@ -142,6 +143,12 @@ static int find_init(const char *name)
 }
 
 int init_known(const char *name) { return find_init(name) >= 0; }
+
+int init_uses_alpha2(const char *method)
+{
+    int i = find_init(method);
+    return i >= 0 && inits[i].uses_alpha2;
+}
 
 const char *init_names(void)
 {

@@ -13,6 +13,10 @@
 int init_factors(const spec *s, const problem *p, long seed, double *A, double *B,
                  int *shift, lerr *e);
 
+// 1 when init.method draws its factors with variance init.alpha2 (lora,
+// gaussian), 0 otherwise.
+int init_uses_alpha2(const char *method);
+
 // Checks a combination of settings the initialiser cannot work with
 // (e.g. lora-ga needs 2r <= min(d, k)); LERR_INPUT on failure.
 int init_check(const spec *s, lerr *e);

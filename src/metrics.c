@@ -12,6 +12,9 @@
 //   align_a = ||(I - U_G U_G^T) U_q(A)||_op,  U_G = first r* left singular
 //   vectors of G, U_q(A) = first q left singular vectors of A (thin SVD of the
 //   (d, r) factor: O(d r^2));  align_b likewise with B^T and V_G.
+// align_a_star, align_b_star: the same angles against the truth's subspaces
+// U_{r*}(Delta), V_{r*}(Delta) (problem.h: UD, VD); each factor's subspace is
+// computed once and serves both references.
 // A factor whose q-th singular value is exactly zero (B = 0 at step 0 of the
 // lora init) has no defined subspace: the metric is nan.
 #include "metrics.h"
@@ -24,9 +27,10 @@
 #include "convex.h"
 #include "linalg.h"
 
-const char *const metric_names[] = {"loss",      "risk",   "align_a",   "align_b",
-                                    "grad_norm", "err_op", "balance",   "test_loss",
-                                    "objective", "gap",    "cert",      "rank_ab"};
+const char *const metric_names[] = {"loss",         "risk",         "align_a",   "align_b",
+                                    "align_a_star", "align_b_star", "grad_norm", "err_op",
+                                    "balance",      "test_loss",    "objective", "gap",
+                                    "cert",         "rank_ab"};
 
 void metrics_values(const metrics *m, double *out)
 {
@@ -34,14 +38,16 @@ void metrics_values(const metrics *m, double *out)
     out[1] = m->risk;
     out[2] = m->align_a;
     out[3] = m->align_b;
-    out[4] = m->grad_norm;
-    out[5] = m->err_op;
-    out[6] = m->balance;
-    out[7] = m->test_loss;
-    out[8] = m->objective;
-    out[9] = m->gap;
-    out[10] = m->cert;
-    out[11] = m->rank_ab;
+    out[4] = m->align_a_star;
+    out[5] = m->align_b_star;
+    out[6] = m->grad_norm;
+    out[7] = m->err_op;
+    out[8] = m->balance;
+    out[9] = m->test_loss;
+    out[10] = m->objective;
+    out[11] = m->gap;
+    out[12] = m->cert;
+    out[13] = m->rank_ab;
 }
 
 struct metrics_work {
@@ -49,11 +55,13 @@ struct metrics_work {
     int d, k, r, rs, q, s;    // rs = r*, q = min(r, r*), s = r + tq
     int c;                    // columns of Mc, Nc: s (low-rank path) or r (dense path)
     double *UGr, *VGr;        // (d, rs), (k, rs): G's top subspaces
+    const double *UDr, *VDr;  // (d, rs), (k, rs): Delta's (the problem's UD, VD; may be NULL)
     double *Mc, *Nc;          // (d, c), (k, c) cm: [A, -Tl], [B^T, Tr^T], then their QR
     double *tau1, *tau2;      // (c)
     double *R1, *R2, *small;  // (s, s) cm, low-rank path only
     double *Rf, *U, *core;    // (r, r) cm: a factor's R, its left singular vectors; RA RB^T
     double *Q, *C;            // (max(d, k), q) cm, (rs, q) cm
+    double *P;                // (max(d, k), q) cm: Q's residual against a reference
     double *gram, *ev;        // (q, q), (q)
     double *gram_s;           // (max(s, r), max(s, r)) Gram of the small core
     double *work;             // (lwork)
@@ -81,6 +89,7 @@ metrics_work *metrics_work_new(model *m)
         memcpy(w->UGr + (size_t)i * rs, p->UG + (size_t)i * p->gq, sizeof(double) * rs);
     for (int j = 0; j < rs; j++)
         for (int i = 0; i < k; i++) w->VGr[(size_t)i * rs + j] = p->VGt[(size_t)j * k + i];
+    w->UDr = p->UD, w->VDr = p->VD;
     int rr = r > 0 ? r : 1, mn = d < k ? d : k, dk = d > k ? d : k, q = w->q;
     int lowrank = r > 0 && 2 * w->s <= mn;
     w->c = lowrank ? w->s : rr;
@@ -99,6 +108,7 @@ metrics_work *metrics_work_new(model *m)
     w->U = dalloc((size_t)rr * rr);
     w->core = dalloc((size_t)rr * rr);
     w->Q = dalloc((size_t)dk * q);
+    w->P = dalloc((size_t)dk * q);
     w->C = dalloc((size_t)rs * q);
     w->gram = dalloc((size_t)q * q);
     int sr = imax(w->s, rr);
@@ -126,7 +136,7 @@ void metrics_work_free(metrics_work *w)
     if (!w) return;
     free(w->UGr), free(w->VGr), free(w->Mc), free(w->Nc), free(w->tau1), free(w->tau2);
     free(w->R1), free(w->R2), free(w->small), free(w->Rf), free(w->U), free(w->core);
-    free(w->Q), free(w->C), free(w->gram), free(w->gram_s), free(w->ev), free(w->work), free(w->iwork);
+    free(w->Q), free(w->P), free(w->C), free(w->gram), free(w->gram_s), free(w->ev), free(w->work), free(w->iwork);
     free(w->E), free(w->gram1), free(w->gram2);
     free(w->Dw), free(w->Jw), free(w->Sv);
     free(w);
@@ -200,35 +210,61 @@ static int error_norms(metrics_work *w, const double *A, const double *B, double
     return 0;
 }
 
-// sin of the largest principal angle between span(Uref) (Uref: (n, rs)
-// row-major, i.e. (rs, n) cm) and the top-q left singular subspace of a factor
-// X: (n, r) whose QR is QR: (n, >= r) cm, tau.  With X = Q_X R_X and
+// The top-q left singular subspace of a factor X: (n, r) whose QR is
+// QR: (n, >= r) cm, tau, into w->Q: (n, q) cm.  With X = Q_X R_X and
 // R_X = U S V^T (an (r, r) SVD), that subspace is Q_X U_q: O(n r^2) instead of
-// an (n, r) SVD.  The residual (I - Uref Uref^T) Q_X U_q is formed explicitly,
-// so tiny angles keep their accuracy.  nan when s_q(X) = 0 (no subspace).
-static int alignment(metrics_work *w, const double *Uref, const double *QR, const double *tau,
-                     int n, double *out, lerr *e)
+// an (n, r) SVD.  Returns 1 (w->Q undefined) when s_q(X) = 0 (no subspace).
+static int factor_subspace(metrics_work *w, const double *QR, const double *tau, int n, lerr *e)
 {
-    int r = w->r, q = w->q, rs = w->rs;
+    int r = w->r, q = w->q;
     upper_of(QR, n, r, w->Rf);
     if (svd_cm(w->Rf, r, r, w->Sv, w->U, w->work, w->lwork, w->iwork))
         return lerr_run(e, "SVD failed while computing the alignment");
-    if (!(w->Sv[q - 1] > 0.0)) {
-        *out = NAN;
-        return 0;
-    }
+    if (!(w->Sv[q - 1] > 0.0)) return 1;
     memset(w->Q, 0, sizeof(double) * (size_t)n * q);   // Q = Q_X [U_q; 0]: (n, q) cm
     for (int j = 0; j < q; j++) memcpy(w->Q + (size_t)j * n, w->U + (size_t)j * r, sizeof(double) * r);
     if (qr_apply_cm(QR, n, r, tau, w->Q, q, w->work, w->lwork))
         return lerr_run(e, "applying Q failed while computing the alignment");
-    // C = Uref^T Q: (rs, q);  Q <- Q - Uref C
+    return 0;
+}
+
+// sin of the largest principal angle between span(Uref) (Uref: (n, rs)
+// row-major, i.e. (rs, n) cm) and span(w->Q: (n, q) cm, orthonormal):
+// ||(I - Uref Uref^T) Q||_op, with the residual formed explicitly so tiny
+// angles keep their accuracy.  nan when Uref is NULL (no such reference).
+static int residual_angle(metrics_work *w, const double *Uref, int n, double *out, lerr *e)
+{
+    int q = w->q, rs = w->rs;
+    if (!Uref) {
+        *out = NAN;
+        return 0;
+    }
+    // C = Uref^T Q: (rs, q);  P = Q - Uref C
+    memcpy(w->P, w->Q, sizeof(double) * (size_t)n * q);
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, rs, q, n, 1.0, Uref, rs, w->Q, n,
                 0.0, w->C, rs);
     cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, n, q, rs, -1.0, Uref, rs, w->C, rs,
-                1.0, w->Q, n);
-    if (op_norm_cm(w->Q, n, q, w->gram, w->ev, out, w->work, w->lwork))
+                1.0, w->P, n);
+    if (op_norm_cm(w->P, n, q, w->gram, w->ev, out, w->work, w->lwork))
         return lerr_run(e, "eigenvalue solver failed while computing the alignment");
     return 0;
+}
+
+// The factor's (QR: (n, >= r) cm, tau) angles to G's subspace Uref_g and to
+// the truth's Uref_t (both (n, rs) row-major; Uref_t may be NULL): nan when
+// the factor has no top-q subspace.
+static int alignments(metrics_work *w, const double *QR, const double *tau, int n,
+                      const double *Uref_g, const double *Uref_t, double *out_g, double *out_t,
+                      lerr *e)
+{
+    int rc = factor_subspace(w, QR, tau, n, e);
+    if (rc < 0) return rc;
+    if (rc == 1) {
+        *out_g = *out_t = NAN;
+        return 0;
+    }
+    if (residual_angle(w, Uref_g, n, out_g, e)) return -1;
+    return residual_angle(w, Uref_t, n, out_t, e);
 }
 
 // Number of values of S: (q) (decreasing) above RANK_REL_TOL S[0].
@@ -254,18 +290,19 @@ static int rank_of_product(metrics_work *w, lerr *e)
     return count_rank(w->Sv, r);
 }
 
-// sin of the largest principal angle between span(Uref: (n, rs)) and the top-q
-// left singular subspace of X: (n, c); nan when that subspace is undefined.
-static int alignment_dense(const double *Uref, int rs, const double *X, int n, int c, int q,
-                           double *Q, double *out, lerr *e)
+// sin of the largest principal angles between the top-q left singular
+// subspace of X: (n, c) and span(Uref_g), span(Uref_t) (both (n, rs); Uref_t
+// may be NULL: nan); both nan when that subspace is undefined.  Q: (n, q) scratch.
+static int alignments_dense(const double *Uref_g, const double *Uref_t, int rs, const double *X,
+                            int n, int c, int q, double *Q, double *out_g, double *out_t,
+                            lerr *e)
 {
+    *out_g = *out_t = NAN;
     int rc = top_left_subspace(X, n, c, q, Q, e);
     if (rc < 0) return rc;
-    if (rc == 1) {
-        *out = NAN;
-        return 0;
-    }
-    return sin_max_angle(Uref, rs, Q, q, n, out, e);
+    if (rc == 1) return 0;
+    if (sin_max_angle(Uref_g, rs, Q, q, n, out_g, e)) return -1;
+    return Uref_t ? sin_max_angle(Uref_t, rs, Q, q, n, out_t, e) : 0;
 }
 
 // The NTK-regime measures (theory/THEORY.md section 7) of the shift D: (d, k) with
@@ -295,8 +332,9 @@ int metrics_factors(metrics_work *w, const double *A, const double *B, const dou
     int d = w->d, k = w->k, r = w->r;
     out->loss = loss;
     if (factor_qrs(w, A, B, e) || error_norms(w, A, B, &out->risk, &out->err_op, e)) return -1;
-    if (alignment(w, w->UGr, w->Mc, w->tau1, d, &out->align_a, e)) return -1;
-    if (alignment(w, w->VGr, w->Nc, w->tau2, k, &out->align_b, e)) return -1;
+    if (alignments(w, w->Mc, w->tau1, d, w->UGr, w->UDr, &out->align_a, &out->align_a_star, e) ||
+        alignments(w, w->Nc, w->tau2, k, w->VGr, w->VDr, &out->align_b, &out->align_b_star, e))
+        return -1;
     double ga = fro(gA, d, r), gb = fro(gB, r, k);
     out->grad_norm = sqrt(ga * ga + gb * gb);
     mm('T', 'N', r, r, d, 1.0, A, A, 0.0, w->gram1);
@@ -323,8 +361,11 @@ int metrics_dense(metrics_work *w, const double *D, const double *J, double loss
     double *Dt = dalloc((size_t)k * d), *Q = dalloc((size_t)(d > k ? d : k) * w->rs);
     for (int i = 0; i < d; i++)
         for (int j = 0; j < k; j++) Dt[(size_t)j * d + i] = D[(size_t)i * k + j];
-    int rc = alignment_dense(w->UGr, w->rs, D, d, k, w->rs, Q, &out->align_a, e);
-    if (!rc) rc = alignment_dense(w->VGr, w->rs, Dt, k, d, w->rs, Q, &out->align_b, e);
+    int rc = alignments_dense(w->UGr, w->UDr, w->rs, D, d, k, w->rs, Q, &out->align_a,
+                              &out->align_a_star, e);
+    if (!rc)
+        rc = alignments_dense(w->VGr, w->VDr, w->rs, Dt, k, d, w->rs, Q, &out->align_b,
+                              &out->align_b_star, e);
     free(Dt), free(Q);
     out->grad_norm = fro(J, d, k);
     out->balance = NAN;

@@ -9,6 +9,8 @@ typedef struct {
     double risk;       // 1/2 ||A B - T||_F^2  (= 1/2 ||W - W_nat||_F^2)
     double align_a;    // sin of the largest angle, U_{q}(A) vs U_{r*}(G)
     double align_b;    // sin of the largest angle, V_{q}(B^T) vs V_{r*}(G)
+    double align_a_star;   // the same against U_{r*}(Delta) (nan without a target shift)
+    double align_b_star;   // the same against V_{r*}(Delta)
     double grad_norm;  // (||dL/dA||^2 + ||dL/dB||^2)^(1/2)  (full: ||J||_F)
     double err_op;     // ||A B - T||_op
     double balance;    // ||A^T A - B B^T||_F  (full: nan)
@@ -21,7 +23,7 @@ typedef struct {
 
 // Names of the metrics in CSV column order, and the values in that order.
 extern const char *const metric_names[];
-enum { NMETRICS = 12 };
+enum { NMETRICS = 14 };
 void metrics_values(const metrics *m, double *out);
 
 typedef struct metrics_work metrics_work;

@@ -26,10 +26,12 @@ static const struct {
     int (*make)(const spec *s, long seed, problem **out, lerr *e);
     int min_rank;
     int (*check)(const spec *s, lerr *e);   // input checks beyond config (may be NULL)
+    int target_shift;   // 1: W_nat = W0 + Delta is what the adapter learns (the
+                        //   truth columns rho_init, align_a_star... are defined)
 } teachers[] = {
-    {"linear", teacher_linear_new, 1, NULL},
-    {"nonlinear", teacher_nonlinear_new, 1, NULL},
-    {"ntk", teacher_ntk_new, 0, teacher_ntk_check},
+    {"linear", teacher_linear_new, 1, NULL, 1},
+    {"nonlinear", teacher_nonlinear_new, 1, NULL, 1},
+    {"ntk", teacher_ntk_new, 0, teacher_ntk_check, 0},
 };
 enum { NTEACHERS = sizeof teachers / sizeof teachers[0] };
 
@@ -106,6 +108,75 @@ static int svd_of_g(problem *p, int need, long seed, lerr *e)
     return rc ? lerr_prefix(e, "one-step gradient: ") : 0;
 }
 
+// R: (n, n) row-major = the upper triangle of a qr_cm result X: (m, >= n) cm.
+static void upper_rm(const double *X, int m, int n, double *R)
+{
+    memset(R, 0, sizeof(double) * (size_t)n * n);
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i <= j; i++) R[(size_t)i * n + j] = X[(size_t)j * m + i];
+}
+
+// Out: (n, c) row-major = Q [Y; 0] with Q the orthogonal factor of a qr_cm
+// result QR: (n, q) cm, tau, and Y: (q, >= c) row-major with leading dimension ly.
+static int apply_q(const double *QR, const double *tau, int n, int q, const double *Y,
+                   int ly, int c, double *Out)
+{
+    int lwork = qr_apply_cm_lwork(n, q, c);
+    double *Z = dalloc((size_t)n * c), *work = dalloc((size_t)lwork);   // Z: (n, c) cm
+    for (int j = 0; j < c; j++)
+        for (int i = 0; i < q; i++) Z[(size_t)j * n + i] = Y[(size_t)i * ly + j];
+    int rc = qr_apply_cm(QR, n, q, tau, Z, c, work, lwork);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < c; j++) Out[(size_t)i * c + j] = Z[(size_t)j * n + i];
+    free(Z), free(work);
+    return rc;
+}
+
+// Delta's singular values and top-r* subspaces from its factors Delta = Dl Dr,
+// Dl: (d, q), Dr: (q, k), q = dq: with Dl = Q1 R1 and Dr^T = Q2 R2 (Householder
+// QR) and the (q, q) SVD R1 R2^T = Uc diag(SD) Vc^T,
+//   Delta = (Q1 Uc) diag(SD) (Q2 Vc)^T,  UD = Q1 Uc[:, :r*],  VD = Q2 Vc[:, :r*]:
+// O((d + k) q^2), exact to rounding whatever the factors' own normalisation.
+int problem_truth_svd(problem *p, lerr *e)
+{
+    int d = p->d, k = p->k, q = p->dq, rs = p->rstar;
+    free(p->SD), free(p->UD), free(p->VD);
+    p->SD = p->UD = p->VD = NULL;
+    if (q < 1) return 0;
+    int lwork = qr_cm_lwork(d > k ? d : k, q);
+    double *M = dalloc((size_t)d * q), *N = dalloc((size_t)k * q);   // cm: Dl, Dr^T
+    double *tau1 = dalloc((size_t)q), *tau2 = dalloc((size_t)q), *work = dalloc((size_t)lwork);
+    double *R1 = dalloc((size_t)q * q), *R2 = dalloc((size_t)q * q), *C = dalloc((size_t)q * q);
+    double *Uc = dalloc((size_t)q * q), *Vct = dalloc((size_t)q * q);
+    for (int i = 0; i < d; i++)
+        for (int j = 0; j < q; j++) M[(size_t)j * d + i] = p->Dl[(size_t)i * q + j];
+    memcpy(N, p->Dr, sizeof(double) * (size_t)q * k);   // Dr row-major = Dr^T cm
+    int rc = qr_cm(M, d, q, tau1, work, lwork) || qr_cm(N, k, q, tau2, work, lwork);
+    if (rc) rc = lerr_run(e, "delta: QR of its factors failed");
+    if (!rc) {
+        p->SD = dalloc((size_t)q);
+        upper_rm(M, d, q, R1);
+        upper_rm(N, k, q, R2);
+        mm('N', 'T', q, q, q, 1.0, R1, R2, 0.0, C);
+        rc = svd_thin(C, q, q, Uc, p->SD, Vct, e);
+    }
+    if (!rc && rs <= q) {   // Vc = Vct^T: Vc[:, :r*] is the (q, r*) block of Vct^T
+        for (int i = 0; i < q; i++)
+            for (int j = 0; j < i; j++) {
+                double t = Vct[(size_t)i * q + j];
+                Vct[(size_t)i * q + j] = Vct[(size_t)j * q + i];
+                Vct[(size_t)j * q + i] = t;
+            }
+        p->UD = dalloc((size_t)d * rs);
+        p->VD = dalloc((size_t)k * rs);
+        if (apply_q(M, tau1, d, q, Uc, q, rs, p->UD) || apply_q(N, tau2, k, q, Vct, q, rs, p->VD))
+            rc = lerr_run(e, "delta: applying Q failed");
+    }
+    free(M), free(N), free(tau1), free(tau2), free(work), free(R1), free(R2), free(C);
+    free(Uc), free(Vct);
+    return rc ? lerr_prefix(e, "truth subspaces: ") : 0;
+}
+
 int problem_new(const spec *s, long seed, problem **out, lerr *e)
 {
     for (int i = 0; i < NTEACHERS; i++)
@@ -114,6 +185,7 @@ int problem_new(const spec *s, long seed, problem **out, lerr *e)
             if (rc) return rc;
             (*out)->f_star = NAN;   // until a convex solve sets it
             rc = svd_of_g(*out, svd_needed(s, (*out)->rstar), seed, e);
+            if (!rc && teachers[i].target_shift) rc = problem_truth_svd(*out, e);
             if (rc) {
                 problem_free(*out);
                 *out = NULL;
@@ -135,6 +207,9 @@ void problem_free(problem *p)
     free(p->UG);
     free(p->SG);
     free(p->VGt);
+    free(p->SD);
+    free(p->UD);
+    free(p->VD);
     free(p->Xt);
     free(p->Yt);
     free(p);

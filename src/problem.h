@@ -59,6 +59,12 @@ struct problem {
     double *UG, *SG, *VGt;     // (d, gq), (gq), (gq, k)
     int rstar;                 // r*: size of the subspaces align_a/align_b compare to
     double delta_op;           // ||Delta||_op
+    // Delta's singular values SD: (dq), decreasing, and its top-r* singular
+    // subspaces UD: (d, r*), VD: (k, r*) (orthonormal columns) that
+    // align_a_star/align_b_star compare to (problem.c, from Dl Dr).  SD, UD, VD
+    // are NULL when Delta is not the shift the adapter learns (ntk: its truth
+    // lives in the linearised model); UD, VD also when rank(Delta) < r*.
+    double *SD, *UD, *VD;
     int convex_reference;      // 1: runs compare with the convex optimum f_star of
                                //   min L(delta) + lambda ||delta||_* (ntk)
     double f_star;             // that optimum once solved (nan otherwise)
@@ -123,5 +129,9 @@ void problem_free(problem *p);
 // factors (Dl, Dr); `rstar` is the teacher rank.  (problem_new then takes the
 // SVD of G: UG, SG, VGt.)
 int problem_finish(problem *p, int rstar, lerr *e);
+
+// (Re)compute SD, UD, VD from the factors Dl, Dr (problem_new calls it for
+// teachers whose Delta is the target shift).
+int problem_truth_svd(problem *p, lerr *e);
 
 #endif

@@ -43,7 +43,8 @@ typedef struct {
 static const char *const summary_extra[] = {
     "min_align_a",    "risk_init",    "err_op_init",  "steps_to_tol",
     "sigma_dev",      "err_op_bound", "steps_to_align", "t_star",
-    "s_rstar_g",      "f_star",       "rank_star",    "cert_star",
+    "s_rstar_g",      "rho_init",     "lambda_rstar", "kappa_delta",
+    "g_op",           "alpha_thm",    "alpha_init",   "f_star",       "rank_star",    "cert_star",
     "convex_iters",   "test_loss_star", "rank_bound", "min_hess_eig",
     "grad_objective",
     "seconds",        "setup_seconds", "step_seconds",
@@ -94,7 +95,8 @@ static void summary_row(afile *f, long seed, const train_result *r)
     for (int i = 0; i < NMETRICS; i++) csv_num(f, v[i], 0);
     double extra[] = {r->min_align_a,  r->risk_init,    r->err_op_init,    r->steps_to_tol,
                       r->sigma_dev,    r->err_op_bound, r->steps_to_align, r->t_star,
-                      r->s_rstar_g,    r->f_star,       r->rank_star,      r->cert_star,
+                      r->s_rstar_g,    r->rho_init,     r->lambda_rstar,   r->kappa_delta,
+                      r->g_op,         r->alpha_thm,    r->alpha_init,     r->f_star,       r->rank_star,      r->cert_star,
                       r->convex_iters, r->test_loss_star, r->rank_bound, r->min_hess_eig,
                       r->grad_objective};
     _Static_assert(sizeof extra / sizeof extra[0] + 4 == NEXTRA, "summary columns");

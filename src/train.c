@@ -86,6 +86,13 @@ static int measure(seed_run *sr, double loss, metrics *mt, lerr *e)
 //   t_star       = ln(sqrt(d) / theta) / ln(1 + lr s_{r*}(G))   (Theorem 3.2's
 //                  time for GD from a small random init to align A with U_{r*}(G)
 //                  to accuracy theta = log.align_target; compare steps_to_align)
+// and the quantities the theorems' hypotheses name (section 5, "Per cell"):
+//   lambda_rstar = lambda*_{r*} = s_{r*}(Delta),  kappa_delta = s_1(Delta) / s_{r*}(Delta)
+//                  (0 and inf when rank(Delta) < r*), g_op = ||G||_op = s_1(G),
+//   alpha_thm    = theta^{3/2} d^{-3/4} kappa^{-1/2} ||G||_op^{1/2}: Theorem 3.2's
+//                  init scale with its unspecified constant taken as 1,
+//   alpha_init   = sqrt(init.alpha2) when the initialiser draws with it
+//   (rho_init is set from the step-0 risk in log_step).
 static void predictions(const spec *s, const problem *p, train_result *res)
 {
     res->sigma_dev = p->sigma_dev;
@@ -93,6 +100,14 @@ static void predictions(const spec *s, const problem *p, train_result *res)
     res->s_rstar_g = p->SG[p->rstar - 1];
     double g = s->optimizer.lr * res->s_rstar_g;
     res->t_star = g > 0 ? log(sqrt((double)p->d) / s->log.align_target) / log1p(g) : NAN;
+    res->g_op = p->SG[0];
+    if (p->SD) {
+        res->lambda_rstar = p->rstar <= p->dq ? p->SD[p->rstar - 1] : 0.0;
+        res->kappa_delta = p->SD[0] / res->lambda_rstar;
+        res->alpha_thm = pow(s->log.align_target, 1.5) * pow((double)p->d, -0.75) *
+                         sqrt(res->g_op / res->kappa_delta);
+    }
+    res->alpha_init = init_uses_alpha2(s->init.method) ? sqrt(s->init.alpha2) : NAN;
 }
 
 // Measure the iterate after t updates, write its trace row and fold it into
@@ -108,6 +123,8 @@ static int log_step(seed_run *sr, int t, double loss, train_result *res, lerr *e
     if (t == 0) {
         res->risk_init = mt.risk;
         res->err_op_init = mt.err_op;
+        // sqrt(2 risk) = ||W - W_nat||_F = ||A0 B0 - Delta||_F without a base shift
+        if (sr->p->SD) res->rho_init = sqrt(2.0 * mt.risk) / res->lambda_rstar;
     }
     if (isnan(res->steps_to_tol) && mt.risk <= s->log.risk_tol * res->risk_init)
         res->steps_to_tol = t;
@@ -371,10 +388,13 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
     LAPACKE_set_nancheck(0);
     double t0 = now_seconds();
     memset(res, 0, sizeof *res);
-    res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    _Static_assert(sizeof(metrics) == NMETRICS * sizeof(double), "metrics initialiser");
     res->min_align_a = INFINITY;
     res->risk_init = res->err_op_init = res->steps_to_tol = res->steps_to_align = NAN;
     res->sigma_dev = res->err_op_bound = res->t_star = res->s_rstar_g = NAN;
+    res->rho_init = res->lambda_rstar = res->kappa_delta = res->g_op = NAN;
+    res->alpha_thm = res->alpha_init = NAN;
     res->f_star = res->cert_star = res->rank_star = res->convex_iters = NAN;
     res->test_loss_star = NAN;
     res->min_hess_eig = res->grad_objective = NAN;

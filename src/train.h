@@ -41,6 +41,16 @@ typedef struct {
     double steps_to_align;     // first logged step with align_a <= log.align_target
     double t_star;             // its prediction by Theorem 3.2
     double s_rstar_g;          // s_{r*}(G)
+    // Hypotheses' quantities (theory/THEORY.md section 5; nan where the teacher
+    // has no target shift Delta, i.e. ntk):
+    double rho_init;           // ||W_0 - W_nat||_F / lambda*_{r*}  (= ||A0 B0 - Delta||_F /
+                               //   lambda*_{r*} for inits without a base shift)
+    double lambda_rstar;       // lambda*_{r*}: r*-th singular value of Delta
+    double kappa_delta;        // lambda*_1 / lambda*_{r*}, measured on Delta
+    double g_op;               // ||G||_op
+    double alpha_thm;          // theta^{3/2} d^{-3/4} kappa^{-1/2} ||G||_op^{1/2} (Theorem 3.2,
+                               //   constant 1)
+    double alpha_init;         // sqrt(init.alpha2) for initialisers drawn with it, else nan
     double f_star, cert_star;  // convex reference (nan without one)
     double rank_star, convex_iters;
     double test_loss_star;     // test loss of delta* (nan without a test set)

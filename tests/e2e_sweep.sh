@@ -57,7 +57,7 @@ aligned=$(awk '{ n = 0; rest = $0; pos = 1
 expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/j1" -j 1 --quiet
 expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/j2" -j 2 --quiet
 same_results "$TMP/j1" "$TMP/j2" "-j 1 vs -j 2"
-head -1 "$TMP/j1/trace.csv" | grep -qx 'cell,init.alpha2,teacher.kappa,teacher.d,teacher.n,seed,step,loss,risk,align_a,align_b,grad_norm,err_op,balance,test_loss,objective,gap,cert,rank_ab' \
+head -1 "$TMP/j1/trace.csv" | grep -qx 'cell,init.alpha2,teacher.kappa,teacher.d,teacher.n,seed,step,loss,risk,align_a,align_b,align_a_star,align_b_star,grad_norm,err_op,balance,test_loss,objective,gap,cert,rank_ab' \
   && ok "swept keys are columns" || bad "trace header: $(head -1 "$TMP/j1/trace.csv")"
 [ $(($(wc -l <"$TMP/j1/summary.csv") - 1)) = 16 ] && ok "16 summary rows" || bad "summary rows"
 grep -q 'cells: 16' "$TMP/j2/meta.yaml" && grep -q 'workers: 2' "$TMP/j2/meta.yaml" && ok "meta.yaml records the sweep" || bad "meta sweep"
@@ -179,11 +179,11 @@ for f in share share-ntk; do
       "$TMP/$f/summary.csv")
     # shellcheck disable=SC2086
     "$LORALAB" run "$TMP/$f-one.yaml" -o "$TMP/$f-one-$cell" --quiet $sets 2>/dev/null
-    # seed, step and the twelve metrics: the last 14 fields (a sweep's trace
+    # seed, step and the fourteen metrics: the last 16 fields (a sweep's trace
     # also has its parameters after the cell id)
-    last14='{ for (i = NF - 13; i <= NF; i++) printf "%s%s", $i, (i < NF ? "," : "\n") }'
-    a=$(grep "^$cell," "$TMP/$f/trace.csv" | awk -F, "$last14")
-    b=$(tail -n +2 "$TMP/$f-one-$cell/trace.csv" | awk -F, "$last14")
+    last16='{ for (i = NF - 15; i <= NF; i++) printf "%s%s", $i, (i < NF ? "," : "\n") }'
+    a=$(grep "^$cell," "$TMP/$f/trace.csv" | awk -F, "$last16")
+    b=$(tail -n +2 "$TMP/$f-one-$cell/trace.csv" | awk -F, "$last16")
     [ "$a" = "$b" ] || { same=0; echo "    cell $cell differs"; }
   done <"$TMP/$f/summary.csv"
   [ $same = 1 ] && ok "$f: every cell of the -j 1 sweep equals the cell run alone" \
