@@ -582,6 +582,21 @@ static char *experiment_file(const char *claims, const char *value)
 // default its stem) after the claim's quick overrides when --quick.  Reads
 // and checks the experiment (every cell), so an input error in any claim
 // stops the command before anything runs.
+// Claim c's experiment file, parsed, with its quick: overrides under --quick
+// (NULL with e filled on bad input).
+static config_doc *experiment_doc(const check_opts *o, const char *claims, const claim *c,
+                                  lerr *e)
+{
+    config_doc *doc = config_parse_file(c->exp_file, e);
+    for (int i = 0; doc && o->quick && i < c->nquick; i++)
+        if (config_doc_set_arg(doc, c->quick[i], e)) {
+            lerr_prefix(e, "%s:%d: claim %s: quick: ", claims, c->line, c->id);
+            config_doc_free(doc);
+            doc = NULL;
+        }
+    return doc;
+}
+
 static int resolve_experiment(const check_opts *o, const char *claims, claim *c, const char *root,
                               lerr *e)
 {
@@ -593,12 +608,9 @@ static int resolve_experiment(const check_opts *o, const char *claims, claim *c,
                               ? "a path is taken from the claims file's folder"
                               : "a name NAME is experiments/NAME.yaml beside the claims file's "
                                 "folder; a value holding '/' or ending in .yaml is a path");
-    config_doc *doc = config_parse_file(c->exp_file, e);
+    config_doc *doc = experiment_doc(o, claims, c, e);
     if (!doc) return -1;
     int rc = 0;
-    for (int i = 0; o->quick && i < c->nquick && !rc; i++)
-        if ((rc = config_doc_set_arg(doc, c->quick[i], e)))
-            lerr_prefix(e, "%s:%d: claim %s: quick: ", claims, c->line, c->id);
     cell_list cl;
     spec base;
     if (!rc && !(rc = cells_make(doc, "", &cl, e))) {
@@ -807,12 +819,9 @@ static int experiment_settings(const check_opts *o, const char *claims, const cl
                                exp_settings *x, lerr *e)
 {
     memset(x, 0, sizeof *x);
-    config_doc *doc = config_parse_file(c->exp_file, e);
+    config_doc *doc = experiment_doc(o, claims, c, e);
     if (!doc) return -1;
     int rc = 0;
-    for (int i = 0; o->quick && i < c->nquick && !rc; i++)
-        if ((rc = config_doc_set_arg(doc, c->quick[i], e)))
-            lerr_prefix(e, "%s:%d: claim %s: quick: ", claims, c->line, c->id);
     cell_list cl;
     // every key of the table is a name, even where no cell writes it (teacher.kappa
     // without a drawn Delta: empty text); `seeds` is not (the `seed` column is)
