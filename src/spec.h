@@ -89,7 +89,7 @@ typedef struct {
         double lr;           // optimizer.lr: 0.015625, > 0
         double lr_ratio;     // optimizer.lr_ratio: 1, > 0 (LoRA+: lr_B = lr_ratio * lr)
         int steps;           // optimizer.steps: 1500, >= 0
-        double damping;      // optimizer.damping: 1e-3, >= 0 (precgd)
+        double damping;      // optimizer.damping: 1e-3, >= 0 (precgd, precadamw)
         double weight_decay; // optimizer.weight_decay: 0, >= 0 (coupled: gd, precgd, full,
                              //   adam, full-adam; decoupled: adamw, precadamw, full-adamw)
         double beta1;        // optimizer.beta1: 0.9, 0 <= beta1 < 1 (Adam methods)
