@@ -382,7 +382,7 @@ static bool read_integer(const node *v, long lo, long hi, long *out, char *got, 
 
 // The bounds of row k (lower, and the strict upper bound of `hi_lt` rows),
 // checked against x (the message quotes the text as written).
-static int check_lower(const rctx *c, const keydef *k, const node *v, double x)
+static int check_bounds(const rctx *c, const keydef *k, const node *v, double x)
 {
     bool ok = k->lo_op == LO_NONE || (k->lo_op == LO_GE ? x >= k->lo : x > k->lo);
     if (!ok)
@@ -402,7 +402,7 @@ static int set_int(rctx *c, const keydef *k, const node *v)
     long x;
     if (!read_integer(v, INT_MIN, INT_MAX, &x, got, sizeof got))
         return key_fail(c, k->key, v, ": expected an integer, got %s", got);
-    if (check_lower(c, k, v, (double)x)) return -1;
+    if (check_bounds(c, k, v, (double)x)) return -1;
     *(int *)field_of(c->s, k) = (int)x;
     return 0;
 }
@@ -413,7 +413,7 @@ static int set_double(rctx *c, const keydef *k, const node *v)
     double x;
     if (!read_double(v, &x, got, sizeof got))
         return key_fail(c, k->key, v, ": expected a number, got %s", got);
-    if (check_lower(c, k, v, x)) return -1;
+    if (check_bounds(c, k, v, x)) return -1;
     *(double *)field_of(c->s, k) = x;
     return 0;
 }

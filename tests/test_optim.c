@@ -32,10 +32,16 @@
 //    closed form and python literals, as in 1 and 2.
 // 5. precgd (whose preconditioning precadamw shares) against the explicit
 //    inverses: A1 = A0 - eta (gA + wd A0) PA^{-1}, B1 = B0 - rho eta PB^{-1} (gB + wd B0).
+// 6. Weight decay is counted once: the ntk teacher, whose objective holds
+//    (wd/2)(|A|^2 + |B|^2), returns the same loss gradients whatever the
+//    model's wd (train.c sets it from optimizer.weight_decay), so the decay
+//    the optimisers add is the only one.
 #include <string.h>
 
 #include "check.h"
+#include "linalg.h"
 #include "optim.h"
+#include "problem.h"
 
 enum { N = 4 };   // entries of a 2 x 2 matrix, row-major
 
@@ -236,6 +242,34 @@ static void precgd_step(void)
     spec_free(&s);
 }
 
+// Point 6: the ntk model's gradients do not depend on its wd.
+static void ntk_gradient_without_decay(void)
+{
+    spec s = spec_from_yaml("teacher: {model: ntk, d: 5, k: 4, n: 12, rank: 2}\nlora: {rank: 3}\n"
+                            "optimizer: {weight_decay: 0.5}\n");
+    lerr e = {0};
+    problem *p = NULL;
+    if (problem_new(&s, 0, &p, &e)) {
+        fprintf(stderr, "ntk problem: %s\n", e.msg);
+        exit(1);
+    }
+    int d = p->d, k = p->k, r = 3;
+    model *m = model_new(p, r, NULL, NULL, 0, &e);
+    double A[15], B[12], gA0[15], gB0[12], gA1[15], gB1[12], L0, L1;
+    for (int i = 0; i < d * r; i++) A[i] = 0.3 * sin(1.0 + i);
+    for (int i = 0; i < r * k; i++) B[i] = 0.2 * cos(2.0 + i);
+    m->wd = 0.0;
+    int rc = model_eval_factors(m, A, B, &L0, gA0, gB0, &e);
+    m->wd = s.optimizer.weight_decay;
+    rc |= model_eval_factors(m, A, B, &L1, gA1, gB1, &e);
+    CHECK(rc == 0, "ntk eval: %s", e.msg);
+    CHECK(L0 == L1 && !memcmp(gA0, gA1, sizeof gA0) && !memcmp(gB0, gB1, sizeof gB0),
+          "the ntk model's loss or gradients change with its wd (decay would be counted twice)");
+    model_free(m);
+    problem_free(p);
+    spec_free(&s);
+}
+
 int main(void)
 {
     double A[N], B[N], Aw[N], Bw[N];
@@ -257,5 +291,6 @@ int main(void)
     full_steps("full-adam", PY_FULL_ADAM);
     full_steps("full-adamw", PY_FULL_ADAMW);
     precgd_step();
+    ntk_gradient_without_decay();
     return check_summary("test_optim");
 }
