@@ -56,13 +56,21 @@ do for [fmt in FORMATS] {
         with lines lw 1.5 dt (8, 3, 2, 3) lc rgb dcol(real(word(D, i))), \
     for [i=1:n] S using (pick(sel(i), column("t_star_mean"))):(0):(0):(1) axes x1y2 \
         with vectors nohead dt (6, 4) lw 1 lc rgb dcol(real(word(D, i))), \
-    NaN with lines dt (8, 3, 2, 3) lw 1.5 lc rgb theory_color title "α^2 = 10^{-4}", \
+    NaN with lines dt (8, 3, 2, 3) lw 1.5 lc rgb theory_color title (has_a ? "α^2 = 10^{-4}" : ""), \
     NaN with lines dt (6, 4) lw 1 lc rgb theory_color title "t^*"
   eval end_fig
 }
 
 # ---- min align_a and steps_to_align / t* per seed against d ----------------
 P = DIR."/summary.csv"
+# per row of summary.csv: in the fixed arm (not d = 100); in the fixed arm's
+# markers (d = 100 is the cell both arms share). Without a sweep over
+# init.alpha2 every row is one arm, drawn as the first.
+row_fixed(dummy) = (has_a ? is_fixed(column("init.alpha2"), column("teacher.d")) : 0)
+row_fixed_marker(dummy) = (has_a ? row_fixed(0) || abs(column("teacher.d") - 100) < 0.5 : 0)
+lbl_first = has_a ? "α^2 = 10^{-4} (100/d)^{3/2} (prescribed)" : "one seed"
+fixed_min = has_a ? ', P using "teacher.d":(row_fixed_marker(0) ? column("min_align_a") : NaN) with points pt 4 ps 1.1 * PS lc rgb cat_color(2) title "α^2 = 10^{-4} (fixed, Figure 2)"' : ""
+fixed_ratio = has_a ? ', P using "teacher.d":(row_fixed_marker(0) ? column("steps_to_align") / column("t_star") : NaN) with points pt 4 ps 1.1 * PS lc rgb cat_color(2) title "fixed α^2 = 10^{-4}"' : ""
 do for [fmt in FORMATS] {
   eval begin_fig_size("min_align", fmt, 1.7 * fig_w, fig_h)
   set multiplot layout 1, 2
@@ -74,18 +82,12 @@ do for [fmt in FORMATS] {
   set key bottom right Left reverse
   set ylabel "min_t sin θ_{max}(U_{r*}(A_t), U_{r*}(G))"
   set yrange [0:*]
-  plot \
-    P using "teacher.d":(is_fixed(column("init.alpha2"), column("teacher.d")) ? NaN : column("min_align_a")) \
-        with points pt 7 ps 0.8 * PS lc rgb cat_color(1) title "α^2 = 10^{-4} (100/d)^{3/2} (prescribed)", \
-    P using "teacher.d":(is_fixed(column("init.alpha2"), column("teacher.d")) || abs(column("teacher.d") - 100) < 0.5 ? column("min_align_a") : NaN) \
-        with points pt 4 ps 1.1 * PS lc rgb cat_color(2) title "α^2 = 10^{-4} (fixed, Figure 2)"
+  plot P using "teacher.d":(row_fixed(0) ? NaN : column("min_align_a")) \
+        with points pt 7 ps 0.8 * PS lc rgb cat_color(1) title lbl_first @fixed_min
   set ylabel "steps to align_a ≤ θ, over t^*"
-  set yrange [0:2]
-  plot \
-    P using "teacher.d":(is_fixed(column("init.alpha2"), column("teacher.d")) ? NaN : column("steps_to_align") / column("t_star")) \
-        with points pt 7 ps 0.8 * PS lc rgb cat_color(1) title "prescribed α", \
-    P using "teacher.d":(is_fixed(column("init.alpha2"), column("teacher.d")) || abs(column("teacher.d") - 100) < 0.5 ? column("steps_to_align") / column("t_star") : NaN) \
-        with points pt 4 ps 1.1 * PS lc rgb cat_color(2) title "fixed α^2 = 10^{-4}", \
+  set yrange [0:2<*]
+  plot P using "teacher.d":(row_fixed(0) ? NaN : column("steps_to_align") / column("t_star")) \
+        with points pt 7 ps 0.8 * PS lc rgb cat_color(1) title (has_a ? "prescribed α" : "one seed") @fixed_ratio, \
     1 with lines dt (6, 4) lw 1 lc rgb theory_color title "t^*", \
     1.5 with lines dt (2, 3) lw 1 lc rgb theory_color title "1.5 t^* (L1-T3.2-d)"
   eval end_fig
