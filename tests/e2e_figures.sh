@@ -38,10 +38,17 @@ check "Theorem 3.1: max over t >= 1 of align_b <= 1e-10" 'v[1] <= 1e-10' \
               $s > 0 && $a + 0 > m { m = $a + 0 } END { printf "%.3g", m }' "$TMP/loraone-alignment/trace.csv")"
 figures loraone-alignment align_a risk align_b
 
-# 2. alignment-d: d in {20, 40} (N = 16 d), 400 steps, 1 seed
-variant loraone-alignment-d 's/^    teacher\.d: \[.*\]/    teacher.d: [20, 40]/; s/^    teacher\.k: \[.*\]/    teacher.k: [20, 40]/; s/^    teacher\.n: \[.*\]/    teacher.n: [320, 640]/'
+# 2. alignment-d: d in {20, 40} (N = 16 d) at the prescribed alpha2 = 1e-4
+#    (100/d)^(3/2), and the fixed alpha2 = 1e-4 at d = 40; 400 steps, 1 seed
+variant loraone-alignment-d 's/^    teacher\.d: \[.*\]/    teacher.d: [20, 40, 40]/; s/^    teacher\.k: \[.*\]/    teacher.k: [20, 40, 40]/; s/^    teacher\.n: \[.*\]/    teacher.n: [320, 640, 640]/; s/^    init\.alpha2: \[.*\]/    init.alpha2: [1.118e-3, 3.953e-4, 1.0e-4]/'
 experiment loraone-alignment-d --set optimizer.steps=400 --set seeds=1
-figures loraone-alignment-d align_a
+figures loraone-alignment-d align_a min_align
+
+# 2b. alignment-lowrank: r in {4, 8} (r* = 4), d = k = 40, N = 640, 400 steps, 1 seed
+variant loraone-alignment-lowrank 's/^  lora\.rank: \[.*\]/  lora.rank: [4, 8]/'
+experiment loraone-alignment-lowrank --set teacher.d=40 --set teacher.k=40 --set teacher.n=640 \
+  --set optimizer.steps=400 --set seeds=1
+figures loraone-alignment-lowrank align_a risk steps
 
 # 3. inits: d = k = 40, N = 640, 40 steps, 2 seeds
 variant loraone-inits
