@@ -999,6 +999,24 @@ static int judge(const claim *c, const pred *p, const table *t, int want, part_r
 }
 
 // "max(align_b) where step >= 1 <= 1e-10"
+// Text for one cell of a Markdown table: '|' would end the cell (statements
+// write norms as ||G||), so it becomes "\|" (GitHub's escape, valid inside code
+// spans too) and newlines become spaces.  Returns one of eight rotating static
+// buffers, so up to eight calls may share one printf; long text is cut.
+static const char *md_cell(const char *s)
+{
+    static char ring[8][2048];
+    static int next;
+    char *out = ring[next++ % 8];
+    size_t o = 0;
+    for (; s && *s && o + 3 < sizeof ring[0]; s++) {
+        if (*s == '|') out[o++] = '\\';
+        out[o++] = *s == '\n' ? ' ' : *s;
+    }
+    out[o] = 0;
+    return out;
+}
+
 static void expected_text(const pred *p, char *buf, size_t n)
 {
     snprintf(buf, n, "%s(%s%s%s%s%s)%s%s%s%s %s %g", p->reduce, p->metric,
@@ -1107,8 +1125,8 @@ int check_claims(const check_opts *o, lerr *e)
         printf("claim %s: inside %s (%d of %d cells), outside %s (%d cells)%s\n", c->id, vin, c->ninside,
                c->ncells, vout, nout, note);
         afile_printf(&md, "| %s | %s%s%s | | **%s** (%d of %d cells) | | **%s** (%d cells) | |\n", c->id,
-                     c->statement ? c->statement : "", c->ninside == 0 ? "<br>*untested:* " : "",
-                     c->ninside == 0 ? (c->untested_reason ? c->untested_reason : "no reason given") : "",
+                     md_cell(c->statement), c->ninside == 0 ? "<br>*untested:* " : "",
+                     c->ninside == 0 ? md_cell(c->untested_reason ? c->untested_reason : "no reason given") : "",
                      vin, c->ninside, c->ncells, vout, nout);
         for (int h = 0; h < c->nhyps; h++) {
             const hyp *y = &c->hyps[h];
@@ -1116,11 +1134,12 @@ int check_claims(const check_opts *o, lerr *e)
                 printf("  hypothesis %s: %d of %d cells -- %s (%s)\n", y->when, c->hcount[h], c->ncells,
                        y->statement, y->source);
                 afile_printf(&md, "| %s | hypothesis: %s (%s) | `%s` | %d of %d cells | | | |\n", c->id,
-                             y->statement, y->source, y->when, c->hcount[h], c->ncells);
+                             md_cell(y->statement), md_cell(y->source), md_cell(y->when), c->hcount[h],
+                             c->ncells);
             } else {
                 printf("  hypothesis not checkable (%s) -- %s (%s)\n", y->reason, y->statement, y->source);
                 afile_printf(&md, "| %s | hypothesis: %s (%s) | not checkable: %s | | | | |\n", c->id,
-                             y->statement, y->source, y->reason);
+                             md_cell(y->statement), md_cell(y->source), md_cell(y->reason));
             }
         }
         for (int j = 0; j < c->npreds; j++) {
@@ -1132,8 +1151,9 @@ int check_claims(const check_opts *o, lerr *e)
             printf("%-10s %-8s %-14s %-8s %-14s %s%s%s%s%s\n", c->id, in[j].verdict, mi, out[j].verdict, mo,
                    exp, in[j].why[0] ? "  -- " : "", in[j].why, out[j].why[0] ? "  -- outside: " : "",
                    out[j].why);
-            afile_printf(&md, "| %s | | `%s`%s%s%s%s | **%s** | %s | %s | %s |\n", c->id, exp,
-                         in[j].why[0] ? ": " : "", in[j].why, out[j].why[0] ? "; outside: " : "", out[j].why,
+            afile_printf(&md, "| %s | | `%s`%s%s%s%s | **%s** | %s | %s | %s |\n", c->id, md_cell(exp),
+                         in[j].why[0] ? ": " : "", md_cell(in[j].why), out[j].why[0] ? "; outside: " : "",
+                         md_cell(out[j].why),
                          in[j].verdict, mi, out[j].verdict, mo);
         }
         for (int f = 0; f < c->nfigures; f++) {

@@ -141,4 +141,13 @@ grep -qF "$(place typo.yaml '"lora.rnak'): claim T: hypotheses: when: " "$TMP/er
 claim nowhen.yaml ./r.yaml "" '[{statement: s, source: x}]' "[$fit]"
 expect_status 2 "$LORALAB" check --claims nowhen.yaml
 grep -qF "nowhen.yaml:5:18: a hypothesis needs when:" "$TMP/err" && ok "a checkable hypothesis without when: is bad input" || bad "$(cat "$TMP/err")"
+# 7. claims.md table rows keep their seven cells when a statement, a source or
+# a hypothesis writes norms with '|' (escaped as \|)
+claim pipes.yaml ./r.yaml "" '[{when: "lora.rank >= 2", statement: "||G||_op at most |x|", source: "[X] |7|"}]' "[$fit]"
+sed -i 's/statement: a test claim/statement: "||A B - Delta||_F small"/' pipes.yaml
+expect_status 0 "$LORALAB" check --claims pipes.yaml
+bad_rows=$(grep '^| T ' results/claims.md | sed 's/\\|//g' | awk -F'|' 'NF != 9' | wc -l)
+rows=$(grep -c '^| T ' results/claims.md)
+[ "$rows" -ge 3 ] && [ "$bad_rows" -eq 0 ] && grep -qF '\|\|G\|\|_op at most \|x\|' results/claims.md \
+  && ok "claims.md: '|' in statements escaped, every row has 7 cells ($rows rows)" || bad "$(cat results/claims.md)"
 finish
