@@ -1,13 +1,21 @@
 # loraone-toy2d.gp: LoRA-One's two-parameter toy (theory/THEORY.md L1-F3).
 #   gnuplot -c plots/loraone-toy2d.gp DIR     (or: loralab plot DIR)
 # Needs log.params: true (columns a_0_0, a_1_0, b_0_0 in trace.csv).
-# Reads DIR/trace.csv, DIR/trace_mean.csv, DIR/sweep.gp and beta (the inline
+# Reads DIR/trace.csv, DIR/sweep.gp and beta (the inline
 # teacher.delta) from DIR/config.yaml; writes
 #   trajectory.{png,pdf}  the GD paths of (a1, a2, b) from each init (one line
 #                         per seed; o = start, x = end of the run; the
 #                         paths' shadows on the floor b = -3) and the minimiser set
-#                         {a b = beta} = {(beta1/b, beta2/b, b)} (dashed)
-#   risk.{png,pdf}        risk vs step (log), one curve per init
+#                         {a b = beta} = {(beta1/b, beta2/b, b)} (dashed); a
+#                         run that ends off the set (risk > 1e-6) is labelled
+#                         with its seed at its end
+#   risk.{png,pdf}        risk vs step (log), one thin curve per init and seed
+#                         (the seeds differ too much for a mean to say anything),
+#                         the curves ending above 1e-6 labelled with their seed
+# Every (init, seed) pair is one term of a single plot iteration (gnuplot 5.4
+# does not take two nested `for` in one splot term), reading its own block of
+# a datablock made by one awk pass (below): the 10-seed figures take about a
+# second, not the minute that 140 passes over trace.csv took.
 if (ARGC < 1) { print "usage: gnuplot -c ", ARG0, " RESULTS_DIR"; exit status 1 }
 DIR = ARG1
 here = ARG0
@@ -16,11 +24,8 @@ load here."common.gp"
 if (!exists("sweep_init_method")) { print "loraone-toy2d.gp: needs a sweep over init.method"; exit status 1 }
 
 T = DIR."/trace.csv"
-TM = means("trace")
-KEY = "init.method"
 V = sweep_init_method
 n = words(V)
-sel(i) = is_str(KEY, word(V, i))
 
 # beta = Delta (d = 2, k = 1) from the resolved config: "delta: [[2], [1]]"
 beta = config("teacher", "delta")
@@ -29,13 +34,25 @@ if (words(beta) != 2) { print "loraone-toy2d.gp: teacher.delta in ", DIR, "/conf
 beta1 = real(word(beta, 1))
 beta2 = real(word(beta, 2))
 
-# Seeds: every seed's path is drawn (rows of one cell are consecutive)
-smax = 0
-tmax = 0
-set table $dummy
-plot T using (smax = (column("seed") > smax ? column("seed") : smax)):(tmax = (column("step") > tmax ? column("step") : tmax)) with table
-unset table
-sels(i, s) = sel(i) && column("seed") == s
+# Every seed's path is drawn. One awk pass over trace.csv sorts its rows into
+# the datablock $P, one block per (init i, seed s) at index j = (i - 1) NS + s
+# (inits in sweep order, seeds 0..smax; a missing pair is one NaN row), each
+# block with its header line a1,a2,b,step,risk (columnheaders reads the first
+# line of every block), and sets smax and tmax (the last step); every
+# plot term then reads its block instead of the whole CSV.
+toy_awk = 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next } ' . \
+  '{ k = $h["init.method"] SUBSEP ($h["seed"] + 0); ' . \
+  '  buf[k] = buf[k] $h["a_0_0"] "," $h["a_1_0"] "," $h["b_0_0"] "," $h["step"] "," $h["risk"] "\n"; ' . \
+  '  if ($h["seed"] + 0 > sm) sm = $h["seed"] + 0; if ($h["step"] + 0 > tm) tm = $h["step"] + 0 } ' . \
+  'END { print "smax = " sm + 0; print "tmax = " tm + 0; print "$P << EOD"; n = split(arms, A, " "); ' . \
+  '  for (i = 1; i <= n; i++) for (s = 0; s <= sm; s++) { k = A[i] SUBSEP s; ' . \
+  '    printf "a1,a2,b,step,risk\n%s\n\n", (k in buf) ? buf[k] : "NaN,NaN,NaN,NaN,NaN\n" } ' . \
+  '  print "EOD" }'
+load "< awk -F, -v arms='".V."' '".toy_awk."' '".T."'"
+NS = int(smax) + 1
+arm(j) = int(j / NS) + 1
+sd(j) = j % NS
+off_set = 1e-6        # a run ending with risk above this is labelled
 
 # The minimiser set, one datablock per branch (b < 0, b > 0), inside the box
 # [-bmax, bmax]^3
@@ -73,18 +90,20 @@ do for [fmt in FORMATS] {
   splot \
     $hyppos using "a1":"a2":"b" with lines dt (6, 4) lw 1.5 lc rgb theory_color title sprintf("a b = β = (%g, %g)^T", beta1, beta2), \
     $hypneg using "a1":"a2":"b" with lines dt (6, 4) lw 1.5 lc rgb theory_color notitle, \
-    for [i=1:n] for [s=0:smax] T using (pick(sels(i, s), column("a_0_0"))):"a_1_0":"b_0_0" \
-        with lines lw 1.8 lc rgb cat_color(i) title (s == 0 ? init_label(word(V, i)) : ""), \
-    for [i=1:n] for [s=0:smax] T using (pick(sels(i, s) && column("step") == 0, column("a_0_0"))):"a_1_0":"b_0_0" \
-        with points pt 6 ps 1.2 * PS lw 1.5 lc rgb cat_color(i) notitle, \
-    for [i=1:n] for [s=0:smax] T using (pick(sels(i, s) && column("step") == tmax, column("a_0_0"))):"a_1_0":"b_0_0" \
-        with points pt 2 ps 1.2 * PS lw 1.5 lc rgb cat_color(i) notitle, \
+    for [j=0:n*NS-1] $P index j using 1:2:3 \
+        with lines lw 1.2 lc rgb cat_color(arm(j)) title (sd(j) == 0 ? init_label(word(V, arm(j))) : ""), \
+    for [j=0:n*NS-1] $P index j using (pick($4 == 0, $1)):2:3 \
+        with points pt 6 ps 1.0 * PS lw 1.5 lc rgb cat_color(arm(j)) notitle, \
+    for [j=0:n*NS-1] $P index j using (pick($4 == tmax, $1)):2:3 \
+        with points pt 2 ps 1.0 * PS lw 1.5 lc rgb cat_color(arm(j)) notitle, \
+    for [j=0:n*NS-1] $P index j using (pick($4 == tmax && $5 > off_set, $1)):2:3:(sprintf("seed %d", sd(j))) \
+        with labels left offset 0.8, 0 font ",9" tc rgb cat_color(arm(j)) notitle, \
     $hyppos using "a1":"a2":(-bmax) with lines lw 1 lc rgb "#c8c8c8" notitle, \
     $hypneg using "a1":"a2":(-bmax) with lines lw 1 lc rgb "#c8c8c8" notitle, \
-    for [i=1:n] for [s=0:smax] T using (pick(sels(i, s), column("a_0_0"))):"a_1_0":(-bmax) \
-        with lines lw 1 lc rgb cat_color(i) dt 1 notitle, \
-    NaN with points pt 6 ps 1.2 * PS lw 1.5 lc rgb "black" title "start", \
-    NaN with points pt 2 ps 1.2 * PS lw 1.5 lc rgb "black" title sprintf("step %d", tmax), \
+    for [j=0:n*NS-1] $P index j using 1:2:(-bmax) \
+        with lines lw 0.8 lc rgb cat_color(arm(j)) dt 1 notitle, \
+    NaN with points pt 6 ps 1.0 * PS lw 1.5 lc rgb "black" title "start", \
+    NaN with points pt 2 ps 1.0 * PS lw 1.5 lc rgb "black" title sprintf("step %d", tmax), \
     NaN with lines lw 1 lc rgb "#c8c8c8" title "shadows on b = −3"
   eval end_fig
   set border 3 lw 1 lc rgb "black"
@@ -102,12 +121,12 @@ do for [fmt in FORMATS] {
   set logscale y
   set format y logfmt
   set xrange [0:*] noextend
-  set key top right Left reverse title "initialisation"
+  set key at graph 0.98, graph 0.55 right center Left reverse title sprintf("initialisation, %d seeds each", NS)
   plot \
-    for [i=1:n] TM using "step":(pick(sel(i), column("risk_min"))):(pick(sel(i), column("risk_max"))) \
-        with filledcurves @band_style fc rgb cat_color(i), \
-    for [i=1:n] TM using "step":(pick(sel(i), column("risk_mean"))) \
-        with lines lw 1.5 lc rgb cat_color(i) title init_label(word(V, i))
+    for [j=0:n*NS-1] $P index j using 4:5 \
+        with lines lw 1 lc rgb cat_color(arm(j)) title (sd(j) == 0 ? init_label(word(V, arm(j))) : ""), \
+    for [j=0:n*NS-1] $P index j using (pick($4 == tmax && $5 > off_set, $4)):5:(sprintf("seed %d", sd(j))) \
+        with labels right offset -0.5, (arm(j) == 1 ? 0.7 : -0.7) font ",9" tc rgb cat_color(arm(j)) notitle
   eval end_fig
   unset logscale y
   set format y "%g"

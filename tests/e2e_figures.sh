@@ -6,7 +6,11 @@
 #   - kappa: precgd's steps_to_tol varies < 1.5x across kappa, GD's grows
 #     >= 10x from kappa 1 to 64
 #   - spectral-n: err_op_init <= err_op_bound (Theorem 3.3)
-#   - inits: spectral reaches ~0 risk while lora-ga plateaus
+#   - inits: spectral reaches ~0 risk while lora-ga plateaus; the spectral
+#     init as the authors ship it (normalize: true, gamma 0.0442) is an arm of
+#     the figure, overshoots at step 1 and converges
+#   - toy2d: every seed of the experiment (10) in each arm, drawn by the
+#     plot script
 # Without gnuplot the experiments and their checks still run and the test
 # exits 77 (skipped) if they pass.
 . "$(dirname "$0")/lib.sh"
@@ -57,6 +61,15 @@ experiment loraone-inits --set teacher.d=40 --set teacher.k=40 --set teacher.n=6
 S=$TMP/loraone-inits/summary.csv
 check "spectral init reaches risk < 1e-10 (every seed)" 'v[1] < 1e-10 && v[2] < 1e-10' $(value "$S" risk init.method spectral)
 check "lora-ga plateaus: risk > 1e-4 (every seed)" 'v[1] > 1e-4 && v[2] > 1e-4' $(value "$S" risk init.method lora-ga)
+shipped_gamma=$(value "$S" init.gamma init.normalize true | sort -u)
+check "the shipped arm: spectral, normalize: true, gamma = 16 / (128 sqrt 8)" \
+  'n == 3 && v[1] == "spectral" && v[2] == "spectral" && v[3] - 16 / (128 * sqrt(8)) < 1e-6 && 16 / (128 * sqrt(8)) - v[3] < 1e-6' \
+  $(value "$S" init.method init.normalize true) "${shipped_gamma:-none}"
+check "the shipped arm converges: risk < 1e-10 (every seed)" 'n == 2 && v[1] < 1e-10 && v[2] < 1e-10' $(value "$S" risk init.normalize true)
+check "the shipped arm overshoots at step 1: risk_1 > 10 risk_0 (every seed)" 'n == 4 && v[1] > 10 * v[2] && v[3] > 10 * v[4]' \
+  $(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+             $h["init.normalize"] == "true" && $h["step"] == 1 { print $h["risk"], r0[$h["seed"]] }
+             $h["init.normalize"] == "true" && $h["step"] == 0 { r0[$h["seed"]] = $h["risk"] }' "$TMP/loraone-inits/trace.csv")
 figures loraone-inits risk
 
 # 4. kappa: kappa in {1, 8, 64}, d = k = 50, N = 800, 2 seeds (GD 8000 steps)
@@ -93,6 +106,10 @@ else
 fi
 head -1 "$TMP/loraone-toy2d/trace.csv" | grep -q ',a_0_0,a_1_0,b_0_0$' && ok "toy2d logs a and b" \
   || bad "toy2d trace header: $(head -1 "$TMP/loraone-toy2d/trace.csv")"
+check "toy2d runs seeds 0..9 in each arm" 'v[1] == 10 && v[2] == 10 && v[3] == 9' \
+  "$(value "$TMP/loraone-toy2d/summary.csv" seed init.method lora | sort -u | wc -l)" \
+  "$(value "$TMP/loraone-toy2d/summary.csv" seed init.method spectral | sort -u | wc -l)" \
+  "$(value "$TMP/loraone-toy2d/summary.csv" seed init.method spectral | sort -n | tail -1)"
 
 # 7. an experiment without a script gets the generic default figure
 #    (tests/e2e_plot.sh tests it in full); gnuplot not on PATH
