@@ -38,6 +38,8 @@ start = sprintf('((%s - 1) * nal + %s)', im_idx, al_idx)
 # x: seed, starts spread over [seed - 0.35, seed + 0.35]
 xs = sprintf('(column("seed") + (ns > 1 ? 0.7 * ((%s) - 1) / (ns - 1) - 0.35 : 0))', start)
 
+Kout = config("teacher", "outputs")
+loss_note = (config("teacher", "loss") eq "cross_entropy") ? sprintf(" (cross-entropy, K = %s)", Kout) : ""
 stats S using "seed" nooutput
 smin = STATS_min
 smax = STATS_max
@@ -56,7 +58,7 @@ do for [fmt in FORMATS] {
   set format cb "10^{%g}"
   if (nr > 1) { set multiplot layout 1, nr }
   do for [i=1:nr] {
-    set title sprintf("r = %s", word(R, i))
+    set title sprintf("r = %s%s", word(R, i), loss_note)
     set xlabel "seed (instance)"
     set ylabel (i == 1 ? "(objective − F^*) / |F^*|" : "")
     set xrange [smin - 0.5:smax + 0.5]

@@ -27,6 +27,9 @@ ni = words(IM)
 seli(m) = exists("sweep_init_method") ? is_str("init.method", word(IM, m)) : 1
 Kout = config("teacher", "outputs")
 Kout = (strlen(Kout) > 0 ? real(Kout) : 1)
+Loss = config("teacher", "loss")
+loss_note = (Loss eq "cross_entropy") ? sprintf(" · cross-entropy, K = %d", Kout) \
+    : (Kout > 1 ? sprintf(" · K = %d", Kout) : "")
 
 # Fraction of seeds with status global per (init, N, r): $grid rows
 #   init-index  N  r  fraction  seeds
@@ -69,7 +72,7 @@ do for [fmt in FORMATS] {
   set datafile nocolumnheaders
   if (ni > 1) { set multiplot layout 1, ni }
   do for [m=1:ni] {
-    set title init_label(word(IM, m))
+    set title init_label(word(IM, m)).loss_note
     set xlabel "data points N"
     set ylabel (m == 1 ? "LoRA rank r" : "")
     set xrange [nlo:nhi]

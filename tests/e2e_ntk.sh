@@ -2,7 +2,7 @@
 # size, their plot scripts (plots/ntk-*.gp) through `loralab plot`, and the
 # claims of theory/THEORY.md section 7 on instances small enough to be sure of:
 #   - N1-i: rank_star <= rank_bound = max{r : r(r+1)/2 <= K N} in every cell
-#     (K = 1 and 2), and rank_bound is that number
+#     (squared K = 1, 2; cross-entropy K = 2, 3), and rank_bound is that number
 #   - N1-ii: every cell with r(r+1)/2 > K N reaches F* (status global) from
 #     every seed and both inits (lora, gaussian)
 #   - N1-sp: at r = 1 < rank_star every start ends at a strict local minimum
@@ -10,6 +10,8 @@
 #     and one instance (seed 0) has two distinct such values
 #   - N1-iii: the test loss at N = 200 is < 1/10 of that at N = 10
 #   - vs-full: r = 6 (> threshold) reaches gap <= 1e-6, r = 1 stays > 1e-3
+#   - the same N1-ii and N1-sp checks under cross-entropy with K = 3 classes
+#     (ntk-threshold-ce, ntk-spurious-ce) and their figures
 # Without gnuplot the experiments and their checks still run and the test
 # exits 77 (skipped) if they pass.
 . "$(dirname "$0")/lib.sh"
@@ -27,11 +29,12 @@ check() {
   else bad "$what ($*)"; fi
 }
 
-# 1. rank-bound: K in {1, 2}, N in {2, 6, 15, 30}, 2 seeds
+# 1. rank-bound: (loss, K) in {squared 1, 2; cross-entropy 2, 3}, N in {2, 6, 15, 30}, 2 seeds
 variant ntk-rank-bound 's/^  teacher\.n: \[.*\]/  teacher.n: [2, 6, 15, 30]/'
 experiment ntk-rank-bound --set seeds=2
 S=$TMP/ntk-rank-bound/summary.csv
-check "rank-bound: 16 cells" 'v[1] == 16' "$(rows "$S" 1)"
+check "rank-bound: 32 cells, 16 of them cross-entropy" 'v[1] == 32 && v[2] == 16' "$(rows "$S" 1)" \
+  "$(rows "$S" '$h["teacher.loss"] == "cross_entropy"')"
 check "N1-i: rank_star <= rank_bound in every cell (violations)" 'v[1] == 0' \
   "$(rows "$S" '$h["rank_star"] + 0 > $h["rank_bound"] + 0 || $h["rank_star"] == "nan"')"
 check "rank_bound = max{r : r(r+1)/2 <= K N} (wrong cells)" 'v[1] == 0' \
@@ -82,6 +85,30 @@ check "vs-full: r = 6 reaches F* (gap <= 1e-6, every seed; others)" 'v[1] == 0' 
 check "vs-full: r = 1 stays above F* (gap > 1e-3, every seed; others)" 'v[1] == 0' \
   "$(rows "$S" '$h["lora.rank"] == 1 && !($h["gap"] > 1e-3)')"
 figures ntk-vs-full objective gap
+
+# 6. threshold under cross-entropy (K = 3): N in {2, 6}, r in {1, 4, 6}, both inits, 2 seeds
+variant ntk-threshold-ce 's/^  teacher\.n: \[.*\]/  teacher.n: [2, 6]/; s/^  lora\.rank: \[.*\]/  lora.rank: [1, 4, 6]/'
+experiment ntk-threshold-ce --set seeds=2
+S=$TMP/ntk-threshold-ce/summary.csv
+above='$h["lora.rank"] * ($h["lora.rank"] + 1) / 2 > 3 * $h["teacher.n"]'
+check "threshold-ce: cross-entropy, K = 3 (config)" 'v[1] == 1' \
+  "$(awk '$1 == "loss:" && $2 == "cross_entropy" { l = 1 } $1 == "outputs:" && $2 == 3 { k = 1 } END { print l && k }' "$TMP/ntk-threshold-ce/config.yaml")"
+check "threshold-ce: cells with r(r+1)/2 > 3N (N = 2: r = 4, 6; N = 6: r = 6)" 'v[1] == 12' "$(rows "$S" "$above")"
+check "N1-ii under cross-entropy: every such cell has status global (others)" 'v[1] == 0' \
+  "$(rows "$S" "$above"' && $h["status"] != "global"')"
+figures ntk-threshold-ce global_fraction
+
+# 7. spurious under cross-entropy (K = 3): r = 1, starts {lora, gaussian} x alpha2 {0.001, 0.1}, 1 seed
+variant ntk-spurious-ce 's/^  lora\.rank: \[.*\]/  lora.rank: [1, 2]/; s/^  init\.alpha2: \[.*\]/  init.alpha2: [0.001, 0.1]/'
+experiment ntk-spurious-ce --set 'seeds=[0]'
+S=$TMP/ntk-spurious-ce/summary.csv
+check "N1-sp under cross-entropy: r = 1 < rank_star ends at a strict local min from every start (others)" 'v[1] == 0' \
+  "$(rows "$S" '$h["lora.rank"] == 1 && !($h["status"] == "spurious_min" && $h["min_hess_eig"] > 0 && $h["grad_objective"] <= 1e-6 && $h["rank_star"] > 1)')"
+check "N1-sp under cross-entropy: distinct local-min objectives on instance 0 (r = 1)" 'v[1] >= 2' \
+  "$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+              $h["lora.rank"] == 1 { print $h["objective"] }' "$S" | sort -g |
+     awk 'NR == 1 || $1 > p * (1 + 1e-6) { n++ } { p = $1 } END { print n + 0 }')"
+figures ntk-spurious-ce objective
 
 if [ "$fails" = 0 ] && [ "$have_gnuplot" = 0 ]; then echo "experiments pass; plots skipped (no gnuplot)"; exit 77; fi
 finish
