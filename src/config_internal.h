@@ -117,7 +117,7 @@ typedef struct {
 } keydef;
 
 // The number of rows of KEYS (config_keys.c checks it against the table).
-enum { NKEYS = 43 };
+enum { NKEYS = 44 };
 extern const keydef KEYS[NKEYS];
 
 // Row of `key` in KEYS, or -1.
