@@ -405,20 +405,18 @@ static void widen_extra(const workload *w, int cores, int reps)
 // minibatch: per step, the batch's five products alone, on one thread, on
 // contiguous buffers of its B = 256 rows (X_b A (B,d)(d,r); XA B (B,r)(r,k);
 // R B^T (B,k)(k,r); X_b^T RB (d,B)(B,r); XA^T R (r,B)(B,k)), and gathering a
-// batch's rows of X, X base and Y (batch.h: gather_rows) alone; median of
+// batch's rows of X (batch.h: gather_rows, as the step does) alone; median of
 // reps runs of 2000 steps, against the run's step time (step_seconds / steps:
 // gathering, products, activation, loss and the GD update).
 static void minibatch_extra(const workload *w, int cores, int reps)
 {
     (void)w;
     int n = 16384, d = 512, k = 512, r = 8, b = 256, steps = 2000;
-    double *X = dalloc((size_t)n * d), *XB = dalloc((size_t)n * k), *Y = dalloc((size_t)n * k);
-    double *Xb = dalloc((size_t)b * d), *XBb = dalloc((size_t)b * k), *Yb = dalloc((size_t)b * k);
+    double *X = dalloc((size_t)n * d), *Xb = dalloc((size_t)b * d);
     double *A = dalloc((size_t)d * r), *B = dalloc((size_t)r * k), *XA = dalloc((size_t)b * r);
     double *Z = dalloc((size_t)b * k), *RB = dalloc((size_t)b * r);
     double *gA = dalloc((size_t)d * r), *gB = dalloc((size_t)r * k);
     input_rows(0, "bench", d, 0, n, cores, X);
-    for (size_t i = 0; i < (size_t)n * k; i++) XB[i] = Y[i] = 0.01 * (double)(i % 11);
     for (size_t i = 0; i < (size_t)d * r; i++) A[i] = 0.01 * (double)(i % 7);
     for (size_t i = 0; i < (size_t)r * k; i++) B[i] = 0.01 * (double)(i % 5);
     batch_stream *bs = batch_stream_new(0, n, b);
@@ -439,18 +437,16 @@ static void minibatch_extra(const workload *w, int cores, int reps)
             const int *rows;
             int nb = batch_rows(bs, s, &rows);
             gather_rows(X, d, rows, nb, Xb);
-            gather_rows(XB, k, rows, nb, XBb);
-            gather_rows(Y, k, rows, nb, Yb);
         }
         if (rep >= 0) tp[rep] = (t1 - t0) / steps, tg[rep] = (now_seconds() - t1) / steps;
     }
     double prod = median(tp, reps), gath = median(tg, reps);
     double step = last_timing.steps > 0 ? last_timing.step / (double)last_timing.steps : NAN;
     printf("  minibatch: per step %.3f ms; the batch's five products alone %.3f ms (%.1f GFLOP/s), "
-           "gathering its rows alone %.3f ms: step / products = %.2f\n", 1e3 * step, 1e3 * prod,
+           "gathering its rows of X alone %.3f ms: step / products = %.2f\n", 1e3 * step, 1e3 * prod,
            nonlinear_flops(b, d, k, r) / prod / 1e9, 1e3 * gath, step / prod);
     batch_stream_free(bs);
-    free(X), free(XB), free(Y), free(Xb), free(XBb), free(Yb), free(A), free(B), free(XA);
+    free(X), free(Xb), free(A), free(B), free(XA);
     free(Z), free(RB), free(gA), free(gB);
 }
 

@@ -106,11 +106,11 @@ typedef struct {
     double *Full;       // (m, k) the whole residual, for eval_dense (made on first use)
     // Minibatches (set_batch): the batch's rows (nb) or NULL, XB = X base:
     // (N, k) (first set_batch), a block's gathered rows Xs: (LB_ROWS, d),
-    // Ys, Zs: (LB_ROWS, k) and XAs, RBs: (LB_ROWS, r); for eval_dense the
-    // batch's rows Xg: (cap, d), Zg: (cap, k) (first use).
+    // its residual Zs: (LB_ROWS, k) and XAs, RBs: (LB_ROWS, r); for eval_dense
+    // the batch's rows Xg: (cap, d), Zg: (cap, k) (first use).
     const int *brows;
     int nb, cap;
-    double *XB, *Xs, *Ys, *Zs, *XAs, *RBs, *Xg, *Zg;
+    double *XB, *Xs, *Zs, *XAs, *RBs, *Xg, *Zg;
 } linear_run;
 
 #define LB_ROWS 64
@@ -239,15 +239,17 @@ static void step_lane(void *ctx, int l)
     }
 }
 
-// A batch's block of rows b0 .. b0 + m - 1 (positions in the batch): Zs =
-// XB_b - Y_b, gathered, and X_b into Xs.
+// A batch's block of rows b0 .. b0 + m - 1 (positions in the batch): X_b
+// gathered into Xs, and Zs = XB_b - Y_b made from the rows where they are.
 static void batch_block(const linear_data *L, linear_run *w, int k, int d, int b0, int m)
 {
     const int *rows = w->brows + b0;
     gather_rows(L->X, d, rows, m, w->Xs);
-    gather_rows(w->XB, k, rows, m, w->Zs);
-    gather_rows(L->Y, k, rows, m, w->Ys);
-    for (size_t i = 0; i < (size_t)m * k; i++) w->Zs[i] -= w->Ys[i];
+    for (int i = 0; i < m; i++) {
+        const double *xb = w->XB + (size_t)rows[i] * k, *y = L->Y + (size_t)rows[i] * k;
+        double *z = w->Zs + (size_t)i * k;
+        for (int j = 0; j < k; j++) z[j] = xb[j] - y[j];
+    }
 }
 
 // The batch loss and gradients (see the file header), block by block.
@@ -405,7 +407,6 @@ static int linear_set_batch(model *mo, const int *rows, int nb, lerr *e)
         free(XAo);
     }
     w->Xs = dalloc((size_t)LB_ROWS * d);
-    w->Ys = dalloc((size_t)LB_ROWS * k);
     w->Zs = dalloc((size_t)LB_ROWS * k);
     w->XAs = dalloc((size_t)LB_ROWS * rr);
     w->RBs = dalloc((size_t)LB_ROWS * rr);
@@ -417,7 +418,7 @@ static void linear_model_free(model *mo)
     linear_run *w = mo->impl;
     if (!w) return;
     free(w->C);
-    free(w->XB), free(w->Xs), free(w->Ys), free(w->Zs), free(w->XAs), free(w->RBs);
+    free(w->XB), free(w->Xs), free(w->Zs), free(w->XAs), free(w->RBs);
     free(w->Xg), free(w->Zg);
     for (int l = 0; l < w->nlanes; l++) {
         lane_buf *b = &w->lane[l];

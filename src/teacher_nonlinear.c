@@ -23,11 +23,12 @@
 // for any number of threads.
 //
 // Minibatches (problem.h: set_batch; rows i_0 < ... < i_{nb-1}): the same
-// pass over the batch's nb rows instead of all N, each block's rows of X, XB
-// and Y gathered into the worker's (NL_ROWS, .) buffers first, and the sums
-// scaled by 1/nb: O(nb r (d + k)) per step, O(nb (d + 2k)) of it copying.
-// The chunks are those of positions 0 .. nb-1 in the batch, so a batch of
-// all N rows (sorted, as batch.h makes them) is summed exactly as a full step.
+// pass over the batch's nb rows instead of all N, each block's rows of X
+// gathered into the worker's (NL_ROWS, d) buffer first (the products need
+// them contiguous; the residual reads the rows of XB and Y where they are,
+// one row at a time), and the sums scaled by 1/nb: O(nb r (d + k)) per step,
+// O(nb d) of it copying.  The chunks are those of positions 0 .. nb-1 in the
+// batch, so the result does not depend on the thread count either.
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -59,7 +60,7 @@ typedef struct {
     nl_run *w;
     int t;
     double *Zs;          // (NL_ROWS, k): a block's Z, then R
-    double *Xs, *XBs, *Ys;   // (NL_ROWS, d), (NL_ROWS, k) x 2: a batch block's rows
+    double *Xs;          // (NL_ROWS, d): a batch block's rows of X
 } nl_worker;
 
 struct nl_run {
@@ -125,8 +126,9 @@ static double residual(const problem *p, double *Z, const double *XB, const doub
 // (subscript b: rows b0 .. b0 + m - 1):
 //   XA_b = X_b A;  Z_b = XB_b + XA_b B;  R_b;  L_c += ||F_b - Y_b||^2;
 //   RB_b = R_b B^T;  gA_c += X_b^T RB_b;  gB_c += XA_b^T R_b.
-// With a batch, block b's rows are the batch's positions b0 .. b0 + m - 1,
-// gathered into the worker's Xs, XBs, Ys first.
+// With a batch, block b's rows are the batch's positions b0 .. b0 + m - 1:
+// their rows of X gathered into the worker's Xs, the residual made row by row
+// from their rows of XB and Y.
 static void nl_chunk(nl_run *w, nl_worker *wk, int c)
 {
     const problem *p = w->p;
@@ -139,17 +141,21 @@ static void nl_chunk(nl_run *w, nl_worker *wk, int c)
         int m = i1 - b0 < NL_ROWS ? i1 - b0 : NL_ROWS;
         double beta = b0 == i0 ? 0.0 : 1.0;
         const double *Xb = D->X + (size_t)b0 * d;                            // (m, d)
-        const double *XBb = w->XB + (size_t)b0 * k, *Yb = D->Y + (size_t)b0 * k;   // (m, k)
         if (w->rows) {
             gather_rows(D->X, d, w->rows + b0, m, wk->Xs);
-            gather_rows(w->XB, k, w->rows + b0, m, wk->XBs);
-            gather_rows(D->Y, k, w->rows + b0, m, wk->Ys);
-            Xb = wk->Xs, XBb = wk->XBs, Yb = wk->Ys;
+            Xb = wk->Xs;
         }
         double *XAb = w->XA + (size_t)b0 * r, *RBb = w->RB + (size_t)b0 * r;   // (m, r)
         mm('N', 'N', m, r, d, 1.0, Xb, w->A, 0.0, XAb);               // XA_b = X_b A
         mm('N', 'N', m, k, r, 1.0, XAb, w->B, 0.0, Zs);               // Z_b = XA_b B (+ XB_b)
-        L += residual(p, Zs, XBb, Yb, (size_t)m * k, grad);          // Z_b <- R_b
+        if (!w->rows)                                                 // Z_b <- R_b
+            L += residual(p, Zs, w->XB + (size_t)b0 * k, D->Y + (size_t)b0 * k, (size_t)m * k,
+                          grad);
+        else
+            for (int i = 0; i < m; i++) {
+                size_t at = (size_t)w->rows[b0 + i] * k;
+                L += residual(p, Zs + (size_t)i * k, w->XB + at, D->Y + at, (size_t)k, grad);
+            }
         if (w->want_gA) {
             mm('N', 'T', m, r, k, 1.0, Zs, w->B, 0.0, RBb);           // RB_b = R_b B^T
             mm('T', 'N', d, r, m, 1.0, Xb, RBb, beta, gA);            // gA_c += X_b^T RB_b
@@ -277,10 +283,7 @@ static int nl_set_batch(model *m, const int *rows, int nb, lerr *e)
     w->nchunks_now = (w->n_now + NL_CHUNK - 1) / NL_CHUNK;
     for (int t = 0; rows && t < w->nthreads; t++) {
         nl_worker *wk = &w->work[t];
-        if (wk->Xs) continue;
-        wk->Xs = dalloc((size_t)NL_ROWS * p->d);
-        wk->XBs = dalloc((size_t)NL_ROWS * p->k);
-        wk->Ys = dalloc((size_t)NL_ROWS * p->k);
+        if (!wk->Xs) wk->Xs = dalloc((size_t)NL_ROWS * p->d);
     }
     return 0;
 }
@@ -339,7 +342,7 @@ static void nl_model_free(model *m)
     pthread_cond_destroy(&w->done);
     for (int t = 0; t < NL_MAX_THREADS; t++) {
         nl_worker *wk = &w->work[t];
-        free(wk->Zs), free(wk->Xs), free(wk->XBs), free(wk->Ys);
+        free(wk->Zs), free(wk->Xs);
     }
     free(w->XB), free(w->XA), free(w->RB), free(w->Z);
     free(w->Xg), free(w->XBg), free(w->Yg);
