@@ -45,9 +45,9 @@ typedef struct {
     // eval_dense of m evaluate the batch loss and its gradients
     //   L_b(W) = (1/nb) sum_{i in rows} l_i(W)
     // (the same per-row terms, scaled by 1/nb instead of 1/N), until the next
-    // call; set_batch(m, NULL, 0) returns to the full data.  The batch's rows
-    // are read and no (N, .) pass is made: a factored evaluation costs
-    // O(nb (d + k) r) besides gathering the nb rows (nonlinear, linear qr;
+    // call; set_batch(m, NULL, 0) returns to the full data.  Only the batch's
+    // rows are read, no (N, .) pass is made: a factored evaluation costs
+    // O(nb (d + k) r) besides gathering their rows of X (nonlinear, linear qr;
     // per run, the first call makes X base: (N, k) once when the teacher does
     // not keep it), a dense one O(nb d k) (ntk: O(d k r + nb K d k)).  It may
     // allocate buffers on its first call (and when nb grows); evaluations
