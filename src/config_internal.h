@@ -108,6 +108,8 @@ typedef struct {
     const char *def;           // default as YAML text; NULL: the file's stem
     lo_kind lo_op;             // numbers: lower bound, if any
     double lo;
+    bool hi_lt;                // numbers: true: must be < hi (strict upper bound)
+    double hi;
     const char *choices;       // T_STRING: the valid values, ", "-separated
     int (*known)(const char *);      // T_STRING: or a registry lookup ...
     const char *(*names)(void);      // ... and its list for messages
@@ -117,7 +119,7 @@ typedef struct {
 } keydef;
 
 // The number of rows of KEYS (config_keys.c checks it against the table).
-enum { NKEYS = 44 };
+enum { NKEYS = 47 };
 extern const keydef KEYS[NKEYS];
 
 // Row of `key` in KEYS, or -1.

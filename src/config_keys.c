@@ -15,6 +15,7 @@
 //   FILE:L:C: teacher.d: expected an integer, got '1.5'
 //   FILE:L:C: optimizer.lr: expected a number, got a quoted string "0.1"
 //   FILE:L:C: teacher.kappa must be >= 1 (got 0.5)
+//   FILE:L:C: optimizer.beta1 must be < 1 (got 1)
 //   FILE:L:C: teacher.spectrum: 'geo' is not one of: linear, geometric
 //   FILE:L:C: teacher.w0: <npy_read's message>
 //   FILE:L:C: teacher.w0: row 2 has 3 entries but row 1 has 2
@@ -47,6 +48,7 @@ enum { MAX_SEED_COUNT = 1000000 };   // `seeds: n` materialises n seeds
 #define ANY .lo_op = LO_NONE
 #define GE(x) .lo_op = LO_GE, .lo = (x)
 #define GT(x) .lo_op = LO_GT, .lo = (x)
+#define LT(x) .hi_lt = true, .hi = (x)
 #define WORD(kind) (1u << (kind))
 
 const keydef KEYS[] = {
@@ -96,6 +98,9 @@ const keydef KEYS[] = {
     {"optimizer.batch", T_INT, OFF(optimizer.batch), "0", GE(0)},
     {"optimizer.damping", T_DOUBLE, OFF(optimizer.damping), "1e-3", GE(0)},
     {"optimizer.weight_decay", T_DOUBLE, OFF(optimizer.weight_decay), "0", GE(0)},
+    {"optimizer.beta1", T_DOUBLE, OFF(optimizer.beta1), "0.9", GE(0), LT(1)},
+    {"optimizer.beta2", T_DOUBLE, OFF(optimizer.beta2), "0.999", GE(0), LT(1)},
+    {"optimizer.eps", T_DOUBLE, OFF(optimizer.eps), "1e-8", GT(0)},
     {"log.every", T_INT, OFF(log.every), "1", GE(1)},
     {"log.save", T_SAVE, OFF(log.save), "[]", ANY},
     {"log.risk_tol", T_DOUBLE, OFF(log.risk_tol), "1e-20", GT(0)},
@@ -376,14 +381,17 @@ static bool read_integer(const node *v, long lo, long hi, long *out, char *got, 
     return true;
 }
 
-// The lower bound of row k, checked against x (the message quotes the text
-// as written).
-static int check_lower(const rctx *c, const keydef *k, const node *v, double x)
+// The bounds of row k (lower, and the strict upper bound of `hi_lt` rows),
+// checked against x (the message quotes the text as written).
+static int check_bounds(const rctx *c, const keydef *k, const node *v, double x)
 {
     bool ok = k->lo_op == LO_NONE || (k->lo_op == LO_GE ? x >= k->lo : x > k->lo);
-    if (ok) return 0;
-    return key_fail(c, k->key, v, " must be %s %g (got %s)", k->lo_op == LO_GE ? ">=" : ">", k->lo,
-                v->text);
+    if (!ok)
+        return key_fail(c, k->key, v, " must be %s %g (got %s)", k->lo_op == LO_GE ? ">=" : ">",
+                        k->lo, v->text);
+    if (k->hi_lt && !(x < k->hi))
+        return key_fail(c, k->key, v, " must be < %g (got %s)", k->hi, v->text);
+    return 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -395,7 +403,7 @@ static int set_int(rctx *c, const keydef *k, const node *v)
     long x;
     if (!read_integer(v, INT_MIN, INT_MAX, &x, got, sizeof got))
         return key_fail(c, k->key, v, ": expected an integer, got %s", got);
-    if (check_lower(c, k, v, (double)x)) return -1;
+    if (check_bounds(c, k, v, (double)x)) return -1;
     *(int *)field_of(c->s, k) = (int)x;
     return 0;
 }
@@ -406,7 +414,7 @@ static int set_double(rctx *c, const keydef *k, const node *v)
     double x;
     if (!read_double(v, &x, got, sizeof got))
         return key_fail(c, k->key, v, ": expected a number, got %s", got);
-    if (check_lower(c, k, v, x)) return -1;
+    if (check_bounds(c, k, v, x)) return -1;
     *(double *)field_of(c->s, k) = x;
     return 0;
 }

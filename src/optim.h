@@ -1,7 +1,10 @@
 // optim.h: optimisers (theory/THEORY.md section 4).
 //
 // All updates are simultaneous: both factors move using the gradients and
-// preconditioners of the old (A, B).
+// preconditioners of the old (A, B).  The methods and their updates are
+// listed in optim.c.  Gradients from the model never include weight decay;
+// each method applies optimizer.weight_decay exactly once (coupled or
+// decoupled, optim.c).
 #ifndef LORALAB_OPTIM_H
 #define LORALAB_OPTIM_H
 
@@ -11,8 +14,9 @@
 typedef struct optim optim;
 
 // The state an optimiser updates in place.  Factored methods read A, B, gA,
-// gB (the loss gradients at A, B); the dense method (full fine-tuning) reads
-// D and J = -dL/dW at base + D.
+// gB (the loss gradients at A, B); the dense methods (full fine-tuning) read
+// D and J = -dL/dW at base + D.  A step may overwrite gA, gB, J (they are
+// scratch until the next evaluation).
 typedef struct {
     int d, k, r;
     double *A, *B;         // (d, r), (r, k)
@@ -21,15 +25,19 @@ typedef struct {
 } train_state;
 
 // A configured optimiser for s->optimizer.method; NULL with e filled if the
-// name is unknown.  Owns its scratch buffers (no allocation per step).
+// name is unknown.  Owns its scratch buffers and, for the Adam methods, the
+// moments of each factor (A and B, or D) and its own update counter: all
+// allocated here, once per run (no allocation per step).
 optim *optim_new(const spec *s, int d, int k, int r, lerr *e);
 void optim_free(optim *o);
 
-// 1 if the method updates the dense shift D (full fine-tuning), 0 for (A, B).
+// 1 if the method updates the dense shift D (full fine-tuning: full,
+// full-adam, full-adamw), 0 for (A, B).
 int optim_dense(const optim *o);
 
-// One update at step t (t is only used in messages).  Fails (LERR_RUN) e.g.
-// when precgd meets a singular r x r system with damping 0.
+// One update at step t (t is only used in messages; Adam's bias correction
+// counts the optimiser's own updates).  Fails (LERR_RUN) e.g. when precgd or
+// precadamw meets a singular r x r system with damping 0.
 int optim_step(optim *o, train_state *st, int t, lerr *e);
 
 #endif

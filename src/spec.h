@@ -83,15 +83,21 @@ typedef struct {
     } init;
 
     struct {
-        char *method;        // optimizer.method: "gd" (default) | precgd | full
+        char *method;        // optimizer.method: "gd" (default) | precgd | full | adam |
+                             //   adamw | precadamw | full-adam | full-adamw (full-*: full
+                             //   fine-tuning of D with Adam, weight decay coupled / decoupled)
         double lr;           // optimizer.lr: 0.015625, > 0
         double lr_ratio;     // optimizer.lr_ratio: 1, > 0 (LoRA+: lr_B = lr_ratio * lr)
         int steps;           // optimizer.steps: 1500, >= 0
         int batch;           // optimizer.batch: 0, >= 0; 0 = full batch, else B rows per
                              //   step (1 <= B <= n; minibatches need a teacher that holds
                              //   its data: nonlinear, ntk, linear with qr statistics)
-        double damping;      // optimizer.damping: 1e-3, >= 0 (precgd)
-        double weight_decay; // optimizer.weight_decay: 0, >= 0
+        double damping;      // optimizer.damping: 1e-3, >= 0 (precgd, precadamw)
+        double weight_decay; // optimizer.weight_decay: 0, >= 0 (coupled: gd, precgd, full,
+                             //   adam, full-adam; decoupled: adamw, precadamw, full-adamw)
+        double beta1;        // optimizer.beta1: 0.9, 0 <= beta1 < 1 (Adam methods)
+        double beta2;        // optimizer.beta2: 0.999, 0 <= beta2 < 1 (Adam methods)
+        double eps;          // optimizer.eps: 1e-8, > 0 (Adam methods)
     } optimizer;
 
     struct {

@@ -1,7 +1,7 @@
 # e2e_batch.sh: minibatches (optimizer.batch; README "Minibatches").
 #   - the trace ends with the column batch_loss, equal to loss for full-batch runs;
 #   - batch: N reproduces full-batch training to 1e-12 relative, trace value
-#     by trace value, for nonlinear (gd, full), linear with qr statistics
+#     by trace value, for nonlinear (gd, full, adamw, full-adam), linear with qr statistics
 #     (gd, precgd, full) and ntk (squared: gd, full; cross-entropy: gd);
 #   - the logged loss is the full training loss: equal at step 0 whatever the
 #     batch, while a true minibatch's batch_loss differs from it;
@@ -60,7 +60,7 @@ lora: {rank: 4}
 init: {method: spectral}
 optimizer: {method: gd, lr: 0.3, steps: 30}
 sweep:
-  optimizer.method: [gd, full]
+  optimizer.method: [gd, full, adamw, full-adam]
   optimizer.batch: [0, 300, 64]
 EOF
 cat >"$TMP/lin.yaml" <<'EOF'
@@ -89,7 +89,7 @@ optimizer: {method: gd, lr: 0.05, steps: 30, weight_decay: 0.01}
 sweep:
   optimizer.batch: [0, 120, 32]
 EOF
-for e in nl:300:62 lin:300:93 ntk:120:62 ce:120:31; do
+for e in nl:300:124 lin:300:93 ntk:120:62 ce:120:31; do
   IFS=: read -r name n rows <<<"$e"
   run "$TMP/$name.yaml" -o "$TMP/$name" || continue
   T=$TMP/$name/trace.csv
