@@ -14,11 +14,16 @@
 //       (Rs A, Rs^T (Res B^T): triangular, d^2 r each; RA B, Res B^T, RA^T Res: 2 d k r each)
 //   nonlinear:                      2 N r (2 d + 3 k)
 //       (X A, X^T RB: 2 N d r each; XA B, R B^T, XA^T R: 2 N k r each)
+//   nonlinear minibatch of B rows:  2 B r (2 d + 3 k)   (the same on the batch)
 // Extra measurements (printed under the table):
 //   toy      the sweep with metrics logged only at the ends, which splits the
 //            time between the steps and the per-step metrics; and the
 //            factorisations those metrics need per logged step, timed alone;
 //   relu     the same five products alone (no activation, no loss), per step;
+//   minibatch  the five products of a B = 256 batch alone, on its rows already
+//            gathered into contiguous buffers, and the gathering alone, per
+//            step, against the run's step time (the goal: a step within
+//            2x of its products);
 //   wide-n   X^T X alone, with its split between generating rows and the
 //            symmetric rank-k updates; the whole run at N / 4 (time ratio,
 //            peak memory);
@@ -34,6 +39,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "csv.h"
 #include "gram.h"
 #include "linalg.h"
@@ -77,6 +83,12 @@ static const char relu_yaml[] =
     "name: bench-relu\nteacher: {model: nonlinear, activation: relu, d: 512, k: 512, n: 16384, rank: 8}\n"
     "lora: {rank: 8}\ninit: {method: spectral, gamma: 2}\n"
     "optimizer: {method: precgd, lr: 0.5, damping: 1.0e-4, steps: 200}\nlog: {every: 20}\n";
+// One core: a 256-row batch is one chunk of the nonlinear teacher's pass
+// (teacher_nonlinear.c), so a step runs on one thread anyway.
+static const char minibatch_yaml[] =
+    "name: bench-minibatch\nteacher: {model: nonlinear, activation: relu, d: 512, k: 512, n: 16384, rank: 8}\n"
+    "lora: {rank: 8}\ninit: {method: spectral, gamma: 2}\n"
+    "optimizer: {method: gd, lr: 0.5, steps: 2000, batch: 256}\nlog: {every: 500}\n";
 static const char ntk_yaml[] =
     "name: bench-ntk\nteacher: {model: ntk, d: 32, k: 32, n: 256, outputs: 2, rank: 4, noise: 0.1}\n"
     "init: {method: gaussian, alpha2: 0.01}\n"
@@ -98,6 +110,7 @@ static void toy_extra(const workload *w, int cores, int reps);
 static void relu_extra(const workload *w, int cores, int reps);
 static void widen_extra(const workload *w, int cores, int reps);
 static void jobs_extra(const workload *w, int cores, int reps);
+static void minibatch_extra(const workload *w, int cores, int reps);
 
 static workload workloads[] = {
     {"toy", "alignment sweep: d=k=100, N=1600, r=8, 5 alpha2 x 1500 GD steps, all metrics each step (one core)",
@@ -108,6 +121,8 @@ static workload workloads[] = {
      widen_yaml, 0, 0, widen_extra},
     {"relu", "nonlinear ReLU: d=k=512, N=16384, r=8, 200 precgd steps", relu_yaml, 0, 0,
      relu_extra},
+    {"minibatch", "nonlinear ReLU as relu, minibatches of B=256 rows: 2000 GD steps (one core)",
+     minibatch_yaml, 1, 0, minibatch_extra},
     {"ntk", "ntk: d=k=32, N=256, K=2: convex solve + 8 LoRA ranks x 4 seeds, 2000 GD steps",
      ntk_yaml, 0, 0, NULL},
     {"jobs", "the toy sweep x 4 seeds (20 cells): -j 1 against -j all cores", jobs_yaml, 0, 0,
@@ -121,7 +136,11 @@ static void set_flops(void)
     workloads[1].flops_per_step = linear_flops(4096, 4096, 16);
     workloads[2].flops_per_step = linear_flops(256, 256, 8);
     workloads[3].flops_per_step = nonlinear_flops(16384, 512, 512, 8);
+    workloads[4].flops_per_step = nonlinear_flops(256, 512, 512, 8);
 }
+
+// The timing of the workload whose extra measurement runs (bench_main).
+static timing last_timing;
 
 // ---------------------------------------------------------------------------
 // Timing helpers
@@ -383,6 +402,54 @@ static void widen_extra(const workload *w, int cores, int reps)
                full.wall / quarter.wall);
 }
 
+// minibatch: per step, the batch's five products alone, on one thread, on
+// contiguous buffers of its B = 256 rows (X_b A (B,d)(d,r); XA B (B,r)(r,k);
+// R B^T (B,k)(k,r); X_b^T RB (d,B)(B,r); XA^T R (r,B)(B,k)), and gathering a
+// batch's rows of X (batch.h: gather_rows, as the step does) alone; median of
+// reps runs of 2000 steps, against the run's step time (step_seconds / steps:
+// gathering, products, activation, loss and the GD update).
+static void minibatch_extra(const workload *w, int cores, int reps)
+{
+    (void)w;
+    int n = 16384, d = 512, k = 512, r = 8, b = 256, steps = 2000;
+    double *X = dalloc((size_t)n * d), *Xb = dalloc((size_t)b * d);
+    double *A = dalloc((size_t)d * r), *B = dalloc((size_t)r * k), *XA = dalloc((size_t)b * r);
+    double *Z = dalloc((size_t)b * k), *RB = dalloc((size_t)b * r);
+    double *gA = dalloc((size_t)d * r), *gB = dalloc((size_t)r * k);
+    input_rows(0, "bench", d, 0, n, cores, X);
+    for (size_t i = 0; i < (size_t)d * r; i++) A[i] = 0.01 * (double)(i % 7);
+    for (size_t i = 0; i < (size_t)r * k; i++) B[i] = 0.01 * (double)(i % 5);
+    batch_stream *bs = batch_stream_new(0, n, b);
+    openblas_set_num_threads(1);
+    double tp[64], tg[64];
+    if (reps > 64) reps = 64;
+    for (int rep = -1; rep < reps; rep++) {
+        double t0 = now_seconds();
+        for (int s = 0; s < steps; s++) {
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, r, d, 1.0, Xb, d, A, r, 0.0, XA, r);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, k, r, 1.0, XA, r, B, k, 0.0, Z, k);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, r, k, 1.0, Z, k, B, k, 0.0, RB, r);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, r, b, 1.0, Xb, d, RB, r, 0.0, gA, r);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, k, b, 1.0, XA, r, Z, k, 0.0, gB, k);
+        }
+        double t1 = now_seconds();
+        for (int s = 0; s < steps; s++) {
+            const int *rows;
+            int nb = batch_rows(bs, s, &rows);
+            gather_rows(X, d, rows, nb, Xb);
+        }
+        if (rep >= 0) tp[rep] = (t1 - t0) / steps, tg[rep] = (now_seconds() - t1) / steps;
+    }
+    double prod = median(tp, reps), gath = median(tg, reps);
+    double step = last_timing.steps > 0 ? last_timing.step / (double)last_timing.steps : NAN;
+    printf("  minibatch: per step %.3f ms; the batch's five products alone %.3f ms (%.1f GFLOP/s), "
+           "gathering its rows of X alone %.3f ms: step / products = %.2f\n", 1e3 * step, 1e3 * prod,
+           nonlinear_flops(b, d, k, r) / prod / 1e9, 1e3 * gath, step / prod);
+    batch_stream_free(bs);
+    free(X), free(Xb), free(A), free(B), free(XA);
+    free(Z), free(RB), free(gA), free(gB);
+}
+
 static void jobs_extra(const workload *w, int cores, int reps)
 {
     timing one, all;
@@ -397,7 +464,7 @@ static void jobs_extra(const workload *w, int cores, int reps)
 
 void bench_list(FILE *f)
 {
-    for (int j = 0; j < NWORK; j++) fprintf(f, "  %-7s %s\n", workloads[j].name, workloads[j].what);
+    for (int j = 0; j < NWORK; j++) fprintf(f, "  %-9s %s\n", workloads[j].name, workloads[j].what);
 }
 
 int bench_main(char *const *args, int nargs)
@@ -441,7 +508,7 @@ int bench_main(char *const *args, int nargs)
     printf("machine: %d cores; dgemm (n = 2048, median of 5): %.1f GFLOP/s on one core, "
            "%.1f GFLOP/s on %d; medians of %d runs after a warm-up\n\n",
            cores, one, all, cores, reps);
-    printf("%-7s %9s %9s %9s %10s %9s %8s %9s\n", "name", "seconds", "setup s", "step s",
+    printf("%-9s %9s %9s %9s %10s %9s %8s %9s\n", "name", "seconds", "setup s", "step s",
            "steps/s", "GFLOP/s", "of dgemm", "peak MB");
     int failed = 0;
     for (int j = 0; j < NWORK; j++) {
@@ -453,7 +520,7 @@ int bench_main(char *const *args, int nargs)
         timing t;
         double mb;
         if (measure(w->yaml, w->name, threads, workers, NULL, 0, reps, &t, &mb)) {
-            printf("%-7s failed\n", w->name);
+            printf("%-9s failed\n", w->name);
             failed = 1;
             continue;
         }
@@ -463,9 +530,10 @@ int bench_main(char *const *args, int nargs)
             snprintf(gf, sizeof gf, "%.2f", rate);
             snprintf(frac, sizeof frac, "%.0f%%", 100 * rate / (threads == 1 ? one : all));
         }
-        printf("%-7s %9.3f %9.3f %9.3f %10.0f %9s %8s %9.0f\n", w->name, t.wall, t.setup, t.step,
+        printf("%-9s %9.3f %9.3f %9.3f %10.0f %9s %8s %9.0f\n", w->name, t.wall, t.setup, t.step,
                t.step > 0 ? (double)t.steps / t.step : 0.0, gf, frac, mb);
         fflush(stdout);
+        last_timing = t;
         if (w->extra) w->extra(w, cores, reps);
     }
     printf("\nseconds: wall time of the whole run; setup s / step s: summed over its cells "
@@ -474,7 +542,7 @@ int bench_main(char *const *args, int nargs)
     for (int j = 0; j < NWORK; j++) {
         int want = n == 0;
         for (int i = 0; i < n; i++) want |= !strcmp(names[i], workloads[j].name);
-        if (want) printf("  %-7s %s\n", workloads[j].name, workloads[j].what);
+        if (want) printf("  %-9s %s\n", workloads[j].name, workloads[j].what);
     }
     return failed ? EXIT_RUN : EXIT_OK;
 }

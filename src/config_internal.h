@@ -119,7 +119,7 @@ typedef struct {
 } keydef;
 
 // The number of rows of KEYS (config_keys.c checks it against the table).
-enum { NKEYS = 46 };
+enum { NKEYS = 47 };
 extern const keydef KEYS[NKEYS];
 
 // Row of `key` in KEYS, or -1.

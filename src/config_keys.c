@@ -95,6 +95,7 @@ const keydef KEYS[] = {
     {"optimizer.lr", T_DOUBLE, OFF(optimizer.lr), "0.015625", GT(0)},
     {"optimizer.lr_ratio", T_DOUBLE, OFF(optimizer.lr_ratio), "1", GT(0)},
     {"optimizer.steps", T_INT, OFF(optimizer.steps), "1500", GE(0)},
+    {"optimizer.batch", T_INT, OFF(optimizer.batch), "0", GE(0)},
     {"optimizer.damping", T_DOUBLE, OFF(optimizer.damping), "1e-3", GE(0)},
     {"optimizer.weight_decay", T_DOUBLE, OFF(optimizer.weight_decay), "0", GE(0)},
     {"optimizer.beta1", T_DOUBLE, OFF(optimizer.beta1), "0.9", GE(0), LT(1)},

@@ -421,6 +421,21 @@ static int cross_check(rctx *c)
                         ": gram statistics need n >= d (n = %d, d = %d); use qr",
                         s->teacher.n, d);
     }
+    // Minibatches draw rows of the training data, so the teacher must hold it:
+    // nonlinear, ntk, and linear with qr statistics (auto resolves to qr when
+    // batch > 0, teacher_linear.c); gram statistics never hold X.
+    if (s->optimizer.batch > 0) {
+        int bi = key_index("optimizer.batch");
+        if (s->optimizer.batch > s->teacher.n)
+            return key_fail(c, "optimizer.batch", c->val[bi],
+                        " = %d exceeds the %d training rows (teacher.n); use 1 <= batch <= n, "
+                        "or 0 for full batch", s->optimizer.batch, s->teacher.n);
+        if (!strcmp(s->teacher.stats, "gram"))
+            return key_fail(c, "optimizer.batch", c->val[bi],
+                        " = %d needs the training rows, but teacher.stats is gram, which "
+                        "never holds X (only X^T X); use teacher.stats: qr (or auto) for "
+                        "minibatches, or batch: 0", s->optimizer.batch);
+    }
     (void)mi;
     return 0;
 }

@@ -30,7 +30,7 @@
 const char *const metric_names[] = {"loss",         "risk",         "align_a",   "align_b",
                                     "align_a_star", "align_b_star", "grad_norm", "err_op",
                                     "balance",      "test_loss",    "objective", "gap",
-                                    "cert",         "rank_ab"};
+                                    "cert",         "rank_ab",      "batch_loss"};
 
 void metrics_values(const metrics *m, double *out)
 {
@@ -48,6 +48,7 @@ void metrics_values(const metrics *m, double *out)
     out[11] = m->gap;
     out[12] = m->cert;
     out[13] = m->rank_ab;
+    out[14] = m->batch_loss;
 }
 
 struct metrics_work {
@@ -330,7 +331,7 @@ int metrics_factors(metrics_work *w, const double *A, const double *B, const dou
                     const double *gB, double loss, metrics *out, lerr *e)
 {
     int d = w->d, k = w->k, r = w->r;
-    out->loss = loss;
+    out->loss = out->batch_loss = loss;
     if (factor_qrs(w, A, B, e) || error_norms(w, A, B, &out->risk, &out->err_op, e)) return -1;
     if (alignments(w, w->Mc, w->tau1, d, w->UGr, w->UDr, &out->align_a, &out->align_a_star, e) ||
         alignments(w, w->Nc, w->tau2, k, w->VGr, w->VDr, &out->align_b, &out->align_b_star, e))
@@ -353,7 +354,7 @@ int metrics_dense(metrics_work *w, const double *D, const double *J, double loss
 {
     const model *m = w->m;
     int d = w->d, k = w->k, tq = m->tq;
-    out->loss = loss;
+    out->loss = out->batch_loss = loss;
     memcpy(w->E, D, sizeof(double) * (size_t)d * k);
     mm('N', 'N', d, k, tq, -1.0, m->Tl, m->Tr, 1.0, w->E);
     if (norms_of(w->E, d, k, &out->risk, &out->err_op, e)) return -1;

@@ -19,11 +19,13 @@ typedef struct {
     double gap;        // (objective - f_star) / |f_star|  (nan without a convex reference)
     double cert;       // ||grad L(A B)||_op / lambda  (nan when lambda = 0)
     double rank_ab;    // singular values of A B above RANK_REL_TOL s_1
+    double batch_loss; // loss of the batch the step's update uses (optimizer.batch > 0;
+                       //   train.c); = loss for full-batch runs
 } metrics;
 
 // Names of the metrics in CSV column order, and the values in that order.
 extern const char *const metric_names[];
-enum { NMETRICS = 14 };
+enum { NMETRICS = 15 };
 void metrics_values(const metrics *m, double *out);
 
 typedef struct metrics_work metrics_work;
@@ -33,6 +35,7 @@ metrics_work *metrics_work_new(model *m);
 void metrics_work_free(metrics_work *w);
 
 // Metrics at W = base + A B.  A: (d, r), B: (r, k); gA, gB: loss gradients.
+// Both set batch_loss = loss (train.c overwrites it for minibatch runs).
 int metrics_factors(metrics_work *w, const double *A, const double *B, const double *gA,
                     const double *gB, double loss, metrics *out, lerr *e);
 // Metrics at W = base + D (full fine-tuning).  D, J: (d, k).

@@ -37,6 +37,22 @@ typedef struct {
     // Optional: test loss at W = base + D (teachers whose test set is not the
     // generic act(Xt W) vs Yt).  D: (d, k).
     double (*test_loss_dense)(model *m, const double *D);
+    // Optional: minibatches (NULL: the teacher does not hold its training rows,
+    // e.g. linear with gram statistics, and config refuses optimizer.batch > 0).
+    // With L(W) = (1/N) sum_i l_i(W) over the N training rows (points for
+    // ntk), set_batch(m, rows, nb) -- rows: (nb) distinct indices in 0 .. N-1,
+    // kept valid by the caller -- makes every following eval_factors and
+    // eval_dense of m evaluate the batch loss and its gradients
+    //   L_b(W) = (1/nb) sum_{i in rows} l_i(W)
+    // (the same per-row terms, scaled by 1/nb instead of 1/N), until the next
+    // call; set_batch(m, NULL, 0) returns to the full data.  Only the batch's
+    // rows are read, no (N, .) pass is made: a factored evaluation costs
+    // O(nb (d + k) r) besides gathering their rows of X (nonlinear, linear qr;
+    // per run, the first call makes X base: (N, k) once when the teacher does
+    // not keep it), a dense one O(nb d k) (ntk: O(d k r + nb K d k)).  It may
+    // allocate buffers on its first call (and when nb grows); evaluations
+    // still never allocate.
+    int (*set_batch)(model *m, const int *rows, int nb, lerr *e);
     // 1: eval_factors spreads its work over m->threads threads of its own,
     // each making single-threaded BLAS calls.  Training then keeps BLAS at one
     // thread between steps too (train.c), so that OpenBLAS's pool, woken by
@@ -110,6 +126,16 @@ static inline int model_eval_dense(model *m, const double *D, double *loss, doub
                                    lerr *e)
 {
     return m->p->ops->eval_dense(m, D, loss, J, e);
+}
+
+// Evaluate on the rows `rows`: (nb) from now on, or on all data (rows NULL);
+// see problem_ops.set_batch.  LERR_RUN when the teacher cannot.
+static inline int model_set_batch(model *m, const int *rows, int nb, lerr *e)
+{
+    if (!m->p->ops->set_batch)
+        return rows ? lerr_run(e, "the %s teacher does not hold its training rows, so it "
+                               "cannot evaluate minibatches", m->p->teacher) : 0;
+    return m->p->ops->set_batch(m, rows, nb, e);
 }
 
 // Test loss at W = base + A B (A, B: (d, r), (r, k)) or, with A == NULL,

@@ -89,6 +89,9 @@ typedef struct {
         double lr;           // optimizer.lr: 0.015625, > 0
         double lr_ratio;     // optimizer.lr_ratio: 1, > 0 (LoRA+: lr_B = lr_ratio * lr)
         int steps;           // optimizer.steps: 1500, >= 0
+        int batch;           // optimizer.batch: 0, >= 0; 0 = full batch, else B rows per
+                             //   step (1 <= B <= n; minibatches need a teacher that holds
+                             //   its data: nonlinear, ntk, linear with qr statistics)
         double damping;      // optimizer.damping: 1e-3, >= 0 (precgd, precadamw)
         double weight_decay; // optimizer.weight_decay: 0, >= 0 (coupled: gd, precgd, full,
                              //   adam, full-adam; decoupled: adamw, precadamw, full-adamw)

@@ -42,6 +42,21 @@
 // Rs A and Res are made a block of rows at a time and used at once for that
 // block's share of L, Rs^T (Res B^T) and RA^T Res (step_lane): Rs and C are
 // read once per step and the residual never goes to memory.
+//
+// Minibatches (problem.h: set_batch) need the rows themselves, so only qr
+// statistics support them (gram never holds X; config refuses the pair, and
+// teacher.stats: auto resolves to qr when optimizer.batch > 0).  The batch
+// loss of rows I (nb of them) is the direct one,
+//   L_I(W) = 1/(2 nb) ||X_I W - Y_I||^2,
+// made like the nonlinear teacher's step (identity activation) from
+// XB = X base: (N, k), computed once per run on the first set_batch
+// (O(N d k)); then per step, in blocks of LB_ROWS batch rows gathered from
+// X, XB and Y:
+//   XA_b = X_b A;  Res_b = XB_b + XA_b B - Y_b;  L += ||Res_b||^2;
+//   gA += X_b^T (Res_b B^T);  gB += XA_b^T Res_b;   all / nb (L / 2 nb),
+// O(nb r (d + k)) on one thread.  Unlike the statistics' form it cancels
+// (Res_b is a difference of O(||Y||) terms), so near an exact fit the batch
+// loss has absolute, not relative, accuracy.
 #include "teacher_linear.h"
 
 #include <cblas.h>
@@ -51,6 +66,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "gram.h"
 #include "linalg.h"
 #include "par.h"
@@ -88,7 +104,16 @@ typedef struct {
     int rows, nblocks, nlanes;
     lane_buf lane[LANES];
     double *Full;       // (m, k) the whole residual, for eval_dense (made on first use)
+    // Minibatches (set_batch): the batch's rows (nb) or NULL, XB = X base:
+    // (N, k) (first set_batch), a block's gathered rows Xs: (LB_ROWS, d),
+    // its residual Zs: (LB_ROWS, k) and XAs, RBs: (LB_ROWS, r); for eval_dense
+    // the batch's rows Xg: (cap, d), Zg: (cap, k) (first use).
+    const int *brows;
+    int nb, cap;
+    double *XB, *Xs, *Zs, *XAs, *RBs, *Xg, *Zg;
 } linear_run;
+
+#define LB_ROWS 64
 
 // Rows per block: about 2^17 entries (1 MB) of Rs and of the residual, so a
 // block's rows stay in cache between the products that use them.
@@ -214,6 +239,44 @@ static void step_lane(void *ctx, int l)
     }
 }
 
+// A batch's block of rows b0 .. b0 + m - 1 (positions in the batch): X_b
+// gathered into Xs, and Zs = XB_b - Y_b made from the rows where they are.
+static void batch_block(const linear_data *L, linear_run *w, int k, int d, int b0, int m)
+{
+    const int *rows = w->brows + b0;
+    gather_rows(L->X, d, rows, m, w->Xs);
+    for (int i = 0; i < m; i++) {
+        const double *xb = w->XB + (size_t)rows[i] * k, *y = L->Y + (size_t)rows[i] * k;
+        double *z = w->Zs + (size_t)i * k;
+        for (int j = 0; j < k; j++) z[j] = xb[j] - y[j];
+    }
+}
+
+// The batch loss and gradients (see the file header), block by block.
+static double batch_factors(const linear_data *L, linear_run *w, int d, int k, int r,
+                            const double *A, const double *B, double *gA, double *gB)
+{
+    double sq = 0.0;
+    int nb = w->nb;
+    for (int b0 = 0; b0 < nb; b0 += LB_ROWS) {
+        int m = nb - b0 < LB_ROWS ? nb - b0 : LB_ROWS;
+        double beta = b0 == 0 ? 0.0 : 1.0;
+        batch_block(L, w, k, d, b0, m);
+        mm('N', 'N', m, r, d, 1.0, w->Xs, A, 0.0, w->XAs);             // XA_b = X_b A
+        mm('N', 'N', m, k, r, 1.0, w->XAs, B, 1.0, w->Zs);             // Res_b
+        double f = fro(w->Zs, m, k);
+        sq += f * f;
+        if (gA) {
+            mm('N', 'T', m, r, k, 1.0, w->Zs, B, 0.0, w->RBs);         // RB_b = Res_b B^T
+            mm('T', 'N', d, r, m, 1.0, w->Xs, w->RBs, beta, gA);       // gA += X_b^T RB_b
+        }
+        if (gB) mm('T', 'N', r, k, m, 1.0, w->XAs, w->Zs, beta, gB);   // gB += XA_b^T Res_b
+    }
+    if (gA) for (size_t i = 0; i < (size_t)d * r; i++) gA[i] /= nb;
+    if (gB) for (size_t i = 0; i < (size_t)r * k; i++) gB[i] /= nb;
+    return sq / (2.0 * nb);
+}
+
 static int linear_eval_factors(model *mo, const double *A, const double *B, double *loss,
                                double *gA, double *gB, lerr *e)
 {
@@ -221,6 +284,13 @@ static int linear_eval_factors(model *mo, const double *A, const double *B, doub
     const problem *p = mo->p;
     linear_run *w = mo->impl;
     int d = p->d, k = p->k, r = mo->r;
+    if (w->brows) {
+        int blas = openblas_get_num_threads();   // one thread: bits independent of it
+        if (blas != 1) openblas_set_num_threads(1);
+        *loss = batch_factors(p->impl, w, d, k, r, A, B, gA, gB);
+        if (blas != 1) openblas_set_num_threads(blas);
+        return 0;
+    }
     step_job j = {p->impl, w, d, k, r, A, B, gA != NULL, gB != NULL};
     // Each lane runs on one BLAS thread, in parallel or in turn: a threaded
     // BLAS call (OpenBLAS splits ddot's sum across threads on some kernels)
@@ -256,6 +326,25 @@ static int linear_eval_dense(model *mo, const double *D, double *loss, double *J
     const linear_data *L = p->impl;
     linear_run *w = mo->impl;
     int d = p->d, k = p->k, m = L->m;
+    if (w->brows) {   // Res = X_I D + XB_I - Y_I;  J = -X_I^T Res / nb
+        int nb = w->nb;
+        if (w->cap < nb) {                                         // once per run
+            free(w->Xg), free(w->Zg);
+            w->cap = nb;
+            w->Xg = dalloc((size_t)nb * d);
+            w->Zg = dalloc((size_t)nb * k);
+        }
+        gather_rows(L->X, d, w->brows, nb, w->Xg);
+        gather_rows(w->XB, k, w->brows, nb, w->Zg);
+        for (int b = 0; b < nb; b++) {
+            const double *y = L->Y + (size_t)w->brows[b] * k;
+            for (int j = 0; j < k; j++) w->Zg[(size_t)b * k + j] -= y[j];
+        }
+        mm('N', 'N', nb, k, d, 1.0, w->Xg, D, 1.0, w->Zg);
+        *loss = half_sq(w->Zg, (size_t)nb * k) / nb;
+        if (J) mm('T', 'N', d, k, nb, -1.0 / nb, w->Xg, w->Zg, 0.0, J);
+        return 0;
+    }
     if (!w->Full) w->Full = dalloc((size_t)m * k);                 // once per run
     rs_times(L, d, k, D, w->Full);                                 // Res = Rs D - C
     for (size_t i = 0; i < (size_t)m * k; i++) w->Full[i] -= w->C[i];
@@ -295,11 +384,42 @@ static int linear_model_init(model *mo, lerr *e)
     return 0;
 }
 
+// Evaluate on the batch rows: (nb) from now on (NULL: all data).  The first
+// call makes XB = X W0 - (X Aoff) Boff and the block buffers.
+static int linear_set_batch(model *mo, const int *rows, int nb, lerr *e)
+{
+    const problem *p = mo->p;
+    const linear_data *L = p->impl;
+    linear_run *w = mo->impl;
+    int n = p->n, d = p->d, k = p->k, rr = mo->r > 0 ? mo->r : 1;
+    if (rows && !L->X)
+        return lerr_run(e, "minibatches need the training rows, and teacher.stats gram never "
+                        "holds X");
+    w->brows = rows;
+    w->nb = rows ? nb : 0;
+    if (!rows || w->XB) return 0;
+    w->XB = dalloc((size_t)n * k);
+    mm('N', 'N', n, k, d, 1.0, L->X, p->W0, 0.0, w->XB);
+    if (mo->roff > 0) {
+        double *XAo = dalloc((size_t)n * mo->roff);
+        mm('N', 'N', n, mo->roff, d, 1.0, L->X, mo->Aoff, 0.0, XAo);
+        mm('N', 'N', n, k, mo->roff, -1.0, XAo, mo->Boff, 1.0, w->XB);
+        free(XAo);
+    }
+    w->Xs = dalloc((size_t)LB_ROWS * d);
+    w->Zs = dalloc((size_t)LB_ROWS * k);
+    w->XAs = dalloc((size_t)LB_ROWS * rr);
+    w->RBs = dalloc((size_t)LB_ROWS * rr);
+    return 0;
+}
+
 static void linear_model_free(model *mo)
 {
     linear_run *w = mo->impl;
     if (!w) return;
     free(w->C);
+    free(w->XB), free(w->Xs), free(w->Zs), free(w->XAs), free(w->RBs);
+    free(w->Xg), free(w->Zg);
     for (int l = 0; l < w->nlanes; l++) {
         lane_buf *b = &w->lane[l];
         free(b->Res), free(b->RA), free(b->RB), free(b->gA), free(b->gB);
@@ -325,6 +445,7 @@ static const problem_ops linear_ops = {
     .model_init = linear_model_init,
     .model_free = linear_model_free,
     .problem_free = linear_problem_free,
+    .set_batch = linear_set_batch,
     .own_threads = 1,
 };
 
@@ -409,12 +530,13 @@ static int gram_stats(const spec *s, long seed, problem *p, linear_data *L, lerr
     return 0;
 }
 
-// teacher.stats resolved: 1 for gram, 0 for qr.
+// teacher.stats resolved: 1 for gram, 0 for qr (auto: qr for minibatches,
+// which need X).
 static int use_gram(const spec *s)
 {
     const char *m = s->teacher.stats;
     if (!strcmp(m, "gram")) return 1;
-    if (!strcmp(m, "qr")) return 0;
+    if (!strcmp(m, "qr") || s->optimizer.batch > 0) return 0;
     int generated = s->teacher.x.kind != MAT_FILE && s->teacher.x.kind != MAT_INLINE;
     return generated && s->teacher.n >= s->teacher.d &&
            (double)s->teacher.n * s->teacher.d > (double)(1L << 26);

@@ -21,11 +21,20 @@
 // use; each calls OpenBLAS on small blocks, which run single-threaded), and
 // since the partition depends on N alone the result is the same bit for bit
 // for any number of threads.
+//
+// Minibatches (problem.h: set_batch; rows i_0 < ... < i_{nb-1}): the same
+// pass over the batch's nb rows instead of all N, each block's rows of X
+// gathered into the worker's (NL_ROWS, d) buffer first (the products need
+// them contiguous; the residual reads the rows of XB and Y where they are,
+// one row at a time), and the sums scaled by 1/nb: O(nb r (d + k)) per step,
+// O(nb d) of it copying.  The chunks are those of positions 0 .. nb-1 in the
+// batch, so the result does not depend on the thread count either.
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "linalg.h"
 #include "problem.h"
 #include "teacher_data.h"
@@ -51,12 +60,19 @@ typedef struct {
     nl_run *w;
     int t;
     double *Zs;          // (NL_ROWS, k): a block's Z, then R
+    double *Xs;          // (NL_ROWS, d): a batch block's rows of X
 } nl_worker;
 
 struct nl_run {
     double *XB;          // (N, k) X base
     double *XA, *RB;     // (N, r)
     double *Z;           // (N, k): pre-activations, then R (dense evaluations)
+    // The batch (set_batch): rows: (nb) or NULL for all N rows; n_now rows are
+    // evaluated, in nchunks_now chunks.  Dense evaluations of a batch gather
+    // its rows into Xg: (cap, d), XBg, Yg: (cap, k) (made on first use).
+    const int *rows;
+    int n_now, nchunks_now, cap;
+    double *Xg, *XBg, *Yg;
     // Factored evaluations: the chunks' partial sums and the arguments.
     int nchunks;
     double *gAc, *gBc;   // (nchunks, d, r), (nchunks, r, k)
@@ -110,22 +126,36 @@ static double residual(const problem *p, double *Z, const double *XB, const doub
 // (subscript b: rows b0 .. b0 + m - 1):
 //   XA_b = X_b A;  Z_b = XB_b + XA_b B;  R_b;  L_c += ||F_b - Y_b||^2;
 //   RB_b = R_b B^T;  gA_c += X_b^T RB_b;  gB_c += XA_b^T R_b.
-static void nl_chunk(nl_run *w, double *Zs, int c)
+// With a batch, block b's rows are the batch's positions b0 .. b0 + m - 1:
+// their rows of X gathered into the worker's Xs, the residual made row by row
+// from their rows of XB and Y.
+static void nl_chunk(nl_run *w, nl_worker *wk, int c)
 {
     const problem *p = w->p;
     const nl_data *D = p->impl;
-    int n = p->n, d = p->d, k = p->k, r = w->r, grad = w->want_gA || w->want_gB;
+    double *Zs = wk->Zs;
+    int n = w->n_now, d = p->d, k = p->k, r = w->r, grad = w->want_gA || w->want_gB;
     int i0 = c * NL_CHUNK, i1 = i0 + NL_CHUNK < n ? i0 + NL_CHUNK : n;
     double *gA = w->gAc + (size_t)c * d * r, *gB = w->gBc + (size_t)c * r * k, L = 0.0;
     for (int b0 = i0; b0 < i1; b0 += NL_ROWS) {
         int m = i1 - b0 < NL_ROWS ? i1 - b0 : NL_ROWS;
         double beta = b0 == i0 ? 0.0 : 1.0;
         const double *Xb = D->X + (size_t)b0 * d;                            // (m, d)
+        if (w->rows) {
+            gather_rows(D->X, d, w->rows + b0, m, wk->Xs);
+            Xb = wk->Xs;
+        }
         double *XAb = w->XA + (size_t)b0 * r, *RBb = w->RB + (size_t)b0 * r;   // (m, r)
         mm('N', 'N', m, r, d, 1.0, Xb, w->A, 0.0, XAb);               // XA_b = X_b A
         mm('N', 'N', m, k, r, 1.0, XAb, w->B, 0.0, Zs);               // Z_b = XA_b B (+ XB_b)
-        L += residual(p, Zs, w->XB + (size_t)b0 * k, D->Y + (size_t)b0 * k, (size_t)m * k,
-                      grad);                                          // Z_b <- R_b
+        if (!w->rows)                                                 // Z_b <- R_b
+            L += residual(p, Zs, w->XB + (size_t)b0 * k, D->Y + (size_t)b0 * k, (size_t)m * k,
+                          grad);
+        else
+            for (int i = 0; i < m; i++) {
+                size_t at = (size_t)w->rows[b0 + i] * k;
+                L += residual(p, Zs + (size_t)i * k, w->XB + at, D->Y + at, (size_t)k, grad);
+            }
         if (w->want_gA) {
             mm('N', 'T', m, r, k, 1.0, Zs, w->B, 0.0, RBb);           // RB_b = R_b B^T
             mm('T', 'N', d, r, m, 1.0, Xb, RBb, beta, gA);            // gA_c += X_b^T RB_b
@@ -138,7 +168,7 @@ static void nl_chunk(nl_run *w, double *Zs, int c)
 static void nl_share(nl_worker *wk)
 {
     nl_run *w = wk->w;
-    for (int c = wk->t; c < w->nchunks; c += w->nthreads) nl_chunk(w, wk->Zs, c);
+    for (int c = wk->t; c < w->nchunks_now; c += w->nthreads) nl_chunk(w, wk, c);
 }
 
 static void *nl_thread(void *arg)
@@ -172,17 +202,20 @@ static void sum_chunks(const double *P, int nchunks, size_t len, double scale, d
 }
 
 // Loss and gradients at W = base + A B (A: (d, r), B: (r, k)); gA: (d, r),
-// gB: (r, k), either may be NULL.  From the chunks' sums:
-//   L = sum_c L_c / 2N,  gA = sum_c gA_c / N,  gB = sum_c gB_c / N.
+// gB: (r, k), either may be NULL.  From the chunks' sums (n = N, or nb for a
+// batch):
+//   L = sum_c L_c / 2n,  gA = sum_c gA_c / n,  gB = sum_c gB_c / n.
+// The other threads are woken only when there is more than one chunk.
 static int nl_eval_factors(model *m, const double *A, const double *B, double *loss,
                            double *gA, double *gB, lerr *e)
 {
     (void)e;
     const problem *p = m->p;
     nl_run *w = m->impl;
-    int n = p->n, d = p->d, k = p->k, r = m->r;
+    int n = w->n_now, d = p->d, k = p->k, r = m->r;
     w->A = A, w->B = B, w->r = r, w->want_gA = gA != NULL, w->want_gB = gB != NULL;
-    if (w->nthreads > 1) {
+    int wake = w->nthreads > 1 && w->nchunks_now > 1;
+    if (wake) {
         pthread_mutex_lock(&w->mu);
         w->gen++;
         w->busy = w->nthreads - 1;
@@ -190,36 +223,68 @@ static int nl_eval_factors(model *m, const double *A, const double *B, double *l
         pthread_mutex_unlock(&w->mu);
     }
     nl_share(&w->work[0]);
-    if (w->nthreads > 1) {
+    if (wake) {
         pthread_mutex_lock(&w->mu);
         while (w->busy > 0) pthread_cond_wait(&w->done, &w->mu);
         pthread_mutex_unlock(&w->mu);
     }
     double L = 0.0;
-    for (int c = 0; c < w->nchunks; c++) L += w->Lc[c];
+    for (int c = 0; c < w->nchunks_now; c++) L += w->Lc[c];
     *loss = L / (2.0 * n);
-    if (gA) sum_chunks(w->gAc, w->nchunks, (size_t)d * r, 1.0 / n, gA);
-    if (gB) sum_chunks(w->gBc, w->nchunks, (size_t)r * k, 1.0 / n, gB);
+    if (gA) sum_chunks(w->gAc, w->nchunks_now, (size_t)d * r, 1.0 / n, gA);
+    if (gB) sum_chunks(w->gBc, w->nchunks_now, (size_t)r * k, 1.0 / n, gB);
     return 0;
 }
 
 // Loss and J = -dL/dW at W = base + D (D: (d, k)); J: (d, k) or NULL:
 //   Z = X D + XB (X D skipped when D = 0, as for G = J(W0));  R as above;
-//   J = -X^T R / N.
+//   J = -X^T R / n,
+// over all n = N rows, or over a batch's n = nb rows gathered into Xg, XBg, Yg.
 static int nl_eval_dense(model *m, const double *Dw, double *loss, double *J, lerr *e)
 {
     (void)e;
     const problem *p = m->p;
     const nl_data *D = p->impl;
     nl_run *w = m->impl;
-    int n = p->n, d = p->d, k = p->k;
+    int n = w->n_now, d = p->d, k = p->k;
+    const double *X = D->X, *XB = w->XB, *Y = D->Y;   // (n, d), (n, k), (n, k)
+    if (w->rows) {
+        if (w->cap < n) {   // once per run
+            free(w->Xg), free(w->XBg), free(w->Yg);
+            w->cap = n;
+            w->Xg = dalloc((size_t)n * d);
+            w->XBg = dalloc((size_t)n * k);
+            w->Yg = dalloc((size_t)n * k);
+        }
+        gather_rows(D->X, d, w->rows, n, w->Xg);
+        gather_rows(w->XB, k, w->rows, n, w->XBg);
+        gather_rows(D->Y, k, w->rows, n, w->Yg);
+        X = w->Xg, XB = w->XBg, Y = w->Yg;
+    }
     size_t dk = (size_t)d * k, nk = (size_t)n * k, i = 0;
     while (i < dk && Dw[i] == 0.0) i++;
-    if (i < dk) mm('N', 'N', n, k, d, 1.0, D->X, Dw, 0.0, w->Z);   // Z = X D (+ XB below)
+    if (i < dk) mm('N', 'N', n, k, d, 1.0, X, Dw, 0.0, w->Z);      // Z = X D (+ XB below)
     else memset(w->Z, 0, sizeof(double) * nk);
-    *loss = residual(p, w->Z, w->XB, D->Y, nk, J != NULL) / (2.0 * n);
+    *loss = residual(p, w->Z, XB, Y, nk, J != NULL) / (2.0 * n);
     if (!J) return 0;
-    mm('T', 'N', d, k, n, -1.0 / n, D->X, w->Z, 0.0, J);           // J = -X^T R / N
+    mm('T', 'N', d, k, n, -1.0 / n, X, w->Z, 0.0, J);              // J = -X^T R / n
+    return 0;
+}
+
+// Evaluate on the batch rows: (nb) from now on (NULL: all N rows); the
+// workers' gather buffers are made on the first call.
+static int nl_set_batch(model *m, const int *rows, int nb, lerr *e)
+{
+    (void)e;
+    const problem *p = m->p;
+    nl_run *w = m->impl;
+    w->rows = rows;
+    w->n_now = rows ? nb : p->n;
+    w->nchunks_now = (w->n_now + NL_CHUNK - 1) / NL_CHUNK;
+    for (int t = 0; rows && t < w->nthreads; t++) {
+        nl_worker *wk = &w->work[t];
+        if (!wk->Xs) wk->Xs = dalloc((size_t)NL_ROWS * p->d);
+    }
     return 0;
 }
 
@@ -242,6 +307,7 @@ static int nl_model_init(model *m, lerr *e)
     }
     w->p = p;
     w->nchunks = (n + NL_CHUNK - 1) / NL_CHUNK;
+    w->n_now = n, w->nchunks_now = w->nchunks;
     w->gAc = dalloc((size_t)w->nchunks * d * r);
     w->gBc = dalloc((size_t)w->nchunks * r * k);
     w->Lc = dalloc((size_t)w->nchunks);
@@ -274,8 +340,12 @@ static void nl_model_free(model *m)
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->go);
     pthread_cond_destroy(&w->done);
-    for (int t = 0; t < NL_MAX_THREADS; t++) free(w->work[t].Zs);
+    for (int t = 0; t < NL_MAX_THREADS; t++) {
+        nl_worker *wk = &w->work[t];
+        free(wk->Zs), free(wk->Xs);
+    }
     free(w->XB), free(w->XA), free(w->RB), free(w->Z);
+    free(w->Xg), free(w->XBg), free(w->Yg);
     free(w->gAc), free(w->gBc), free(w->Lc);
     free(w);
 }
@@ -294,6 +364,7 @@ static const problem_ops nonlinear_ops = {
     .model_init = nl_model_init,
     .model_free = nl_model_free,
     .problem_free = nl_problem_free,
+    .set_batch = nl_set_batch,
     .own_threads = 1,
 };
 

@@ -23,6 +23,11 @@
 //              y_i = argmax_c(z_nat_{i,c} + noise g_{i,c}), g standard Gumbel;
 //              rank 0: random targets (N(0, 1) values, or uniform labels).
 // The held-out test set uses fresh features and clean targets (noise 0).
+//
+// Minibatches (problem.h: set_batch) take points: a batch of nb points uses
+// their K rows of Phi each, z_i = f0_i + Phi_i vec(delta) and
+// grad L_b = mat(sum_i Phi_i^T r_i) with r scaled by 1/nb: O(nb K d k) per
+// evaluation (plus d k r to form delta = A B), never a pass over all N K rows.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +52,10 @@ typedef struct {
 typedef struct {
     double *D, *z, *r, *grad;   // (d, k), (N K), (N K), (d, k)
     double *zt;                 // (n_test K)
+    const int *rows;            // the batch's points (nb), or NULL: all N
+    int nb;
+    double *yb;                 // (N K) the batch's targets (squared)
+    int *labelb;                // (N) the batch's labels (cross-entropy)
 } ntk_run;
 
 // Loss of outputs z: (n, K) against the targets; r (if not NULL) = dL/dz.
@@ -85,6 +94,30 @@ static void outputs(const ntk_data *T, int n, int dk, const double *Phi, const d
     mm('N', 'N', n * T->K, 1, dk, 1.0, Phi, D, 1.0, z);
 }
 
+// A batch: for each of its points i (position b), z_b = f0_i + Phi_i vec(D)
+// with Phi_i: (K, d k) its rows of Phi; L = the loss of those nb points;
+// J = -sum_b Phi_i^T r_b.
+static double ntk_batch_dense(const ntk_data *T, ntk_run *w, int dk, const double *D,
+                              double *J)
+{
+    int K = T->K;
+    for (int b = 0; b < w->nb; b++) {
+        size_t i = (size_t)w->rows[b];
+        memcpy(w->z + (size_t)b * K, T->f0 + i * K, sizeof(double) * K);
+        mm('N', 'N', K, 1, dk, 1.0, T->Phi + i * K * dk, D, 1.0, w->z + (size_t)b * K);
+        if (T->y) memcpy(w->yb + (size_t)b * K, T->y + i * K, sizeof(double) * K);
+        if (T->label) w->labelb[b] = T->label[i];
+    }
+    double L = ntk_loss_of(T, w->nb, w->z, w->yb, w->labelb, J ? w->r : NULL);
+    if (J) {
+        memset(J, 0, sizeof(double) * (size_t)dk);
+        for (int b = 0; b < w->nb; b++)
+            mm('T', 'N', dk, 1, K, -1.0, T->Phi + (size_t)w->rows[b] * K * dk,
+               w->r + (size_t)b * K, 1.0, J);
+    }
+    return L;
+}
+
 static int ntk_eval_dense(model *m, const double *D, double *loss, double *J, lerr *e)
 {
     (void)e;
@@ -92,6 +125,10 @@ static int ntk_eval_dense(model *m, const double *D, double *loss, double *J, le
     const ntk_data *T = p->impl;
     ntk_run *w = m->impl;
     int n = p->n, dk = p->d * p->k;
+    if (w->rows) {
+        *loss = ntk_batch_dense(T, w, dk, D, J);
+        return 0;
+    }
     outputs(T, n, dk, T->Phi, T->f0, D, w->z);
     *loss = ntk_loss_of(T, n, w->z, T->y, T->label, J ? w->r : NULL);
     if (J) mm('T', 'N', dk, 1, n * T->K, -1.0, T->Phi, w->r, 0.0, J);   // J = -Phi^T r
@@ -110,6 +147,15 @@ static int ntk_eval_factors(model *m, const double *A, const double *B, double *
     // grad = -J:  dL/dA = grad B^T,  dL/dB = A^T grad
     if (gA) mm('N', 'T', d, r, k, -1.0, w->grad, B, 0.0, gA);
     if (gB) mm('T', 'N', r, k, d, -1.0, A, w->grad, 0.0, gB);
+    return 0;
+}
+
+static int ntk_set_batch(model *m, const int *rows, int nb, lerr *e)
+{
+    (void)e;
+    ntk_run *w = m->impl;
+    w->rows = rows;
+    w->nb = rows ? nb : 0;
     return 0;
 }
 
@@ -134,6 +180,8 @@ static int ntk_model_init(model *m, lerr *e)
     w->z = dalloc((size_t)p->n * T->K);
     w->r = dalloc((size_t)p->n * T->K);
     w->zt = dalloc((size_t)(p->n_test > 0 ? p->n_test : 1) * T->K);
+    w->yb = dalloc((size_t)p->n * T->K);
+    w->labelb = xcalloc((size_t)p->n, sizeof(int));
     m->impl = w;
     return 0;
 }
@@ -143,6 +191,7 @@ static void ntk_model_free(model *m)
     ntk_run *w = m->impl;
     if (!w) return;
     free(w->D), free(w->grad), free(w->z), free(w->r), free(w->zt);
+    free(w->yb), free(w->labelb);
     free(w);
 }
 
@@ -314,6 +363,7 @@ static const problem_ops ntk_ops = {
     .model_init = ntk_model_init,
     .model_free = ntk_model_free,
     .problem_free = ntk_problem_free,
+    .set_batch = ntk_set_batch,
     .test_loss_dense = ntk_test_loss,
 };
 

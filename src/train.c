@@ -6,6 +6,15 @@
 // step 0 and the last step are always logged, also the step where SIGINT
 // stops a run).  A run stops as `diverged` at the first step whose loss is
 // not finite or exceeds 1e12 times the initial loss; that step is not logged.
+//
+// Minibatches (optimizer.batch = B > 0; batch.h says which rows step t
+// uses): update t uses the loss and gradients of batch t at the iterate after
+// t updates -- its loss is the trace's batch_loss at step t (at step T, the
+// batch the next update would use).  The trace's loss, grad_norm and the
+// other metrics stay those of the full training loss, evaluated only at
+// logged steps (not counted in step_seconds).  Divergence is checked on every
+// step's batch loss and on the full loss where it is evaluated, both against
+// the full loss at step 0.  Full-batch runs (B = 0) log batch_loss = loss.
 #include "train.h"
 
 #include <math.h>
@@ -13,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "config.h"
 #include "convex.h"
 #include "csv.h"
@@ -45,6 +55,9 @@ typedef struct {
     optim *opt;
     metrics_work *mw;
     train_state st;
+    batch_stream *bs;        // minibatch rows per step (NULL: full batch)
+    double *gAf, *gBf, *Jf;  // the full loss's gradients at logged steps (minibatches):
+                             //   (d, r), (r, k), or J: (d, k) for full fine-tuning
 } seed_run;
 
 static void trace_row(seed_run *sr, int t, const metrics *mt)
@@ -65,19 +78,37 @@ static void trace_row(seed_run *sr, int t, const metrics *mt)
     afile_printf(sr->trace, "\n");
 }
 
-// Loss (and gradients) at the current iterate.
-static int evaluate(seed_run *sr, double *loss, lerr *e)
+// Loss and gradients at the current iterate: into the optimiser's gA, gB
+// (or J), or, with full = 1, into the full-loss buffers gAf, gBf (or Jf).
+static int evaluate(seed_run *sr, int full, double *loss, lerr *e)
 {
     train_state *st = &sr->st;
-    if (optim_dense(sr->opt)) return model_eval_dense(sr->m, st->D, loss, st->J, e);
-    return model_eval_factors(sr->m, st->A, st->B, loss, st->gA, st->gB, e);
+    if (optim_dense(sr->opt)) return model_eval_dense(sr->m, st->D, loss, full ? sr->Jf : st->J, e);
+    return model_eval_factors(sr->m, st->A, st->B, loss, full ? sr->gAf : st->gA,
+                              full ? sr->gBf : st->gB, e);
 }
 
+// Loss and gradients of step t's batch (minibatches; the model returns to
+// the full data afterwards, for the metrics and anything else).
+static int evaluate_batch(seed_run *sr, int t, double *loss, lerr *e)
+{
+    const int *rows;
+    int nb = batch_rows(sr->bs, t, &rows);
+    if (model_set_batch(sr->m, rows, nb, e)) return -1;
+    int rc = evaluate(sr, 0, loss, e);
+    return model_set_batch(sr->m, NULL, 0, e) || rc ? -1 : 0;
+}
+
+// Metrics with the full loss's gradients: the optimiser's own for full-batch
+// runs, gAf, gBf (Jf) for minibatches.
 static int measure(seed_run *sr, double loss, metrics *mt, lerr *e)
 {
     train_state *st = &sr->st;
-    if (optim_dense(sr->opt)) return metrics_dense(sr->mw, st->D, st->J, loss, mt, e);
-    return metrics_factors(sr->mw, st->A, st->B, st->gA, st->gB, loss, mt, e);
+    int full = sr->bs != NULL;
+    if (optim_dense(sr->opt))
+        return metrics_dense(sr->mw, st->D, full ? sr->Jf : st->J, loss, mt, e);
+    return metrics_factors(sr->mw, st->A, st->B, full ? sr->gAf : st->gA,
+                           full ? sr->gBf : st->gB, loss, mt, e);
 }
 
 // Quantities of the cell that theory predicts (theory/THEORY.md section 6):
@@ -112,11 +143,13 @@ static void predictions(const spec *s, const problem *p, train_result *res)
 
 // Measure the iterate after t updates, write its trace row and fold it into
 // the summary; res->steps becomes t (the last logged step).
-static int log_step(seed_run *sr, int t, double loss, train_result *res, lerr *e)
+static int log_step(seed_run *sr, int t, double loss, double batch_loss, train_result *res,
+                    lerr *e)
 {
     const spec *s = sr->s;
     metrics mt;
     if (measure(sr, loss, &mt, e)) return -1;
+    mt.batch_loss = batch_loss;
     trace_row(sr, t, &mt);
     res->last = mt;
     res->steps = t;
@@ -147,19 +180,27 @@ static int train_steps(seed_run *sr, train_result *res, lerr *e)
     double loss0 = 0.0;
     res->min_align_a = INFINITY;
     for (int t = 0; t <= T; t++) {
-        double loss, ts = now_seconds();
-        if (evaluate(sr, &loss, e)) return lerr_prefix(e, "step %d: ", t);
+        double loss = NAN, batch_loss, ts = now_seconds();
+        int rc = sr->bs ? evaluate_batch(sr, t, &batch_loss, e) : evaluate(sr, 0, &loss, e);
+        if (rc) return lerr_prefix(e, "step %d: ", t);
         res->step_seconds += now_seconds() - ts;
-        if (t == 0) loss0 = loss;
-        if (!isfinite(loss) || (loss0 > 0 && loss > DIVERGENCE_FACTOR * loss0)) {
-            res->status = RUN_DIVERGED;
-            snprintf(res->message, sizeof res->message,
-                     "diverged at step %d: loss %.3g (initial %.3g)", t, loss, loss0);
-            return 0;
-        }
+        if (!sr->bs) batch_loss = loss;
         int stop = t < T && stop_requested();   // SIGINT: log this step and stop
-        if (t % every == 0 || t == T || stop) {
-            if (log_step(sr, t, loss, res, e)) return lerr_prefix(e, "step %d: ", t);
+        int logged = t % every == 0 || t == T || stop;
+        if (sr->bs && logged && evaluate(sr, 1, &loss, e)) return lerr_prefix(e, "step %d: ", t);
+        if (t == 0) loss0 = loss;   // (step 0 is always logged)
+        for (int which = 0; which < 1 + (sr->bs && logged); which++) {
+            double l = which ? loss : batch_loss;
+            if (!isfinite(l) || (loss0 > 0 && l > DIVERGENCE_FACTOR * loss0)) {
+                res->status = RUN_DIVERGED;
+                snprintf(res->message, sizeof res->message,
+                         "diverged at step %d: %s %.3g (initial loss %.3g)", t,
+                         which || !sr->bs ? "loss" : "batch loss", l, loss0);
+                return 0;
+            }
+        }
+        if (logged) {
+            if (log_step(sr, t, loss, batch_loss, res, e)) return lerr_prefix(e, "step %d: ", t);
         }
         if (t == T) break;
         if (stop) {
@@ -262,7 +303,9 @@ static int problem_for(const spec *s, long seed, problem **out, lerr *e)
     char *tk = config_section_key(s, "teacher");
     size_t n = strlen(tk) + 64;
     char *key = xmalloc(n);
-    snprintf(key, n, "%s|seed=%ld|svd=%d", tk, seed, problem_svd_need(s));
+    // (teacher.stats auto resolves to qr for minibatches: teacher_linear.c)
+    int batched = s->optimizer.batch > 0 && !strcmp(s->teacher.model, "linear");
+    snprintf(key, n, "%s|seed=%ld|svd=%d|batched=%d", tk, seed, problem_svd_need(s), batched);
     free(tk);
     if (shared.p && !strcmp(shared.key, key)) {
         free(key);
@@ -288,6 +331,8 @@ static void seed_run_free(seed_run *sr)
     model_free(sr->m);   // sr->p stays in `shared`
     free(sr->st.A), free(sr->st.B), free(sr->st.gA), free(sr->st.gB);
     free(sr->st.D), free(sr->st.J);
+    batch_stream_free(sr->bs);
+    free(sr->gAf), free(sr->gBf), free(sr->Jf);
 }
 
 // ---------------------------------------------------------------------------
@@ -388,7 +433,7 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
     LAPACKE_set_nancheck(0);
     double t0 = now_seconds();
     memset(res, 0, sizeof *res);
-    res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
     _Static_assert(sizeof(metrics) == NMETRICS * sizeof(double), "metrics initialiser");
     res->min_align_a = INFINITY;
     res->risk_init = res->err_op_init = res->steps_to_tol = res->steps_to_align = NAN;
@@ -427,6 +472,18 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
         }
         if (!rc && !sr.m) rc = -1;
         if (!rc) sr.m->wd = s->optimizer.weight_decay;
+        int B = s->optimizer.batch;
+        if (!rc && B > sr.p->n)   // (config checks it; a guard for other callers)
+            rc = lerr_input(e, "optimizer.batch = %d exceeds the %d training rows", B, sr.p->n);
+        if (!rc && B > 0) {
+            sr.bs = batch_stream_new(seed, sr.p->n, B);
+            if (optim_dense(sr.opt)) {
+                sr.Jf = dalloc((size_t)d * k);
+            } else {
+                sr.gAf = dalloc((size_t)d * r);
+                sr.gBf = dalloc((size_t)r * k);
+            }
+        }
     }
     int reference = !rc && sr.p->convex_reference && s->optimizer.weight_decay > 0;
     if (reference) rc = convex_reference(s, seed, sr.p, cache_dir, res, e);

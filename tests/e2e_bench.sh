@@ -2,11 +2,12 @@
 # print figures and are never timed by the tests).  The toy workload with one
 # repetition must produce its row with positive times and a step rate, and its
 # split between steps and metrics (positive microseconds); the jobs workload
-# reports its -j comparison; bad arguments are exit 2.
+# reports its -j comparison; the minibatch workload its step time beside the
+# batch's products alone (positive, with their ratio); bad arguments are exit 2.
 . "$(dirname "$0")/lib.sh"
 
 expect_status 0 "$LORALAB" bench --list
-for w in toy layer wide-n relu ntk jobs; do
+for w in toy layer wide-n relu minibatch ntk jobs; do
   grep -q "^  $w " "$TMP/out" && ok "--list names $w" || bad "--list does not name $w"
 done
 expect_status 2 "$LORALAB" bench nosuch
@@ -23,4 +24,10 @@ line=$(grep '^  toy: metrics only at steps 0 and 1500' "$TMP/out")
 if awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "us" && !($i > 0)) exit 1; exit !/cost .* us .* take .* us/ }' <<<"$line"
 then ok "toy splits steps and metrics: $line"; else bad "no toy metrics line: '$line'"; fi
 grep -q 'failed' "$TMP/out" && bad "a workload failed" || ok "no workload failed"
+
+expect_status 0 "$LORALAB" bench --reps 1 minibatch
+line=$(grep '^  minibatch: per step' "$TMP/out")
+if awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "ms" && !($i > 0)) exit 1; exit !($NF > 0 && /products alone .* ms .* step \/ products = /) }' <<<"$line"
+then ok "minibatch: step against its products: $line"; else bad "no minibatch line: '$line'"; fi
+grep -q '^minibatch ' "$TMP/out" && ok "minibatch row" || bad "no minibatch row"
 finish

@@ -277,7 +277,7 @@ static void test_full(void)
         snprintf(want, sizeof want, "%s%s: ", leaf ? "  " : "\n", leaf ? leaf + 1 : keys[nkeys]);
         CHECK(strstr(out, want) != NULL, "key %s not written", keys[nkeys]);
     }
-    CHECK(nkeys == 46, "config_keys has %d keys", nkeys);
+    CHECK(nkeys == 47, "config_keys has %d keys", nkeys);
     free(out);
     check_round_trip("full", &s);
     spec_free(&s);
@@ -624,7 +624,7 @@ static const error_case ERRORS[] = {
         "c.yaml:2:3: unknown key 'init.lr' (did you mean 'optimizer.lr'?)"),
     ERR("optimizer:\n  learning_rate: 0.1\n", NULL, NULL,
         "c.yaml:2:3: unknown key 'optimizer.learning_rate' (valid keys in optimizer: method, lr, "
-        "lr_ratio, steps, damping, weight_decay, beta1, beta2, eps)"),
+        "lr_ratio, steps, batch, damping, weight_decay, beta1, beta2, eps)"),
     ERR("teacher.d: 5\n", NULL, NULL,
         "c.yaml:1:1: unknown key 'teacher.d' (write it as 'd:' inside the 'teacher:' section)"),
     ERR("teacher: 5\n", NULL, NULL,
