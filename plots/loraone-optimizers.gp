@@ -58,10 +58,39 @@ dash(b) = b == 1 ? 1 : 2
 
 tol = config("log", "risk_tol")
 tol = (strlen(tol) > 0 ? real(tol) : 1e-20)
-r0 = 1
-R0 = '(column("step") == 0 ? r0 = column("risk_mean") : r0)'
 
-# The trace figures: risk / risk_0 and align_b on a log axis, align_a linear
+# One awk pass over the trace sorts its rows into the datablock $TR, one
+# block per (init i, problem p, optimiser o, batch b) at index
+#   j = (((i - 1) np + p - 1) no + o - 1) nb + b - 1
+# (a missing combination is one NaN row), with the columns
+#   step, risk/risk_0 (mean, min, max)  (comma-separated, as common.gp reads), align_a (mean, min, max), align_b (...)
+# (risk_0: the mean risk at step 0 of the same block).  Every plot term then
+# reads its own block: re-reading the whole CSV for each of the 2 x 3 x 4 x 2
+# x 2 terms of a figure took minutes.
+opt_awk = 'function idx(list, v,   n, a, k) { n = split(list, a, " "); for (k = 1; k <= n; k++) if (a[k] == v) return k; return 0 } ' . \
+  'function c(name, sfx) { return (name "_" sfx) in h ? $h[name "_" sfx] : $h[name] } ' . \
+  'NR == 1 { for (k = 1; k <= NF; k++) h[$k] = k; next } ' . \
+  '{ i = idx(inits, $h["init.method"]); p = idx(probs, ($h["teacher.kappa"] + 0) ":" ($h["lora.rank"] + 0)); ' . \
+  '  o = idx(opts, $h["optimizer.method"]); b = ("optimizer.batch" in h) ? idx(batches, $h["optimizer.batch"] + 0) : 1; ' . \
+  '  if (!i || !p || !o || !b) next; j = (((i - 1) * np + p - 1) * no + o - 1) * nb + b - 1; ' . \
+  '  if ($h["step"] + 0 == 0) r0[j] = c("risk", "mean"); s = (j in r0 && r0[j] > 0) ? r0[j] : 1; ' . \
+  '  buf[j] = buf[j] $h["step"] "," c("risk", "mean") / s "," c("risk", "min") / s "," c("risk", "max") / s "," ' . \
+  '    c("align_a", "mean") "," c("align_a", "min") "," c("align_a", "max") "," ' . \
+  '    c("align_b", "mean") "," c("align_b", "min") "," c("align_b", "max") "\n" } ' . \
+  'END { print "$TR << EOD"; for (j = 0; j < ni * np * no * nb; j++) printf "%s\n\n", (j in buf) ? buf[j] : "NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN,NaN\n"; print "EOD" }'
+PROBS_AWK = ""
+do for [p=1:np] { PROBS_AWK = PROBS_AWK.(p > 1 ? " " : "").sprintf("%g:%g", prob_k(p), prob_r(p)) }
+BS_AWK = ""
+do for [b=1:nb] { BS_AWK = BS_AWK.(b > 1 ? " " : "").sprintf("%g", real(word(Bs, b))) }
+# T is a file, or (one seed) a "< awk ..." pipe from common.gp's means()
+T_cmd = T[1:1] eq "<" ? T[2:] : "cat '".T."'"
+load sprintf("< %s | awk -F, -v inits='%s' -v probs='%s' -v opts='%s' -v batches='%s' -v ni=%d -v np=%d -v no=%d -v nb=%d '%s'", \
+  T_cmd, I, PROBS_AWK, OPTS, BS_AWK, ni, np, no, nb, opt_awk)
+blk(i, p, o, b) = (((i - 1) * np + p - 1) * no + o - 1) * nb + b - 1
+fcol(fig) = fig eq "risk" ? 2 : fig eq "align_a" ? 5 : 8      # the figure's mean column in $TR
+
+# The trace figures: risk / risk_0 and align_b on a log axis, align_a linear;
+# minibatch runs (batch > 0) dashed in their optimiser's colour
 do for [fig in "risk align_a align_b"] {
   do for [fmt in FORMATS] {
     eval begin_fig_size(fig, fmt, 2.0 * fig_w, 1.7 * fig_h)
@@ -84,20 +113,14 @@ do for [fig in "risk align_a align_b"] {
           else { set yrange [1e-16:2]; set ylabel (p == 1 ? "sin∠(B_t^T, V_{r*}(G))" : "") }
         }
         if (i == 1 && p == np) { set key bottom right Left reverse font ",8" } else { unset key }
-        if (fig eq "risk") {
-          plot \
-            for [o=1:no] for [b=1:nb] T using (pick(sel(i, p, o, b), column("step"))):(column("risk_min") / @R0):(column("risk_max") / @R0) \
-                with filledcurves @band_style fc rgb cat_color(o), \
-            for [o=1:no] for [b=1:nb] T using (pick(sel(i, p, o, b), column("step"))):(column("risk_mean") / @R0) \
-                with lines lw 1.3 dt dash(b) lc rgb cat_color(o) title (b == 1 ? olabel(word(OPTS, o)) : ""), \
-            tol with lines dt (6, 4) lw 1 lc rgb theory_color title "tol"
-        } else {
-          plot \
-            for [o=1:no] for [b=1:nb] T using (pick(sel(i, p, o, b), column("step"))):(column(fig."_min")):(column(fig."_max")) \
-                with filledcurves @band_style fc rgb cat_color(o), \
-            for [o=1:no] for [b=1:nb] T using (pick(sel(i, p, o, b), column("step"))):(column(fig."_mean")) \
-                with lines lw 1.3 dt dash(b) lc rgb cat_color(o) title (b == 1 ? olabel(word(OPTS, o)) : "")
-        }
+        m = fcol(fig)
+        plot \
+          for [o=1:no] for [b=1:nb] $TR index blk(i, p, o, b) using 1:(column(m + 1)):(column(m + 2)) \
+              with filledcurves @band_style fc rgb cat_color(o), \
+          for [o=1:no] for [b=1:nb] $TR index blk(i, p, o, b) using 1:(column(m)) \
+              with lines lw 1.3 dt dash(b) lc rgb cat_color(o) \
+              title (b == 1 ? olabel(word(OPTS, o)) : (o == 1 ? sprintf("(dashed: batch %s)", word(Bs, b)) : "")), \
+          (fig eq "risk" ? tol : NaN) with lines dt (6, 4) lw 1 lc rgb theory_color title (fig eq "risk" ? "tol" : "")
       }
     }
     unset title
