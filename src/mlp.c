@@ -329,9 +329,12 @@ static void base_rows(const mlp_ft *ft, int b0, int m, double *Z)
 // Block by block (mlp.h):
 //   XA = X_b A;  Z = XW0_b + XA B;  H, S;  F = H V;  dF;  dZ = (dF V^T) . S;
 //   gB += XA^T dZ;  T = dZ B^T;  gA += X_b^T T.
-void mlp_ft_eval_factors(mlp_ft *ft, const double *A, const double *B, int r, double *L,
-                         double *gA, double *gB)
+int mlp_ft_eval_factors(mlp_ft *ft, const double *A, const double *B, int r, double *L,
+                        double *gA, double *gB, lerr *e)
 {
+    if (r < 1 || r > ft->rmax)
+        return lerr_run(e, "mlp: LoRA rank %d outside 1 .. %d (the rank the buffers were made for)",
+                        r, ft->rmax);
     mlp_work *w = ft->w;
     int n = ft->n_now, d = ft->d, h = ft->h, K = ft->K;
     double scale = 1.0 / n, sum = 0.0;
@@ -357,6 +360,7 @@ void mlp_ft_eval_factors(mlp_ft *ft, const double *A, const double *B, int r, do
         }
     }
     *L = sum;
+    return 0;
 }
 
 // Block by block: Z = XW0_b (+ X_b D);  H, S;  F = H V;  dF;  dZ;  gD += X_b^T dZ.
@@ -432,13 +436,25 @@ void mlp_ntk_free(mlp_ntk *t)
 }
 
 // out = (((X A) B) . S) V.
-void mlp_ntk_apply_factors(mlp_ntk *t, const double *A, const double *B, int r, double *out)
+// LERR_RUN when r is outside 1 .. rmax.
+static int ntk_rank(const mlp_ntk *t, int r, lerr *e)
 {
+    if (r < 1 || r > t->rmax)
+        return lerr_run(e, "mlp: NTK rank %d outside 1 .. %d (the rank the buffers were made for)",
+                        r, t->rmax);
+    return 0;
+}
+
+int mlp_ntk_apply_factors(mlp_ntk *t, const double *A, const double *B, int r, double *out,
+                          lerr *e)
+{
+    if (ntk_rank(t, r, e)) return -1;
     int N = t->N, h = t->h;
     mm('N', 'N', N, r, t->d, 1.0, t->X, A, 0.0, t->XA);
     mm('N', 'N', N, h, r, 1.0, t->XA, B, 0.0, t->P);
     mask(t->P, t->S, (size_t)N * h);
     mm('N', 'N', N, t->K, h, 1.0, t->P, t->V, 0.0, out);
+    return 0;
 }
 
 // out = ((X D) . S) V.
@@ -465,9 +481,10 @@ void mlp_ntk_adjoint(mlp_ntk *t, const double *w, double *out)
 }
 
 // P = (w V^T) . S;  gA = X^T (P B^T);  gB = (X A)^T P.
-void mlp_ntk_adjoint_factors(mlp_ntk *t, const double *w, const double *A, const double *B,
-                             int r, double *gA, double *gB)
+int mlp_ntk_adjoint_factors(mlp_ntk *t, const double *w, const double *A, const double *B,
+                            int r, double *gA, double *gB, lerr *e)
 {
+    if (ntk_rank(t, r, e)) return -1;
     int N = t->N, d = t->d, h = t->h;
     ntk_hidden(t, w);
     if (gA) {
@@ -478,6 +495,7 @@ void mlp_ntk_adjoint_factors(mlp_ntk *t, const double *w, const double *A, const
         mm('N', 'N', N, r, d, 1.0, t->X, A, 0.0, t->XA);
         mm('T', 'N', r, h, N, 1.0, t->XA, t->P, 0.0, gB);
     }
+    return 0;
 }
 
 // U: (N K, h), row i K + c = u_{i,c} = V_c . s_i;  UU = U U^T;  XX = X X^T;

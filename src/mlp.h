@@ -137,8 +137,9 @@ void mlp_ft_set_batch(mlp_ft *ft, const int *rows, int nb);
 //   F = H V;  dF;  dZ = (dF V^T) . S;
 //   dL/dB += XA^T dZ (r, h);   dL/dA += X_b^T (dZ B^T) (d, r),
 // which are dL/dA = X^T dZ B^T = (dL/dW1) B^T and dL/dB = A^T (dL/dW1).
-void mlp_ft_eval_factors(mlp_ft *ft, const double *A, const double *B, int r, double *L,
-                         double *gA, double *gB);
+// LERR_RUN (nothing evaluated) when r > rmax.
+int mlp_ft_eval_factors(mlp_ft *ft, const double *A, const double *B, int r, double *L,
+                        double *gA, double *gB, lerr *e);
 
 // Loss and gD = dL/dD (d, h) (may be NULL) at W1 = W0 + D, D: (d, h) or NULL
 // for D = 0 (then no X D product):
@@ -171,7 +172,9 @@ mlp_ntk *mlp_ntk_new(const double *X, int N, int d, const double *W1, int h, con
 void mlp_ntk_free(mlp_ntk *t);
 
 // out: (N, K) = Phi vec(A B), A: (d, r), B: (r, h).  O(N r (d + h) + N h K).
-void mlp_ntk_apply_factors(mlp_ntk *t, const double *A, const double *B, int r, double *out);
+// LERR_RUN when r > rmax (also for mlp_ntk_adjoint_factors).
+int mlp_ntk_apply_factors(mlp_ntk *t, const double *A, const double *B, int r, double *out,
+                          lerr *e);
 // out: (N, K) = Phi vec(D), D: (d, h).  O(N d h + N h K).
 void mlp_ntk_apply_dense(mlp_ntk *t, const double *D, double *out);
 // out: (d, h) = mat(Phi^T vec(w)), w: (N, K).  O(N h K + N d h).
@@ -180,8 +183,8 @@ void mlp_ntk_adjoint(mlp_ntk *t, const double *w, double *out);
 // (the gradients wrt A, B of a loss of Phi vec(A B) whose gradient in the
 // outputs is w), without forming M: P = (w V^T) . S (N, h);
 // gA = X^T (P B^T), gB = (X A)^T P.  O(N r (d + h) + N h K).
-void mlp_ntk_adjoint_factors(mlp_ntk *t, const double *w, const double *A, const double *B,
-                             int r, double *gA, double *gB);
+int mlp_ntk_adjoint_factors(mlp_ntk *t, const double *w, const double *A, const double *B,
+                            int r, double *gA, double *gB, lerr *e);
 // The kernel Phi Phi^T: Kmat: (N K, N K), entry (i K + c, j K + e) =
 // (x_i^T x_j)(u_{i,c}^T u_{j,e}).  O(N^2 (d + K^2 h)).
 void mlp_ntk_gram(mlp_ntk *t, double *Kmat);

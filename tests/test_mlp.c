@@ -284,7 +284,7 @@ static void test_finetune(mlp_loss loss, int batched)
     for (int i = 0; i < D_ * H_; i++) W0c[i] = NAN;
     mlp_ft_set_batch(ft, rows, nb);
     double L, gA[D_ * R_], gB[R_ * H_], gD[D_ * H_];
-    mlp_ft_eval_factors(ft, t.A, t.B, R_, &L, gA, gB);
+    CHECK(!mlp_ft_eval_factors(ft, t.A, t.B, R_, &L, gA, gB, &e), "%s", e.msg);
     double Ln = ft_naive(&t, t.A, t.B, NULL, 0, rows, nb, loss);
     CHECK(close_rel(L, Ln, 1e-13, 1e-300), "%s batch %d: factored loss %.17g, naive %.17g",
           loss_name(loss), batched, L, Ln);
@@ -303,7 +303,7 @@ static void test_finetune(mlp_loss loss, int batched)
     // Factored = dense at D = A B, and the chain rule between them.
     double AB[D_ * H_], zero[D_ * H_] = {0}, Lf, Ld, gAd[D_ * R_], gBd[R_ * H_];
     naive_w(zero, t.A, t.B, D_, R_, H_, AB);
-    mlp_ft_eval_factors(ft, t.A, t.B, R_, &Lf, gA, gB);
+    CHECK(!mlp_ft_eval_factors(ft, t.A, t.B, R_, &Lf, gA, gB, &e), "%s", e.msg);
     mlp_ft_eval_dense(ft, AB, &Ld, gD);
     CHECK(close_rel(Lf, Ld, 1e-14, 1e-300), "%s batch %d: factored %.17g != dense %.17g at D = AB",
           loss_name(loss), batched, Lf, Ld);
@@ -322,7 +322,9 @@ static void test_finetune(mlp_loss loss, int batched)
     CHECK(max_abs_diff(G, gW, D_ * H_) < 1e-14 && max_abs(G, D_ * H_) > 1e-3,
           "%s batch %d: G differs from dL/dW1 at W0 by %g", loss_name(loss), batched,
           max_abs_diff(G, gW, D_ * H_));
-    mlp_ft_eval_factors(ft, t.A, t.B, R_, &L, NULL, NULL);
+    CHECK(!mlp_ft_eval_factors(ft, t.A, t.B, R_, &L, NULL, NULL, &e), "%s", e.msg);
+    CHECK(mlp_ft_eval_factors(ft, t.A, t.B, R_ + 1, &L, NULL, NULL, &e) && e.kind == LERR_RUN,
+          "rank above rmax accepted");
     CHECK(L == Lf, "%s batch %d: the batch was not restored after G", loss_name(loss), batched);
     mlp_work_free(w);
     mlp_net_free(net);
@@ -351,10 +353,11 @@ static void test_ntk(void)
         }
     }
     mlp_ntk *nt = mlp_ntk_new(t.X, N_, D_, t.W0, H_, t.V, K_, R_);
+    lerr e = {0};
     double AB[DH], zero[DH] = {0}, want[NK], got[NK];
     naive_w(zero, t.A, t.B, D_, R_, H_, AB);
     mm('N', 'N', NK, 1, DH, 1.0, Phi, AB, 0.0, want);
-    mlp_ntk_apply_factors(nt, t.A, t.B, R_, got);
+    CHECK(!mlp_ntk_apply_factors(nt, t.A, t.B, R_, got, &e), "%s", e.msg);
     CHECK(max_abs_diff(got, want, NK) < 1e-8 && max_abs(want, NK) > 1e-2,
           "Phi vec(A B) off by %g", max_abs_diff(got, want, NK));
     mm('N', 'N', NK, 1, DH, 1.0, Phi, t.Dm, 0.0, want);
@@ -371,7 +374,9 @@ static void test_ntk(void)
           max_abs_diff(M, Mw, DH));
     mm('N', 'T', D_, R_, H_, 1.0, Mw, t.B, 0.0, gAw);
     mm('T', 'N', R_, H_, D_, 1.0, t.A, Mw, 0.0, gBw);
-    mlp_ntk_adjoint_factors(nt, wv, t.A, t.B, R_, gA, gB);
+    CHECK(!mlp_ntk_adjoint_factors(nt, wv, t.A, t.B, R_, gA, gB, &e), "%s", e.msg);
+    CHECK(mlp_ntk_adjoint_factors(nt, wv, t.A, t.B, R_ + 1, gA, gB, &e) && e.kind == LERR_RUN,
+          "rank above rmax accepted");
     CHECK(max_abs_diff(gA, gAw, D_ * R_) < 1e-8 && max_abs_diff(gB, gBw, R_ * H_) < 1e-8,
           "factored Phi^T w: gA off by %g, gB by %g", max_abs_diff(gA, gAw, D_ * R_),
           max_abs_diff(gB, gBw, R_ * H_));
@@ -550,7 +555,7 @@ static void test_blocks(mlp_loss loss)
                     t.A, t.B, t.Dm, t.V};
         double L, gA[D_ * R_], gB[R_ * H_], gD[D_ * H_], gV[H_ * K_];
         mlp_ft_set_batch(ft, c.rows, c.nb);
-        mlp_ft_eval_factors(ft, t.A, t.B, R_, &L, gA, gB);
+        CHECK(!mlp_ft_eval_factors(ft, t.A, t.B, R_, &L, gA, gB, &e), "%s", e.msg);
         CHECK(close_rel(L, ctx_loss(&c, 0), 1e-13, 1e-300), "%s batch %d: factored loss %.17g",
               loss_name(loss), batched, L);
         double ea = ctx_fd(&c, 0, t.A, D_ * R_, gA), eb = ctx_fd(&c, 1, t.B, R_ * H_, gB);
