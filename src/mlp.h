@@ -12,8 +12,15 @@
 // Losses (the same conventions as the ntk teacher's):
 //   squared        L = 1/(2N) sum_i ||F_i - e_{y_i}||^2       (one-hot targets)
 //   cross_entropy  L = 1/N sum_i -log softmax(F_i)_{y_i}
-// Every routine takes a row subset `rows`: (nb) distinct indices (NULL: all
-// N rows); it then evaluates the mean over those rows (1/nb instead of 1/N).
+// The loss evaluations (mlp_loss_grad, mlp_ft after mlp_ft_set_batch) take a
+// row subset `rows`: (nb) distinct indices in 0 .. N-1 (NULL: all N rows) and
+// then evaluate the mean over those rows (1/nb instead of 1/N): a minibatch
+// in batch.h's sense.
+//
+// Threads: the routines start none of their own (OpenBLAS may use its
+// threads inside the larger block products, without changing any result);
+// an mlp_work, mlp_ft or mlp_ntk holds scratch, so it serves one thread at a
+// time.
 //
 // Gradients here are dL/d(.) (not J = -dL/dW as in problem.h: a teacher
 // built on this negates them).  Sums over rows are made in blocks of
