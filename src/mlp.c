@@ -202,7 +202,21 @@ void mlp_forward(const mlp_net *net, const double *X, int N, mlp_work *w, double
     }
 }
 
-// (1/N) #{i : argmax_c F_ic = y_i}, the first maximum on ties.
+// #{i < m : argmax_c F_ic = y_i} for F: (m, K), y: (m); the first maximum on ties.
+static long count_right(const double *F, const int *y, int m, int K)
+{
+    long right = 0;
+    for (int i = 0; i < m; i++) {
+        const double *f = F + (size_t)i * K;
+        int best = 0;
+        for (int c = 1; c < K; c++)
+            if (f[c] > f[best]) best = c;
+        right += best == y[i];
+    }
+    return right;
+}
+
+// (1/N) #{i : argmax_c F_ic = y_i}.
 double mlp_accuracy(const mlp_net *net, const double *X, const int *y, int N, mlp_work *w)
 {
     int d = net->d, h = net->h, K = net->K;
@@ -212,13 +226,7 @@ double mlp_accuracy(const mlp_net *net, const double *X, const int *y, int N, ml
         mm('N', 'N', m, h, d, 1.0, X + (size_t)b0 * d, net->W1, 0.0, w->Z);
         relu(w->Z, w->S, (size_t)m * h);
         mm('N', 'N', m, K, h, 1.0, w->Z, net->V, 0.0, w->F);
-        for (int i = 0; i < m; i++) {
-            const double *f = w->F + (size_t)i * K;
-            int best = 0;
-            for (int c = 1; c < K; c++)
-                if (f[c] > f[best]) best = c;
-            right += best == y[b0 + i];
-        }
+        right += count_right(w->F, y + b0, m, K);
     }
     return N > 0 ? (double)right / N : NAN;
 }
@@ -326,15 +334,42 @@ static void base_rows(const mlp_ft *ft, int b0, int m, double *Z)
     else gather_rows(ft->XW0, ft->h, ft->rows + b0, m, Z);
 }
 
-// Block by block (mlp.h):
-//   XA = X_b A;  Z = XW0_b + XA B;  H, S;  F = H V;  dF;  dZ = (dF V^T) . S;
-//   gB += XA^T dZ;  T = dZ B^T;  gA += X_b^T T.
-int mlp_ft_eval_factors(mlp_ft *ft, const double *A, const double *B, int r, double *L,
-                        double *gA, double *gB, lerr *e)
+// The forward pass of the block at positions b0 .. b0 + m - 1 of the
+// evaluated rows, at W1 = W0 + A B (A not NULL; XA = X_b A kept for the
+// gradient), W0 + D (D not NULL) or W0:
+//   Z = XW0_b (+ XA B or + X_b D);  Z <- H = sigma(Z), S = sigma'(Z);  F = H V.
+// *Xb: (m, d), *yb: (m) the block's rows and labels.
+static void ft_block(mlp_ft *ft, int b0, int m, const double *A, const double *B, int r,
+                     const double *D, const double **Xb, const int **yb)
+{
+    mlp_work *w = ft->w;
+    int d = ft->d, h = ft->h;
+    block_rows(ft->X, ft->y, d, ft->rows, b0, m, w->Xs, w->ys, Xb, yb);
+    base_rows(ft, b0, m, w->Z);
+    if (A) {
+        mm('N', 'N', m, r, d, 1.0, *Xb, A, 0.0, ft->XA);              // XA = X_b A
+        mm('N', 'N', m, h, r, 1.0, ft->XA, B, 1.0, w->Z);             // Z = XW0_b + XA B
+    } else if (D) {
+        mm('N', 'N', m, h, d, 1.0, *Xb, D, 1.0, w->Z);                // Z = XW0_b + X_b D
+    }
+    relu(w->Z, w->S, (size_t)m * h);
+    mm('N', 'N', m, ft->K, h, 1.0, w->Z, ft->V, 0.0, w->F);          // F = H V
+}
+
+static int ft_rank(const mlp_ft *ft, int r, lerr *e)
 {
     if (r < 1 || r > ft->rmax)
         return lerr_run(e, "mlp: LoRA rank %d outside 1 .. %d (the rank the buffers were made for)",
                         r, ft->rmax);
+    return 0;
+}
+
+// Block by block (mlp.h): ft_block with A, B;  dF;  dZ = (dF V^T) . S;
+//   gB += XA^T dZ;  T = dZ B^T;  gA += X_b^T T.
+int mlp_ft_eval_factors(mlp_ft *ft, const double *A, const double *B, int r, double *L,
+                        double *gA, double *gB, lerr *e)
+{
+    if (ft_rank(ft, r, e)) return -1;
     mlp_work *w = ft->w;
     int n = ft->n_now, d = ft->d, h = ft->h, K = ft->K;
     double scale = 1.0 / n, sum = 0.0;
@@ -343,12 +378,7 @@ int mlp_ft_eval_factors(mlp_ft *ft, const double *A, const double *B, int r, dou
         double beta = b0 == 0 ? 0.0 : 1.0;
         const double *Xb;
         const int *yb;
-        block_rows(ft->X, ft->y, d, ft->rows, b0, m, w->Xs, w->ys, &Xb, &yb);
-        base_rows(ft, b0, m, w->Z);
-        mm('N', 'N', m, r, d, 1.0, Xb, A, 0.0, ft->XA);               // XA = X_b A
-        mm('N', 'N', m, h, r, 1.0, ft->XA, B, 1.0, w->Z);             // Z = XW0_b + XA B
-        relu(w->Z, w->S, (size_t)m * h);
-        mm('N', 'N', m, K, h, 1.0, w->Z, ft->V, 0.0, w->F);           // F = H V
+        ft_block(ft, b0, m, A, B, r, NULL, &Xb, &yb);
         sum += mlp_output_loss(ft->loss, w->F, yb, m, K, scale, w->dF);
         if (!gA && !gB) continue;
         mm('N', 'T', m, h, K, 1.0, w->dF, ft->V, 0.0, w->Z);          // Z <- dF V^T
@@ -363,7 +393,7 @@ int mlp_ft_eval_factors(mlp_ft *ft, const double *A, const double *B, int r, dou
     return 0;
 }
 
-// Block by block: Z = XW0_b (+ X_b D);  H, S;  F = H V;  dF;  dZ;  gD += X_b^T dZ.
+// Block by block: ft_block with D;  dF;  dZ = (dF V^T) . S;  gD += X_b^T dZ.
 void mlp_ft_eval_dense(mlp_ft *ft, const double *D, double *L, double *gD)
 {
     mlp_work *w = ft->w;
@@ -374,11 +404,7 @@ void mlp_ft_eval_dense(mlp_ft *ft, const double *D, double *L, double *gD)
         double beta = b0 == 0 ? 0.0 : 1.0;
         const double *Xb;
         const int *yb;
-        block_rows(ft->X, ft->y, d, ft->rows, b0, m, w->Xs, w->ys, &Xb, &yb);
-        base_rows(ft, b0, m, w->Z);
-        if (D) mm('N', 'N', m, h, d, 1.0, Xb, D, 1.0, w->Z);          // Z = XW0_b + X_b D
-        relu(w->Z, w->S, (size_t)m * h);
-        mm('N', 'N', m, K, h, 1.0, w->Z, ft->V, 0.0, w->F);
+        ft_block(ft, b0, m, NULL, NULL, 0, D, &Xb, &yb);
         sum += mlp_output_loss(ft->loss, w->F, yb, m, K, scale, w->dF);
         if (!gD) continue;
         mm('N', 'T', m, h, K, 1.0, w->dF, ft->V, 0.0, w->Z);
@@ -386,6 +412,24 @@ void mlp_ft_eval_dense(mlp_ft *ft, const double *D, double *L, double *gD)
         mm('T', 'N', d, h, m, 1.0, Xb, w->Z, beta, gD);               // gD += X_b^T dZ
     }
     *L = sum;
+}
+
+// (1/n) #{evaluated rows i : argmax_c F_ic = y_i}, F from ft_block.
+int mlp_ft_accuracy(mlp_ft *ft, const double *A, const double *B, int r, const double *D,
+                    double *acc, lerr *e)
+{
+    if (A && ft_rank(ft, r, e)) return -1;
+    int n = ft->n_now;
+    long right = 0;
+    for (int b0 = 0; b0 < n; b0 += MLP_ROWS) {
+        int m = n - b0 < MLP_ROWS ? n - b0 : MLP_ROWS;
+        const double *Xb;
+        const int *yb;
+        ft_block(ft, b0, m, A, B, r, D, &Xb, &yb);
+        right += count_right(ft->w->F, yb, m, ft->K);
+    }
+    *acc = n > 0 ? (double)right / n : NAN;
+    return 0;
 }
 
 // G = dL/dD at D = 0 over all N rows; the batch is restored afterwards.

@@ -153,6 +153,13 @@ int mlp_ft_eval_factors(mlp_ft *ft, const double *A, const double *B, int r, dou
 //   Z = XW0_b + X_b D;  ...;  dL/dD += X_b^T dZ.   Cost O(n d h).
 void mlp_ft_eval_dense(mlp_ft *ft, const double *D, double *L, double *gD);
 
+// *acc = the fraction of the evaluated rows (the batch, or all N) whose
+// largest output (first on ties) is their label, at W1 = W0 + A B (A not
+// NULL; A: (d, r), B: (r, h)), W0 + D (A NULL, D: (d, h)) or W0 (both NULL).
+// LERR_RUN when A is given and r > rmax.  Cost as the loss evaluations.
+int mlp_ft_accuracy(mlp_ft *ft, const double *A, const double *B, int r, const double *D,
+                    double *acc, lerr *e);
+
 // The one-step full gradient G = dL/dW1 at W1 = W0 over all N rows (whatever
 // the batch): G: (d, h).  (J(W0) = -G in problem.h's terms.)
 void mlp_ft_full_gradient(mlp_ft *ft, double *G);

@@ -26,7 +26,8 @@
 //    accuracy >= 0.95 and lower the loss; the same seed gives the same bits
 //    twice, another seed other weights; bad options are input errors.
 // 6. The same gradient checks over several blocks of rows (N = 300) and a
-//    batch spanning two blocks.
+//    batch spanning two blocks; mlp_ft_accuracy at W0 + A B, W0 + D and W0
+//    against a naive count.
 #include <string.h>
 
 #include <gsl/gsl_rng.h>
@@ -73,6 +74,22 @@ static double naive_loss(const double *W1, const double *V, const double *X, con
         }
     }
     return L / m;
+}
+
+// Accuracy over rows (NULL: all n), by loops: argmax of the naive outputs, first on ties.
+static double naive_acc(const double *W1, const double *V, const double *X, const int *y, int n,
+                        const int *rows, int nb, int d, int h, int K)
+{
+    int m = rows ? nb : n, right = 0;
+    double f[16];
+    for (int q = 0; q < m; q++) {
+        int i = rows ? rows[q] : q, best = 0;
+        naive_forward(W1, V, X + i * d, d, h, K, f);
+        for (int c = 1; c < K; c++)
+            if (f[c] > f[best]) best = c;
+        right += best == y[i];
+    }
+    return (double)right / m;
 }
 
 // min over rows and units of |x_i^T W1_j|.
@@ -578,6 +595,21 @@ static void test_blocks(mlp_loss loss)
         double ew = ctx_fd(&c, 3, t.Dm, D_ * H_, gW), ev = ctx_fd(&c, 4, t.V, H_ * K_, gV);
         CHECK(ew < 1e-7 * fmax(1.0, L) && ev < 1e-7 * fmax(1.0, L), "%s batch %d: dL/dW1 off by %g, dL/dV by %g",
               loss_name(loss), batched, ew, ev);
+        // Accuracy at W0 + A B, W0 + D (= W here) and W0 against a naive count.
+        double acc, Wab[D_ * H_];
+        naive_w(t.W0, t.A, t.B, D_, R_, H_, Wab);
+        double want[3] = {naive_acc(Wab, t.V, X, y, BN, c.rows, c.nb, D_, H_, K_),
+                          naive_acc(W, t.V, X, y, BN, c.rows, c.nb, D_, H_, K_),
+                          naive_acc(t.W0, t.V, X, y, BN, c.rows, c.nb, D_, H_, K_)};
+        CHECK(!mlp_ft_accuracy(ft, t.A, t.B, R_, NULL, &acc, &e) && acc == want[0],
+              "%s batch %d: accuracy at W0 + A B %g, naive %g", loss_name(loss), batched, acc,
+              want[0]);
+        CHECK(!mlp_ft_accuracy(ft, NULL, NULL, 0, t.Dm, &acc, &e) && acc == want[1],
+              "%s batch %d: accuracy at W0 + D %g, naive %g", loss_name(loss), batched, acc, want[1]);
+        CHECK(!mlp_ft_accuracy(ft, NULL, NULL, 0, NULL, &acc, &e) && acc == want[2],
+              "%s batch %d: accuracy at W0 %g, naive %g", loss_name(loss), batched, acc, want[2]);
+        CHECK(want[0] != want[1] || want[1] != want[2], "the three accuracies coincide (%g)",
+              want[0]);
     }
     mlp_work_free(w);
     mlp_net_free(net);
