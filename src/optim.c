@@ -63,22 +63,25 @@ static void descend(double *X, const double *G, size_t n, double eta, double wd)
     for (size_t i = 0; i < n; i++) X[i] -= eta * (G[i] + wd * X[i]);
 }
 
-// One Adam update of X (length n) with gradient g + wd_coupled X, after the
-// decoupled decay X <- (1 - eta wd_decoupled) X; t >= 1 is the update's
-// number.  See the header comment for the formulas.  Both decays read the
-// old X: the coupled term enters g before X is decayed.
+void adam_apply(double *X, const double *g, double *m, double *v, size_t n, long t, double eta,
+                double beta1, double beta2, double eps, double wd_coupled, double wd_decoupled)
+{
+    double c1 = 1.0 - pow(beta1, (double)t), c2 = 1.0 - pow(beta2, (double)t);
+    for (size_t i = 0; i < n; i++) {
+        double gi = g[i] + wd_coupled * X[i];
+        m[i] = beta1 * m[i] + (1.0 - beta1) * gi;
+        v[i] = beta2 * v[i] + (1.0 - beta2) * gi * gi;
+        double mhat = m[i] / c1, vhat = v[i] / c2;
+        X[i] = (1.0 - eta * wd_decoupled) * X[i] - eta * mhat / (sqrt(vhat) + eps);
+    }
+}
+
+// One Adam update of a factor's block with the run's constants (adam_apply).
 static void adam_update(const optim *o, moments *mo, double *X, const double *g, double eta,
                         double wd_coupled, double wd_decoupled)
 {
-    double b1 = o->s->optimizer.beta1, b2 = o->s->optimizer.beta2, eps = o->s->optimizer.eps;
-    double c1 = 1.0 - pow(b1, (double)o->t), c2 = 1.0 - pow(b2, (double)o->t);
-    for (size_t i = 0; i < mo->n; i++) {
-        double gi = g[i] + wd_coupled * X[i];
-        mo->m[i] = b1 * mo->m[i] + (1.0 - b1) * gi;
-        mo->v[i] = b2 * mo->v[i] + (1.0 - b2) * gi * gi;
-        double mhat = mo->m[i] / c1, vhat = mo->v[i] / c2;
-        X[i] = (1.0 - eta * wd_decoupled) * X[i] - eta * mhat / (sqrt(vhat) + eps);
-    }
+    adam_apply(X, g, mo->m, mo->v, mo->n, o->t, eta, o->s->optimizer.beta1,
+               o->s->optimizer.beta2, o->s->optimizer.eps, wd_coupled, wd_decoupled);
 }
 
 static int step_gd(optim *o, train_state *st, int t, lerr *e)

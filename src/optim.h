@@ -35,6 +35,14 @@ void optim_free(optim *o);
 // full-adam, full-adamw), 0 for (A, B).
 int optim_dense(const optim *o);
 
+// One Adam update (the formulas in optim.c's header) of X: (n) with gradient
+// g + wd_coupled X, after the decoupled decay X <- (1 - eta wd_decoupled) X
+// (both decays read the old X); m, v: (n) are X's moments, updated in place;
+// t >= 1 is the update's number (bias correction).  Shared by the optimisers
+// and by mlp.c's pretraining.
+void adam_apply(double *X, const double *g, double *m, double *v, size_t n, long t, double eta,
+                double beta1, double beta2, double eps, double wd_coupled, double wd_decoupled);
+
 // One update at step t (t is only used in messages; Adam's bias correction
 // counts the optimiser's own updates).  Fails (LERR_RUN) e.g. when precgd or
 // precadamw meets a singular r x r system with damping 0.
