@@ -303,6 +303,7 @@ static void test_corrupt_gzip(void)
     tpath(path, sizeof path, "good.gz");
     write_gz(path, b.b, b.n);
     free(b.b);
+    b = (bytes){0};
     size_t n;
     unsigned char *gz = slurp(path, &n);
     CHECK(n > 40 && gz[0] == 0x1f && gz[1] == 0x8b, "test setup: %s is not gzip", path);
@@ -346,6 +347,19 @@ static void test_corrupt_gzip(void)
     write_file(path, gz, 5);
     expect_idx_err(path, 3, "truncated gzip stream");
     free(bad);
+    free(gz);
+
+    // garbage in the middle of a long stream: zlib hands over the bytes
+    // before it along with the error, which must still read as corruption
+    images_file(&b, 1500, 28, 28);
+    tpath(path, sizeof path, "long.gz");
+    write_gz(path, b.b, b.n);
+    free(b.b);
+    gz = slurp(path, &n);
+    for (size_t k = n / 2; k < n / 2 + 8; k++) gz[k] ^= 0xff;
+    tpath(path, sizeof path, "bad-middle.gz");
+    write_file(path, gz, n);
+    expect_idx_err(path, 3, "corrupt gzip stream");
     free(gz);
 }
 
