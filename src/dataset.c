@@ -223,11 +223,17 @@ int dataset_select_classes(const labelled_data *in, const int *classes, int ncla
                 return lerr_input(e, "%s: class %d is listed twice", src, classes[j]);
         if (classes[j] > maxc) maxc = classes[j];
     }
-    // map[c] = position of class c in the list, or -1; count[j] = its examples
+    // map[c] = position of class c in the list, or -1, for c up to the
+    // largest label present (a class above it has no example: an error
+    // below); count[j] = the examples of class j
+    int maxlab = 0;
+    for (int i = 0; i < in->n; i++) maxlab = in->label[i] > maxlab ? in->label[i] : maxlab;
+    maxc = maxc < maxlab ? maxc : maxlab;
     int *map = xmalloc(sizeof(int) * ((size_t)maxc + 1));
     int *count = xcalloc((size_t)nclasses, sizeof(int));
     for (int c = 0; c <= maxc; c++) map[c] = -1;
-    for (int j = 0; j < nclasses; j++) map[classes[j]] = j;
+    for (int j = 0; j < nclasses; j++)
+        if (classes[j] <= maxc) map[classes[j]] = j;
     int kept = 0;
     for (int i = 0; i < in->n; i++) {
         int c = in->label[i];

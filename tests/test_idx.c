@@ -669,12 +669,14 @@ static void test_select(void)
         CHECK(out.X[2 * r] == rows[r] && out.X[2 * r + 1] == 10 * rows[r] && out.label[r] == nl[r],
               "select row %d: (%g, %g) label %d", r, out.X[2 * r], out.X[2 * r + 1], out.label[r]);
     if (!rc) dataset_free(&out);
-    int dup[2] = {1, 1}, absent[2] = {1, 7}, neg[1] = {-1};
+    int dup[2] = {1, 1}, absent[2] = {1, 7}, neg[1] = {-1}, huge[2] = {2147483647, 1};
     rc = dataset_select_classes(&s, dup, 2, &out, &e);
     CHECK(rc != 0 && e.kind == LERR_INPUT && strstr(e.msg, "class 1 is listed twice"), "dup: %s", e.msg);
     rc = dataset_select_classes(&s, absent, 2, &out, &e);
     CHECK(rc != 0 && strstr(e.msg, "test-set") && strstr(e.msg, "no example has label 7"),
           "absent: %s", e.msg);
+    rc = dataset_select_classes(&s, huge, 2, &out, &e);   // above every label: no huge table
+    CHECK(rc != 0 && strstr(e.msg, "no example has label 2147483647"), "huge: %s", e.msg);
     rc = dataset_select_classes(&s, neg, 1, &out, &e);
     CHECK(rc != 0 && strstr(e.msg, "class -1 is negative"), "negative: %s", e.msg);
     rc = dataset_select_classes(&s, cls, 0, &out, &e);
