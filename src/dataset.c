@@ -12,8 +12,8 @@
 #include "npy.h"
 #include "random.h"
 
-// A copy of the first `n` rows of nothing: an empty set with in's d, geometry
-// and source, X and label allocated for n rows.
+// A new set with in's geometry and source and room for n rows of d inputs
+// (X and label allocated, not filled).
 static void dataset_alloc_like(const labelled_data *in, int n, int d, labelled_data *out)
 {
     out->n = n;
