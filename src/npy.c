@@ -439,7 +439,10 @@ static int read_data(FILE *f, const char *path, const npy_header *h, size_t item
 // Open path and read everything before the data: magic, version, header
 // (parsed into h) and a supported dtype (its size in *itemsize).  On success
 // *f is positioned at the data; on failure it is closed.
-static int open_npy(const char *path, FILE **f, npy_header *h, size_t *itemsize, lerr *e)
+typedef int (*dtype_check)(const npy_header *h, const char *path, size_t *itemsize, lerr *e);
+
+static int open_npy_as(const char *path, FILE **f, npy_header *h, size_t *itemsize,
+                       dtype_check check, lerr *e)
 {
     if (host_check(e)) return -1;
     *f = fopen(path, "rb");
@@ -451,10 +454,15 @@ static int open_npy(const char *path, FILE **f, npy_header *h, size_t *itemsize,
     size_t hlen = 0;
     int rc = read_preamble(*f, path, &hdr, &hlen, e);
     if (!rc) rc = parse_header(hdr, hlen, path, h, e);
-    if (!rc) rc = check_dtype(h, path, itemsize, e);
+    if (!rc) rc = check(h, path, itemsize, e);
     free(hdr);
     if (rc) fclose(*f);
     return rc;
+}
+
+static int open_npy(const char *path, FILE **f, npy_header *h, size_t *itemsize, lerr *e)
+{
+    return open_npy_as(path, f, h, itemsize, check_dtype, e);
 }
 
 int npy_read(const char *path, double **data, int *rows, int *cols, lerr *e)
@@ -602,4 +610,94 @@ int npy_write(const char *path, const double *data, int rows, int cols, lerr *e)
     afile_write(&a, head, hlen);
     afile_write(&a, data, (size_t)rows * (size_t)cols * sizeof(double));
     return afile_commit(&a, e);
+}
+
+// ---------------------------------------------------------------------------
+// Integer vectors (labels)
+
+// Integer dtypes: little-endian signed '<i2' '<i4' '<i8' and unsigned '<u2'
+// '<u4' '<u8'; for one byte numpy writes '|i1' / '|u1' (no byte order),
+// '<i1' / '<u1' are accepted too.  *itemsize gets the width; the signedness
+// is read again from descr by int_elem's caller.
+static int check_int_dtype(const npy_header *h, const char *path, size_t *itemsize, lerr *e)
+{
+    const char *d = h->descr;
+    if (!h->descr_long && strlen(d) == 3 && (d[1] == 'i' || d[1] == 'u')) {
+        size_t w = (size_t)(d[2] - '0');
+        if ((w == 1 && (d[0] == '|' || d[0] == '<')) ||
+            ((w == 2 || w == 4 || w == 8) && d[0] == '<')) {
+            *itemsize = w;
+            return 0;
+        }
+    }
+    return lerr_input(e, "%s: unsupported dtype '%s%s' for integer labels (need a "
+                         "little-endian integer: '<i8', '<i4', '<i2', '|i1', '<u8', '<u4', "
+                         "'<u2' or '|u1')",
+                      path, d, h->descr_long ? "..." : "");
+}
+
+// Element k of raw little-endian integer data of width w, sign-extended when
+// `is_signed`; *fits is cleared when the value is outside int's range.
+static long long int_elem(const unsigned char *raw, size_t k, size_t w, int is_signed, int *fits)
+{
+    unsigned long long u = 0;
+    for (size_t b = w; b-- > 0;) u = (u << 8) | raw[k * w + b];
+    if (is_signed && w < 8 && (u >> (8 * w - 1)) & 1) u |= ~0ULL << (8 * w);   // sign-extend
+    long long v;
+    if (is_signed) {
+        memcpy(&v, &u, sizeof v);
+    } else {
+        if (u > (unsigned long long)INT_MAX) {
+            *fits = 0;
+            return 0;
+        }
+        v = (long long)u;
+    }
+    if (v < INT_MIN || v > INT_MAX) *fits = 0;
+    return v;
+}
+
+int npy_read_ints(const char *path, int **data, int *n, lerr *e)
+{
+    FILE *f;
+    size_t w = 0;
+    npy_header h;
+    if (open_npy_as(path, &f, &h, &w, check_int_dtype, e)) return -1;
+    int rows = 0, cols = 0, rc = check_shape(&h, path, w, &rows, &cols, e);
+    if (!rc && h.ndim == 2 && cols != 1) {
+        char shape[64];
+        shape_str(shape, sizeof shape, &h);
+        rc = lerr_input(e, "%s: shape %s; labels need a 1-D array (N,) or a column (N, 1)",
+                        path, shape);
+    }
+    unsigned char *raw = NULL;
+    int *out = NULL;
+    size_t nbytes = (size_t)rows * w, got = 0;
+    if (!rc) rc = check_size(f, path, &h, nbytes, e);
+    if (!rc) {
+        raw = xmalloc(nbytes);
+        rc = read_bytes(f, path, raw, nbytes, &got, e);
+        if (!rc && got < nbytes) rc = truncated_data(path, &h, nbytes, got, e);
+        if (!rc) rc = check_trailing(f, path, nbytes, e);
+    }
+    if (!rc) {
+        out = xmalloc(sizeof(int) * (size_t)rows);
+        int is_signed = h.descr[1] == 'i';
+        for (int i = 0; i < rows && !rc; i++) {
+            int fits = 1;
+            long long v = int_elem(raw, (size_t)i, w, is_signed, &fits);
+            if (!fits)
+                rc = lerr_input(e, "%s: element %d is outside C int's range", path, i);
+            out[i] = (int)v;
+        }
+    }
+    free(raw);
+    fclose(f);
+    if (rc) {
+        free(out);
+        return -1;
+    }
+    *data = out;
+    *n = rows;
+    return 0;
 }

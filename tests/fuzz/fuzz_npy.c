@@ -1,6 +1,6 @@
 // fuzz_npy.c: fuzz target for the .npy reader: the input bytes are written to
 // a scratch file and read back as a matrix (npy_read) and as an N-D array
-// (npy_read_nd).
+// (npy_read_nd), and as integer labels (npy_read_ints).
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,5 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     long dims[8];
     if (npy_read(path, &x, &r, &c, &e) == 0) free(x);
     if (npy_read_nd(path, 4, &x, &nd, dims, &e) == 0) free(x);
+    int *lab = NULL, n;
+    if (npy_read_ints(path, &lab, &n, &e) == 0) free(lab);
     return 0;
 }
