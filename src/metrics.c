@@ -79,10 +79,24 @@ struct metrics_work {
 
 static int imax(int a, int b) { return a > b ? a : b; }
 
-// The small path (small_linalg.c: own Householder QR and tridiagonal QL
-// eigensolver, no LAPACK calls) serves the low-rank route while s = r + tq and r
-// are at most SMALL_MAX; LAPACK takes over above.  SMALL_MAX_MEASURED below.
-enum { SMALL_MAX = 32 };
+// The small path (small_linalg.c: own Householder QR, tridiagonal QL
+// eigensolver, explicitly projected residuals; no LAPACK call) serves the
+// low-rank route while s = r + tq <= SMALL_MAX_S and r* <= SMALL_MAX_RSTAR;
+// LAPACK (dgeqrf, dormqr, dgesvd, dsyev, dgemm) above.  Measured: CPU time of
+// metrics_factors per row, d = k, lora init (tq = r*), one BLAS thread, medians
+// of 9, small / LAPACK path in one process, on the 2-core development machine
+// under load (so read the ratios, not the times):
+//   d = 100, r =  8, r* =  4 (toy, s = 12):  37.3 / 53.2 us  (0.70)
+//   d = 200, r = 16, r* =  4 (s = 20):      125 / 172 us     (0.73)
+//   d = 200, r = 32, r* =  8 (s = 40):      554 / 680 us     (0.81)
+//   d = 200, r = 60, r* =  4 (s = 64):     1874 / 2351 us    (0.80)
+//   d = 1000, r = 8, r* =  4 (s = 12):      180 / 205 us     (0.87)
+//   d = 200, r = 16, r* = 16 (s = 32):      360 / 370 us     (0.97)
+//   d = 400, r =  8, r* = 16 (s = 24):      312 / 291 us     (1.07)
+// So the switch is set by r* (the four angles' projections, rs dot products
+// and axpys per column, lose to dgemm from r* = 16), not by s up to 64 (not
+// measured above 64: LAPACK there).
+enum { SMALL_MAX_S = 64, SMALL_MAX_RSTAR = 8 };
 
 // X: (n, c) row-major as a new (n, c) cm array; NULL for NULL.
 static double *cm_copy(const double *X, int n, int c)
@@ -150,7 +164,7 @@ metrics_work *metrics_work_new(model *m)
     w->lwork = lw;
     w->work = dalloc((size_t)lw);
     w->ework = dalloc((size_t)sr);
-    w->use_small = lowrank && w->s <= SMALL_MAX && rr <= SMALL_MAX;
+    w->use_small = lowrank && w->s <= SMALL_MAX_S && rs <= SMALL_MAX_RSTAR;
     w->iwork = xcalloc((size_t)8 * imax(w->s, rr), sizeof(int));
     return w;
 }
@@ -410,7 +424,7 @@ static int regularised(metrics_work *w, const double *D, double reg, int rank, m
 int metrics_work_use_small(metrics_work *w, int on)
 {
     if (on && !w->R1) return -1;
-    if (on && (w->s > 64 || w->r > 64)) return -1;
+    if (on && w->s > SMALL_MAX_S) return -1;
     w->use_small = on;
     return 0;
 }

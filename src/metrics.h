@@ -36,7 +36,7 @@ void metrics_work_free(metrics_work *w);
 
 // Choose the small-matrix kernels (on = 1, small_linalg.c) or LAPACK (on = 0)
 // for this work space; metrics_work_new picks by size.  Returns -1 (nothing
-// changed) when the small kernels cannot serve it (dense route, or s, r > 64).
+// changed) when the small kernels cannot serve it (dense route, or s > 64).
 // For tests and benchmarks.
 int metrics_work_use_small(metrics_work *w, int on);
 
