@@ -262,9 +262,8 @@ static int error_norms(metrics_work *w, const double *A, const double *B, double
         upper_times_upper_t(w->Mc, d, w->Nc, k, s, w->small);
         double f = fro(w->small, s, s);
         *risk = 0.5 * f * f;
-        if (sl_gram_svals(w->small, s, s, w->gram_s, w->Sv, w->ework))
+        if (sl_op_norm(w->small, s, s, w->gram_s, w->Sv, w->ework, err_op))
             return lerr_run(e, "eigenvalue solver failed while computing err_op");
-        *err_op = w->Sv[0];
         return 0;
     }
     upper_of(w->Mc, d, s, w->R1);
@@ -325,9 +324,8 @@ static int residual_angle(metrics_work *w, const double *Uref, const double *Ure
     memcpy(w->P, w->Q, sizeof(double) * (size_t)n * q);
     if (w->use_small) {
         sl_project_out(Urefc, n, rs, w->P, q, w->C);
-        if (sl_gram_svals(w->P, n, q, w->gram, w->ev, w->ework))
+        if (sl_op_norm(w->P, n, q, w->gram, w->ev, w->ework, out))
             return lerr_run(e, "eigenvalue solver failed while computing the alignment");
-        *out = w->ev[0];
         return 0;
     }
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, rs, q, n, 1.0, Uref, rs, w->Q, n,

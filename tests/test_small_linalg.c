@@ -10,7 +10,7 @@
 // (true sine 1e-10 .. 1e-16), tiny factors (scaled by 1e-3 .. 1e-6),
 // rank-deficient (B = 0: B's angles nan, rank_ab 0), near-converged (risk
 // ~1e-24).  Then the kernels alone: sl_qr against the long-double R, and
-// sl_sym_eig against Jacobi eigenvalues.
+// sl_sym_eig and sl_sym_eig_max against Jacobi eigenvalues.
 #include <float.h>
 #include <stdio.h>
 #include <math.h>
@@ -408,8 +408,12 @@ static void check_kernels(void)
         sl_gram(Y, n, n, G);
         for (int i = 0; i < n * n; i++) S[i] = G[i];
         ld_jacobi(S, n, wl, V);
-        double A0[16 * 16];
+        double A0[16 * 16], A1[16 * 16], d1[16], lmax;
         memcpy(A0, G, sizeof(double) * n * n);
+        memcpy(A1, G, sizeof(double) * n * n);
+        CHECK(sl_sym_eig_max(A1, n, &lmax, d1, ework) == 0, "sl_sym_eig_max n = %d failed", n);
+        CHECK(fabsl(lmax - wl[0]) <= 4 * n * DBL_EPSILON * wl[0],
+              "sl_sym_eig_max n = %d: %.17g, Jacobi %.17Lg", n, lmax, wl[0]);
         CHECK(sl_sym_eig(G, n, w, 1, ework) == 0, "sl_sym_eig n = %d failed", n);
         for (int j = 0; j < n; j++) {
             CHECK(fabsl(w[j] - wl[j]) <= 8 * n * DBL_EPSILON * wl[0],
@@ -423,6 +427,25 @@ static void check_kernels(void)
             CHECK(sqrt(res) <= 8 * n * DBL_EPSILON * wl[0] && fabs(nv - 1) <= 1e-14,
                   "sl_sym_eig n = %d: vector %d residual %g, norm^2 %.17g", n, j, sqrt(res), nv);
         }
+    }
+    // lambda_max of a double top eigenvalue, of graded and of zero matrices
+    for (int kind = 0; kind < 3; kind++) {
+        enum { n = 6 };
+        double Y[n * n], G[n * n], dd[n], ee[n], lmax;
+        ld S[n * n], V[n * n], wl[n];
+        gaussian_fill(rng, Y, n, n, 1.0);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                if (kind == 0 && j == 1) Y[i + j * n] = Y[(i + 1) % n];   // equal top pair
+                if (kind == 1) Y[i + j * n] *= pow(10.0, -3.0 * j);
+                if (kind == 2) Y[i + j * n] = 0.0;
+            }
+        sl_gram(Y, n, n, G);
+        for (int i = 0; i < n * n; i++) S[i] = G[i];
+        ld_jacobi(S, n, wl, V);
+        CHECK(sl_sym_eig_max(G, n, &lmax, dd, ee) == 0, "sl_sym_eig_max kind %d failed", kind);
+        CHECK(fabsl(lmax - wl[0]) <= 4 * n * DBL_EPSILON * wl[0],
+              "sl_sym_eig_max kind %d: %.17g, Jacobi %.17Lg", kind, lmax, wl[0]);
     }
     gsl_rng_free(rng);
 }
