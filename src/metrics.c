@@ -370,9 +370,9 @@ static int rank_of_product(metrics_work *w, lerr *e)
     int d = w->d, k = w->k, r = w->r;
     if (w->use_small) {
         upper_times_upper_t(w->Mc, d, w->Nc, k, r, w->core);
-        if (sl_gram_svals(w->core, r, r, w->gram_s, w->Sv, w->ework))
-            return lerr_run(e, "eigenvalue solver failed while computing rank_ab");
-        return count_rank(w->Sv, r);
+        int rank = sl_gram_rank(w->core, r, r, RANK_REL_TOL, w->gram_s, w->Sv, w->ework);
+        if (rank < 0) return lerr_run(e, "eigenvalue solver failed while computing rank_ab");
+        return rank;
     }
     upper_of(w->Mc, d, r, w->Rf);
     upper_of(w->Nc, k, r, w->U);

@@ -364,6 +364,38 @@ int sl_op_norm(const double *X, int m, int n, double *gram, double *d, double *e
     return rc;
 }
 
+// rank = #{i : s_i > rel s_1} = #{i : lambda_i > rel^2 lambda_max} of G = X^T X:
+// lambda_max as in sl_sym_eig_max, then one Sturm count on the tridiagonal T:
+// the LDL^T pivots of T - x I, p_0 = d_0 - x, p_i = d_i - x - e_i^2 / p_{i-1},
+// have as many negative entries as T has eigenvalues below x (Sylvester's law
+// of inertia; a zero pivot is taken as -tiny: x counts as above).  The count is
+// exact for a matrix within about n eps ||G|| of G, as the eigenvalues are.
+int sl_gram_rank(const double *X, int m, int n, double rel, double *gram, double *d,
+                 double *e)   // X: (m, n) cm, gram: (n, n), d, e: (n)
+{
+    sl_gram(X, m, n, gram);
+    tridiagonalise(gram, n, d, e, 0);
+    double lmax;
+    if (lambda_max_tridiagonal(d, e, n, &lmax)) {
+        if (tridiagonal_ql(d, e, n, NULL)) return -1;
+        int rank = 0;
+        lmax = d[0];
+        for (int i = 1; i < n; i++) lmax = d[i] > lmax ? d[i] : lmax;
+        for (int i = 0; i < n && lmax > 0.0; i++) rank += d[i] > rel * rel * lmax;
+        return rank;
+    }
+    if (!(lmax > 0.0)) return 0;
+    double x = rel * rel * lmax, piv = d[0] - x;
+    int below = 0;
+    for (int i = 0;; i++) {
+        if (piv == 0.0) piv = -0x1p-1000;
+        below += piv < 0.0;
+        if (i + 1 == n) break;
+        piv = d[i + 1] - x - e[i + 1] * e[i + 1] / piv;
+    }
+    return n - below;
+}
+
 // S_i = sqrt(lambda_i(X^T X)), a rounding-negative lambda read as 0.
 int sl_gram_svals(const double *X, int m, int n, double *gram, double *S,
                   double *e)   // X: (m, n) cm, gram: (n, n), S, e: (n)

@@ -45,6 +45,12 @@ int sl_sym_eig_max(double *A, int n, double *out, double *d, double *e);
 // gram: (n, n), d, e: (n) scratch.
 int sl_op_norm(const double *X, int m, int n, double *gram, double *d, double *e, double *out);
 
+// Number of singular values of X: (m, n) cm above rel s_1 (0 when s_1 = 0), from
+// lambda_max of X^T X and a Sturm count at rel^2 lambda_max: exact enough for a
+// threshold such as rel = 1e-6, not near rel ~ sqrt(eps).  gram: (n, n), d, e:
+// (n) scratch.  Returns -1 if the eigensolver failed.
+int sl_gram_rank(const double *X, int m, int n, double rel, double *gram, double *d, double *e);
+
 // Singular values S: (n) of X: (m, n) cm, decreasing, from the eigenvalues of
 // the Gram matrix X^T X (as linalg.h's gram_svals_cm: s_1 has full relative
 // accuracy, the others an absolute error of about sqrt(m eps) s_1).  X is

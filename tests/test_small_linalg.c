@@ -10,7 +10,8 @@
 // (true sine 1e-10 .. 1e-16), tiny factors (scaled by 1e-3 .. 1e-6),
 // rank-deficient (B = 0: B's angles nan, rank_ab 0), near-converged (risk
 // ~1e-24).  Then the kernels alone: sl_qr against the long-double R, and
-// sl_sym_eig and sl_sym_eig_max against Jacobi eigenvalues.
+// sl_sym_eig and sl_sym_eig_max against Jacobi eigenvalues; sl_gram_rank on
+// singular values graded across its threshold.
 #include <float.h>
 #include <stdio.h>
 #include <math.h>
@@ -446,6 +447,27 @@ static void check_kernels(void)
         CHECK(sl_sym_eig_max(G, n, &lmax, dd, ee) == 0, "sl_sym_eig_max kind %d failed", kind);
         CHECK(fabsl(lmax - wl[0]) <= 4 * n * DBL_EPSILON * wl[0],
               "sl_sym_eig_max kind %d: %.17g, Jacobi %.17Lg", kind, lmax, wl[0]);
+    }
+    // sl_gram_rank: X = U diag(sv) V^T with sv graded across the 1e-6 threshold
+    {
+        enum { m = 9, n = 7 };
+        const double sv[n] = {1.0, 3e-2, 1e-4, 2e-6, 4e-7, 1e-9, 0.0};   // rank 4 at 1e-6
+        double U[m * n], V[n * n], Xs[m * n], gram[n * n], dd[n], ee[n];
+        lerr e = {0};
+        haar_orthonormal(rng, m, n, U, &e);
+        haar_orthonormal(rng, n, n, V, &e);
+        for (double scale = 1.0; scale >= 1e-12; scale *= 1e-6) {
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) {
+                    double t = 0;
+                    for (int a = 0; a < n; a++) t += U[i * n + a] * sv[a] * V[j * n + a];
+                    Xs[i + j * m] = scale * t;
+                }
+            int rank = sl_gram_rank(Xs, m, n, 1e-6, gram, dd, ee);
+            CHECK(rank == 4, "sl_gram_rank %d, want 4 (scale %g)", rank, scale);
+        }
+        memset(Xs, 0, sizeof Xs);
+        CHECK(sl_gram_rank(Xs, m, n, 1e-6, gram, dd, ee) == 0, "sl_gram_rank of 0");
     }
     gsl_rng_free(rng);
 }
