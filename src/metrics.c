@@ -17,6 +17,11 @@
 // computed once and serves both references.
 // A factor whose q-th singular value is exactly zero (B = 0 at step 0 of the
 // lora init) has no defined subspace: the metric is nan.
+//
+// Small shapes (see SMALL_MAX_S) take the same steps through small_linalg.c
+// instead of LAPACK: the factor's left singular vectors as the eigenvectors of
+// R R^T, and every ||.||_op as sqrt(lambda_max) of the Gram matrix of an
+// explicitly formed matrix (full relative accuracy for s_1).
 #include "metrics.h"
 
 #include <cblas.h>
@@ -86,16 +91,17 @@ static int imax(int a, int b) { return a > b ? a : b; }
 // metrics_factors per row, d = k, lora init (tq = r*), one BLAS thread, medians
 // of 9, small / LAPACK path in one process, on the 2-core development machine
 // under load (so read the ratios, not the times):
-//   d = 100, r =  8, r* =  4 (toy, s = 12):  37.3 / 53.2 us  (0.70)
-//   d = 200, r = 16, r* =  4 (s = 20):      125 / 172 us     (0.73)
-//   d = 200, r = 32, r* =  8 (s = 40):      554 / 680 us     (0.81)
-//   d = 200, r = 60, r* =  4 (s = 64):     1874 / 2351 us    (0.80)
-//   d = 1000, r = 8, r* =  4 (s = 12):      180 / 205 us     (0.87)
-//   d = 200, r = 16, r* = 16 (s = 32):      360 / 370 us     (0.97)
-//   d = 400, r =  8, r* = 16 (s = 24):      312 / 291 us     (1.07)
-// So the switch is set by r* (the four angles' projections, rs dot products
-// and axpys per column, lose to dgemm from r* = 16), not by s up to 64 (not
-// measured above 64: LAPACK there).
+//   d = 100, r =  8, r* =  4 (toy, s = 12):  27.5 / 51.6 us  (0.53)
+//   d = 200, r = 16, r* =  4 (s = 20):      107 / 169 us     (0.63)
+//   d = 200, r = 32, r* =  8 (s = 40):      484 / 683 us     (0.71)
+//   d = 200, r = 60, r* =  4 (s = 64):     1693 / 2332 us    (0.73)
+//   d = 1000, r = 8, r* =  4 (s = 12):      179 / 207 us     (0.86)
+//   d = 200, r = 16, r* = 16 (s = 32):      335 / 374 us     (0.90)
+//   d = 400, r =  8, r* = 16 (s = 24):      288 / 282 us     (1.02)
+//   d = 400, r = 16, r* = 16 (s = 32):      647 / 617 us     (1.05)
+// So the switch is set by r* (the four angles' projections, r* dot products
+// and axpys per column, lose to dgemm from r* = 16 as d grows), not by s up to
+// 64 (not measured above 64: LAPACK there).
 enum { SMALL_MAX_S = 64, SMALL_MAX_RSTAR = 8 };
 
 // X: (n, c) row-major as a new (n, c) cm array; NULL for NULL.
