@@ -79,7 +79,7 @@ struct metrics_work {
     double *Dw, *Jw;          // (d, k) A B and J(A B), when lambda > 0 (cert)
     double *Sv;               // (max(min(d, k), s)) singular values
     double *ework;            // (max(s, r)) eigensolver scratch (small path)
-    int use_small;            // 1: small_linalg.c's kernels, 0: LAPACK (see SMALL_MAX)
+    int use_small;            // 1: small_linalg.c's kernels, 0: LAPACK (see SMALL_MAX_S)
 };
 
 static int imax(int a, int b) { return a > b ? a : b; }
