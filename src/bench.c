@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "build_info.h"
 #include "csv.h"
 #include "gram.h"
 #include "linalg.h"
@@ -108,6 +109,7 @@ static double nonlinear_flops(double n, double d, double k, double r)
 
 static void toy_extra(const workload *w, int cores, int reps);
 static void relu_extra(const workload *w, int cores, int reps);
+static void toy_numpy_line(double loralab_wall, int reps);
 static void widen_extra(const workload *w, int cores, int reps);
 static void jobs_extra(const workload *w, int cores, int reps);
 static void minibatch_extra(const workload *w, int cores, int reps);
@@ -334,6 +336,43 @@ static void toy_extra(const workload *w, int cores, int reps)
            sparse.wall, 1e6 * per_row, 100 * per_row * rows_full / full.wall, 1e6 * fact);
     free(M0), free(M), free(N), free(tau), free(core), free(gram), free(Sv), free(Rf), free(U);
     free(Y), free(work);
+    toy_numpy_line(full.wall, reps);
+}
+
+// toy: the same sweep written in NumPy (bench/toy_numpy.py under the source
+// root: same shapes, steps and per-step metric rows, written round-trip exact),
+// run min(reps, 3) times on one BLAS thread in this invocation; its median wall
+// time (the script's own clock, start-up excluded) against loralab's.  Skipped
+// with a note when no python3 imports numpy.
+static void toy_numpy_line(double loralab_wall, int reps)
+{
+    char *script = path_join(LORALAB_SOURCE_ROOT, "bench/toy_numpy.py");
+    const char *pythons[] = {"python3", "/usr/bin/python3"}, *py = NULL;
+    char cmd[1400];
+    for (int i = 0; i < 2 && !py && access(script, R_OK) == 0; i++) {
+        snprintf(cmd, sizeof cmd, "%s -c 'import numpy' >/dev/null 2>&1", pythons[i]);
+        if (system(cmd) == 0) py = pythons[i];
+    }
+    if (!py) {
+        printf("  toy: NumPy comparison skipped (%s and a python3 with numpy needed)\n", script);
+        free(script);
+        return;
+    }
+    snprintf(cmd, sizeof cmd, "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 %s '%s'", py, script);
+    double t[3];
+    int n = 0;
+    for (int i = 0; i < (reps < 3 ? reps : 3); i++) {
+        FILE *f = popen(cmd, "r");
+        if (f && fscanf(f, "%lf", &t[n]) == 1) n++;
+        if (f) pclose(f);
+    }
+    if (n == 0)
+        printf("  toy: NumPy comparison failed (%s)\n", cmd);
+    else
+        printf("  toy: the same sweep in NumPy (bench/toy_numpy.py, one thread, median of %d): "
+               "%.3f s, %.1fx loralab's %.3f s\n", n, median(t, n), median(t, n) / loralab_wall,
+               loralab_wall);
+    free(script);
 }
 
 // Per step, the relu workload's five products alone on buffers of the same

@@ -17,6 +17,11 @@
 // computed once and serves both references.
 // A factor whose q-th singular value is exactly zero (B = 0 at step 0 of the
 // lora init) has no defined subspace: the metric is nan.
+//
+// Small shapes (see SMALL_MAX_S) take the same steps through small_linalg.c
+// instead of LAPACK: the factor's left singular vectors as the eigenvectors of
+// R R^T, and every ||.||_op as sqrt(lambda_max) of the Gram matrix of an
+// explicitly formed matrix (full relative accuracy for s_1).
 #include "metrics.h"
 
 #include <cblas.h>
@@ -26,6 +31,7 @@
 
 #include "convex.h"
 #include "linalg.h"
+#include "small_linalg.h"
 
 const char *const metric_names[] = {"loss",         "risk",         "align_a",   "align_b",
                                     "align_a_star", "align_b_star", "grad_norm", "err_op",
@@ -57,6 +63,7 @@ struct metrics_work {
     int c;                    // columns of Mc, Nc: s (low-rank path) or r (dense path)
     double *UGr, *VGr;        // (d, rs), (k, rs): G's top subspaces
     const double *UDr, *VDr;  // (d, rs), (k, rs): Delta's (the problem's UD, VD; may be NULL)
+    double *UGc, *VGc, *UDc, *VDc;   // the same four, column-major (UDc, VDc NULL with UDr)
     double *Mc, *Nc;          // (d, c), (k, c) cm: [A, -Tl], [B^T, Tr^T], then their QR
     double *tau1, *tau2;      // (c)
     double *R1, *R2, *small;  // (s, s) cm, low-rank path only
@@ -71,9 +78,41 @@ struct metrics_work {
     double *gram1, *gram2;    // (r, r)
     double *Dw, *Jw;          // (d, k) A B and J(A B), when lambda > 0 (cert)
     double *Sv;               // (max(min(d, k), s)) singular values
+    double *ework;            // (max(s, r)) eigensolver scratch (small path)
+    int use_small;            // 1: small_linalg.c's kernels, 0: LAPACK (see SMALL_MAX_S)
 };
 
 static int imax(int a, int b) { return a > b ? a : b; }
+
+// The small path (small_linalg.c: own Householder QR, tridiagonal QL
+// eigensolver, explicitly projected residuals; no LAPACK call) serves the
+// low-rank route while s = r + tq <= SMALL_MAX_S and r* <= SMALL_MAX_RSTAR;
+// LAPACK (dgeqrf, dormqr, dgesvd, dsyev, dgemm) above.  Measured: CPU time of
+// metrics_factors per row, d = k, lora init (tq = r*), one BLAS thread, medians
+// of 9, small / LAPACK path in one process, on the 2-core development machine
+// under load (so read the ratios, not the times):
+//   d = 100, r =  8, r* =  4 (toy, s = 12):  27.5 / 51.6 us  (0.53)
+//   d = 200, r = 16, r* =  4 (s = 20):      107 / 169 us     (0.63)
+//   d = 200, r = 32, r* =  8 (s = 40):      484 / 683 us     (0.71)
+//   d = 200, r = 60, r* =  4 (s = 64):     1693 / 2332 us    (0.73)
+//   d = 1000, r = 8, r* =  4 (s = 12):      179 / 207 us     (0.86)
+//   d = 200, r = 16, r* = 16 (s = 32):      335 / 374 us     (0.90)
+//   d = 400, r =  8, r* = 16 (s = 24):      288 / 282 us     (1.02)
+//   d = 400, r = 16, r* = 16 (s = 32):      647 / 617 us     (1.05)
+// So the switch is set by r* (the four angles' projections, r* dot products
+// and axpys per column, lose to dgemm from r* = 16 as d grows), not by s up to
+// 64 (not measured above 64: LAPACK there).
+enum { SMALL_MAX_S = 64, SMALL_MAX_RSTAR = 8 };
+
+// X: (n, c) row-major as a new (n, c) cm array; NULL for NULL.
+static double *cm_copy(const double *X, int n, int c)
+{
+    if (!X) return NULL;
+    double *Y = dalloc((size_t)n * c);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < c; j++) Y[i + (size_t)j * n] = X[(size_t)i * c + j];
+    return Y;
+}
 
 metrics_work *metrics_work_new(model *m)
 {
@@ -91,6 +130,8 @@ metrics_work *metrics_work_new(model *m)
     for (int j = 0; j < rs; j++)
         for (int i = 0; i < k; i++) w->VGr[(size_t)i * rs + j] = p->VGt[(size_t)j * k + i];
     w->UDr = p->UD, w->VDr = p->VD;
+    w->UGc = cm_copy(w->UGr, d, rs), w->VGc = cm_copy(w->VGr, k, rs);
+    w->UDc = cm_copy(w->UDr, d, rs), w->VDc = cm_copy(w->VDr, k, rs);
     int rr = r > 0 ? r : 1, mn = d < k ? d : k, dk = d > k ? d : k, q = w->q;
     int lowrank = r > 0 && 2 * w->s <= mn;
     w->c = lowrank ? w->s : rr;
@@ -128,6 +169,8 @@ metrics_work *metrics_work_new(model *m)
     }
     w->lwork = lw;
     w->work = dalloc((size_t)lw);
+    w->ework = dalloc((size_t)sr);
+    w->use_small = lowrank && w->s <= SMALL_MAX_S && rs <= SMALL_MAX_RSTAR;
     w->iwork = xcalloc((size_t)8 * imax(w->s, rr), sizeof(int));
     return w;
 }
@@ -139,7 +182,8 @@ void metrics_work_free(metrics_work *w)
     free(w->R1), free(w->R2), free(w->small), free(w->Rf), free(w->U), free(w->core);
     free(w->Q), free(w->P), free(w->C), free(w->gram), free(w->gram_s), free(w->ev), free(w->work), free(w->iwork);
     free(w->E), free(w->gram1), free(w->gram2);
-    free(w->Dw), free(w->Jw), free(w->Sv);
+    free(w->Dw), free(w->Jw), free(w->Sv), free(w->ework);
+    free(w->UGc), free(w->VGc), free(w->UDc), free(w->VDc);
     free(w);
 }
 
@@ -181,10 +225,32 @@ static int factor_qrs(metrics_work *w, const double *A, const double *B, lerr *e
         for (int i = 0; i < d; i++) col[i] = -m->Tl[(size_t)i * tq + j];
         memcpy(w->Nc + (size_t)(r + j) * k, m->Tr + (size_t)j * k, sizeof(double) * k);
     }
+    if (w->use_small) {
+        sl_gram(w->Mc, d, r, w->gram1);   // A^T A and B B^T for the balance
+        sl_gram(w->Nc, k, r, w->gram2);
+        sl_qr(w->Mc, d, c, w->tau1);
+        sl_qr(w->Nc, k, c, w->tau2);
+        return 0;
+    }
     if (qr_cm(w->Mc, d, c, w->tau1, w->work, w->lwork) ||
         qr_cm(w->Nc, k, c, w->tau2, w->work, w->lwork))
         return lerr_run(e, "QR factorisation failed while computing the metrics");
     return 0;
+}
+
+// P = R1 R2^T for the upper triangles R1, R2: (n, n) of X: (ldx, >= n) cm and
+// Y: (ldy, >= n) cm (qr results): P_ab = sum_{c >= max(a, b)} R1_ac R2_bc.
+// P: (n, n) cm.
+static void upper_times_upper_t(const double *X, int ldx, const double *Y, int ldy, int n,
+                                double *P)
+{
+    for (int b = 0; b < n; b++)
+        for (int a = 0; a < n; a++) {
+            double t = 0.0;
+            for (int c = a > b ? a : b; c < n; c++)
+                t += X[a + (size_t)c * ldx] * Y[b + (size_t)c * ldy];
+            P[a + (size_t)b * n] = t;
+        }
 }
 
 // Risk and err_op of A B - Tl Tr (see the file header), after factor_qrs.
@@ -197,6 +263,14 @@ static int error_norms(metrics_work *w, const double *A, const double *B, double
         mm('N', 'N', d, k, r, 1.0, A, B, 0.0, w->E);
         mm('N', 'N', d, k, tq, -1.0, m->Tl, m->Tr, 1.0, w->E);
         return norms_of(w->E, d, k, risk, err_op, e);
+    }
+    if (w->use_small) {
+        upper_times_upper_t(w->Mc, d, w->Nc, k, s, w->small);
+        double f = fro(w->small, s, s);
+        *risk = 0.5 * f * f;
+        if (sl_op_norm(w->small, s, s, w->gram_s, w->Sv, w->ework, err_op))
+            return lerr_run(e, "eigenvalue solver failed while computing err_op");
+        return 0;
     }
     upper_of(w->Mc, d, s, w->R1);
     upper_of(w->Nc, k, s, w->R2);
@@ -218,6 +292,17 @@ static int error_norms(metrics_work *w, const double *A, const double *B, double
 static int factor_subspace(metrics_work *w, const double *QR, const double *tau, int n, lerr *e)
 {
     int r = w->r, q = w->q;
+    if (w->use_small) {
+        // R's left singular vectors are the eigenvectors of R R^T: (r, r)
+        upper_times_upper_t(QR, n, QR, n, r, w->U);
+        if (sl_sym_eig(w->U, r, w->Sv, 1, w->ework))
+            return lerr_run(e, "eigenvalue solver failed while computing the alignment");
+        if (!(w->Sv[q - 1] > 0.0)) return 1;
+        memset(w->Q, 0, sizeof(double) * (size_t)n * q);
+        for (int j = 0; j < q; j++) memcpy(w->Q + (size_t)j * n, w->U + (size_t)j * r, sizeof(double) * r);
+        sl_qr_apply(QR, n, r, tau, w->Q, q);
+        return 0;
+    }
     upper_of(QR, n, r, w->Rf);
     if (svd_cm(w->Rf, r, r, w->Sv, w->U, w->work, w->lwork, w->iwork))
         return lerr_run(e, "SVD failed while computing the alignment");
@@ -233,7 +318,8 @@ static int factor_subspace(metrics_work *w, const double *QR, const double *tau,
 // row-major, i.e. (rs, n) cm) and span(w->Q: (n, q) cm, orthonormal):
 // ||(I - Uref Uref^T) Q||_op, with the residual formed explicitly so tiny
 // angles keep their accuracy.  nan when Uref is NULL (no such reference).
-static int residual_angle(metrics_work *w, const double *Uref, int n, double *out, lerr *e)
+static int residual_angle(metrics_work *w, const double *Uref, const double *Urefc, int n,
+                          double *out, lerr *e)
 {
     int q = w->q, rs = w->rs;
     if (!Uref) {
@@ -242,6 +328,12 @@ static int residual_angle(metrics_work *w, const double *Uref, int n, double *ou
     }
     // C = Uref^T Q: (rs, q);  P = Q - Uref C
     memcpy(w->P, w->Q, sizeof(double) * (size_t)n * q);
+    if (w->use_small) {
+        sl_project_out(Urefc, n, rs, w->P, q, w->C);
+        if (sl_op_norm(w->P, n, q, w->gram, w->ev, w->ework, out))
+            return lerr_run(e, "eigenvalue solver failed while computing the alignment");
+        return 0;
+    }
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, rs, q, n, 1.0, Uref, rs, w->Q, n,
                 0.0, w->C, rs);
     cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, n, q, rs, -1.0, Uref, rs, w->C, rs,
@@ -255,8 +347,8 @@ static int residual_angle(metrics_work *w, const double *Uref, int n, double *ou
 // the truth's Uref_t (both (n, rs) row-major; Uref_t may be NULL): nan when
 // the factor has no top-q subspace.
 static int alignments(metrics_work *w, const double *QR, const double *tau, int n,
-                      const double *Uref_g, const double *Uref_t, double *out_g, double *out_t,
-                      lerr *e)
+                      const double *Uref_g, const double *Uref_t, const double *Urefc_g,
+                      const double *Urefc_t, double *out_g, double *out_t, lerr *e)
 {
     int rc = factor_subspace(w, QR, tau, n, e);
     if (rc < 0) return rc;
@@ -264,8 +356,8 @@ static int alignments(metrics_work *w, const double *QR, const double *tau, int 
         *out_g = *out_t = NAN;
         return 0;
     }
-    if (residual_angle(w, Uref_g, n, out_g, e)) return -1;
-    return residual_angle(w, Uref_t, n, out_t, e);
+    if (residual_angle(w, Uref_g, Urefc_g, n, out_g, e)) return -1;
+    return residual_angle(w, Uref_t, Urefc_t, n, out_t, e);
 }
 
 // Number of values of S: (q) (decreasing) above RANK_REL_TOL S[0].
@@ -282,6 +374,12 @@ static int count_rank(const double *S, int q)
 static int rank_of_product(metrics_work *w, lerr *e)
 {
     int d = w->d, k = w->k, r = w->r;
+    if (w->use_small) {
+        upper_times_upper_t(w->Mc, d, w->Nc, k, r, w->core);
+        int rank = sl_gram_rank(w->core, r, r, RANK_REL_TOL, w->gram_s, w->Sv, w->ework);
+        if (rank < 0) return lerr_run(e, "eigenvalue solver failed while computing rank_ab");
+        return rank;
+    }
     upper_of(w->Mc, d, r, w->Rf);
     upper_of(w->Nc, k, r, w->U);
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, r, r, r, 1.0, w->Rf, r, w->U, r, 0.0,
@@ -327,19 +425,31 @@ static int regularised(metrics_work *w, const double *D, double reg, int rank, m
     return 0;
 }
 
+int metrics_work_use_small(metrics_work *w, int on)
+{
+    if (on && !w->R1) return -1;
+    if (on && w->s > SMALL_MAX_S) return -1;
+    w->use_small = on;
+    return 0;
+}
+
 int metrics_factors(metrics_work *w, const double *A, const double *B, const double *gA,
                     const double *gB, double loss, metrics *out, lerr *e)
 {
     int d = w->d, k = w->k, r = w->r;
     out->loss = out->batch_loss = loss;
     if (factor_qrs(w, A, B, e) || error_norms(w, A, B, &out->risk, &out->err_op, e)) return -1;
-    if (alignments(w, w->Mc, w->tau1, d, w->UGr, w->UDr, &out->align_a, &out->align_a_star, e) ||
-        alignments(w, w->Nc, w->tau2, k, w->VGr, w->VDr, &out->align_b, &out->align_b_star, e))
+    if (alignments(w, w->Mc, w->tau1, d, w->UGr, w->UDr, w->UGc, w->UDc, &out->align_a,
+                   &out->align_a_star, e) ||
+        alignments(w, w->Nc, w->tau2, k, w->VGr, w->VDr, w->VGc, w->VDc, &out->align_b,
+                   &out->align_b_star, e))
         return -1;
     double ga = fro(gA, d, r), gb = fro(gB, r, k);
     out->grad_norm = sqrt(ga * ga + gb * gb);
-    mm('T', 'N', r, r, d, 1.0, A, A, 0.0, w->gram1);
-    mm('N', 'T', r, r, k, 1.0, B, B, 0.0, w->gram2);
+    if (!w->use_small) {   // (the small path took them in factor_qrs)
+        mm('T', 'N', r, r, d, 1.0, A, A, 0.0, w->gram1);
+        mm('N', 'T', r, r, k, 1.0, B, B, 0.0, w->gram2);
+    }
     out->balance = fro_diff(w->gram1, w->gram2, r, r);
     out->test_loss = model_test_loss(w->m, A, B);
     int rank = rank_of_product(w, e);

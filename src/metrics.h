@@ -34,6 +34,12 @@ typedef struct metrics_work metrics_work;
 metrics_work *metrics_work_new(model *m);
 void metrics_work_free(metrics_work *w);
 
+// Choose the small-matrix kernels (on = 1, small_linalg.c) or LAPACK (on = 0)
+// for this work space; metrics_work_new picks by size.  Returns -1 (nothing
+// changed) when the small kernels cannot serve it (dense route, or s > 64).
+// For tests and benchmarks.
+int metrics_work_use_small(metrics_work *w, int on);
+
 // Metrics at W = base + A B.  A: (d, r), B: (r, k); gA, gB: loss gradients.
 // Both set batch_loss = loss (train.c overwrites it for minibatch runs).
 int metrics_factors(metrics_work *w, const double *A, const double *B, const double *gA,
