@@ -10,6 +10,9 @@
 
 #include "linalg.h"
 
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int n);
+
 // grad F at x = (vec A, vec B) into g; x, g: (d r + r k).
 static int grad_F(model *m, const double *x, double lambda, double *g, lerr *e)
 {
@@ -204,8 +207,13 @@ static int dense_min(model *m, const double *A, const double *B, double lambda, 
     }
     for (size_t i = 0; i < n && !rc; i++)
         for (size_t j = i + 1; j < n; j++) H[i * n + j] = H[j * n + i] = 0.5 * (H[i * n + j] + H[j * n + i]);
+    // one BLAS thread: the eigenvalues must not depend on the thread count
+    // (a threaded dsyevd sums in another order; the matrix is small)
+    int threads = openblas_get_num_threads();
+    if (threads > 1) openblas_set_num_threads(1);
     if (!rc && LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'N', 'U', (lapack_int)n, H, (lapack_int)n, w) != 0)
         rc = lerr_run(e, "eigenvalues of the %zux%zu Hessian failed", n, n);
+    if (threads > 1) openblas_set_num_threads(threads);
     if (!rc) *out = w[0];   // ascending
     hop_free(&o);
     free(x), free(H), free(w), free(ej);
