@@ -58,6 +58,11 @@ typedef struct {
     // thread between steps too (train.c), so that OpenBLAS's pool, woken by
     // the optimiser's small products, never spins on the cores the step needs.
     int own_threads;
+    // Optional: the loss's curvature along dD at W = base + D (of the batch,
+    // as eval_dense), C = d/dt grad L(D + t dD), exact (hessian.c builds
+    // exact Hessian-vector products of the LoRA objective from it; without it
+    // they are finite differences of the gradient).  D, dD, C: (d, k).
+    int (*curvature_dense)(model *m, const double *D, const double *dD, double *C, lerr *e);
 } problem_ops;
 
 struct problem {

@@ -50,73 +50,109 @@ typedef struct {
 } ntk_data;
 
 typedef struct {
-    double *D, *z, *r, *grad;   // (d, k), (N K), (N K), (d, k)
-    double *zt;                 // (n_test K)
+    double *D, *grad;           // (d, k), (d, k)
+    double *z, *r, *s;          // (K) one point's outputs, dl/dz, curvature weights
     const int *rows;            // the batch's points (nb), or NULL: all N
     int nb;
-    double *yb;                 // (N K) the batch's targets (squared)
-    int *labelb;                // (N) the batch's labels (cross-entropy)
 } ntk_run;
 
-// Loss of outputs z: (n, K) against the targets; r (if not NULL) = dL/dz.
-static double ntk_loss_of(const ntk_data *T, int n, const double *z, const double *y,
-                          const int *label, double *r)
+// The two kernels below get an AVX2 clone on x86-64 (picked at load time):
+// twice the SSE2 width, and the same bits -- the operations and their order
+// do not change (ISO C: no contraction into fused multiply-adds).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define WIDE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define WIDE_CLONES
+#endif
+
+// <a, b> over n entries, summed in a fixed order (eight running partial
+// sums, then a fixed tree): the same bits whatever the thread count.
+WIDE_CLONES static double dot(const double *a, const double *b, int n)
+{
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0}, tail = 0.0;
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int u = 0; u < 8; u++) s[u] += a[j + u] * b[j + u];
+    for (; j < n; j++) tail += a[j] * b[j];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + tail;
+}
+
+// y += alpha x over n entries.
+WIDE_CLONES static void axpy(double *y, double alpha, const double *x, int n)
+{
+    for (int j = 0; j < n; j++) y[j] += alpha * x[j];
+}
+
+// One point's loss of outputs z: (K) against its target (y: (K) values,
+// squared) or class (label, cross-entropy); r (if not NULL) = dl/dz / n.
+static double point_loss(const ntk_data *T, const double *z, const double *y, int label, int n,
+                         double *r)
+{
+    int K = T->K;
+    if (!T->ce) {
+        double L = 0.0;
+        for (int c = 0; c < K; c++) {
+            double d = z[c] - y[c];
+            L += 0.5 * d * d;
+            if (r) r[c] = d / n;
+        }
+        return L;
+    }
+    double mx = z[0];
+    for (int c = 1; c < K; c++) mx = fmax(mx, z[c]);
+    double sum = 0.0;
+    for (int c = 0; c < K; c++) sum += exp(z[c] - mx);
+    if (r)
+        for (int c = 0; c < K; c++) r[c] = (exp(z[c] - mx) / sum - (c == label)) / n;
+    return mx + log(sum) - z[label];
+}
+
+// A set of points: features Phi: (n K, d k), base f0: (n, K), targets y:
+// (n, K) (squared) or label: (n) (cross-entropy).
+typedef struct {
+    const double *Phi, *f0, *y;
+    const int *label;
+} ntk_set;
+
+// z_i = f0_i + Phi_i vec(D) for point i of set S; Phi_i: (K, d k), z: (K).
+static void point_outputs(const ntk_set *S, int K, int dk, size_t i, const double *D, double *z)
+{
+    const double *P = S->Phi + i * K * dk;
+    for (int c = 0; c < K; c++) z[c] = S->f0[i * K + c] + dot(P + (size_t)c * dk, D, dk);
+}
+
+// z = f0 + Phi vec(D) for n points: z: (n, K).
+static void outputs(const ntk_data *T, int n, int dk, const double *Phi, const double *f0,
+                    const double *D, double *z)
+{
+    ntk_set S = {Phi, f0, NULL, NULL};
+    for (int i = 0; i < n; i++) point_outputs(&S, T->K, dk, (size_t)i, D, z + (size_t)i * T->K);
+}
+
+// The loss L = (1/n) sum_b l(z_b) over n points of S (rows[b], or b when rows
+// is NULL) and, if J is not NULL, J = -sum_b Phi_b^T r_b (r_b = dl/dz_b / n),
+// in one pass over the points' rows of Phi: each point's K rows are read from
+// memory once, for z_b, and again from cache for Phi_b^T r_b.  That is the
+// memory floor of the step (Phi read once); the sums run in a fixed order, so
+// the result does not depend on threads.  z, r: (K) work.
+static double ntk_pass(const ntk_data *T, const ntk_set *S, const int *rows, int n, int dk,
+                       const double *D, double *J, double *z, double *r)
 {
     int K = T->K;
     double L = 0.0;
-    for (int i = 0; i < n; i++) {
-        const double *zi = z + (size_t)i * K;
-        if (!T->ce) {
-            for (int c = 0; c < K; c++) {
-                double d = zi[c] - y[(size_t)i * K + c];
-                L += 0.5 * d * d;
-                if (r) r[(size_t)i * K + c] = d / n;
-            }
-            continue;
-        }
-        double mx = zi[0];
-        for (int c = 1; c < K; c++) mx = fmax(mx, zi[c]);
-        double sum = 0.0;
-        for (int c = 0; c < K; c++) sum += exp(zi[c] - mx);
-        L += mx + log(sum) - zi[label[i]];
-        if (r)
-            for (int c = 0; c < K; c++)
-                r[(size_t)i * K + c] = (exp(zi[c] - mx) / sum - (c == label[i])) / n;
+    if (J) memset(J, 0, sizeof(double) * (size_t)dk);
+    for (int b = 0; b < n; b++) {
+        size_t i = rows ? (size_t)rows[b] : (size_t)b;
+        point_outputs(S, K, dk, i, D, z);
+        L += point_loss(T, z, S->y ? S->y + i * K : NULL, S->label ? S->label[i] : 0, n,
+                        J ? r : NULL);
+        if (J)
+            for (int c = 0; c < K; c++) axpy(J, -r[c], S->Phi + (i * K + c) * dk, dk);
     }
     return L / n;
 }
 
-// z = f0 + Phi vec(D) for n points.
-static void outputs(const ntk_data *T, int n, int dk, const double *Phi, const double *f0,
-                    const double *D, double *z)
-{
-    memcpy(z, f0, sizeof(double) * (size_t)n * T->K);
-    mm('N', 'N', n * T->K, 1, dk, 1.0, Phi, D, 1.0, z);
-}
-
-// A batch: for each of its points i (position b), z_b = f0_i + Phi_i vec(D)
-// with Phi_i: (K, d k) its rows of Phi; L = the loss of those nb points;
-// J = -sum_b Phi_i^T r_b.
-static double ntk_batch_dense(const ntk_data *T, ntk_run *w, int dk, const double *D,
-                              double *J)
-{
-    int K = T->K;
-    for (int b = 0; b < w->nb; b++) {
-        size_t i = (size_t)w->rows[b];
-        memcpy(w->z + (size_t)b * K, T->f0 + i * K, sizeof(double) * K);
-        mm('N', 'N', K, 1, dk, 1.0, T->Phi + i * K * dk, D, 1.0, w->z + (size_t)b * K);
-        if (T->y) memcpy(w->yb + (size_t)b * K, T->y + i * K, sizeof(double) * K);
-        if (T->label) w->labelb[b] = T->label[i];
-    }
-    double L = ntk_loss_of(T, w->nb, w->z, w->yb, w->labelb, J ? w->r : NULL);
-    if (J) {
-        memset(J, 0, sizeof(double) * (size_t)dk);
-        for (int b = 0; b < w->nb; b++)
-            mm('T', 'N', dk, 1, K, -1.0, T->Phi + (size_t)w->rows[b] * K * dk,
-               w->r + (size_t)b * K, 1.0, J);
-    }
-    return L;
-}
+static ntk_set train_set(const ntk_data *T) { return (ntk_set){T->Phi, T->f0, T->y, T->label}; }
 
 static int ntk_eval_dense(model *m, const double *D, double *loss, double *J, lerr *e)
 {
@@ -124,14 +160,42 @@ static int ntk_eval_dense(model *m, const double *D, double *loss, double *J, le
     const problem *p = m->p;
     const ntk_data *T = p->impl;
     ntk_run *w = m->impl;
-    int n = p->n, dk = p->d * p->k;
-    if (w->rows) {
-        *loss = ntk_batch_dense(T, w, dk, D, J);
-        return 0;
+    ntk_set S = train_set(T);
+    *loss = ntk_pass(T, &S, w->rows, w->rows ? w->nb : p->n, p->d * p->k, D, J, w->z, w->r);
+    return 0;
+}
+
+// The curvature of the loss along dD at D: C = mat(Phi^T S Phi vec(dD)) =
+// d/dt grad L(D + t dD), with S = dr/dz block-diagonal over the points:
+//   squared        S_b = I / n
+//   cross_entropy  S_b = (diag(p_b) - p_b p_b^T) / n,  p_b = softmax(z_b)
+// One pass over the points' rows (as ntk_pass).  D, dD, C: (d, k).
+static int ntk_curvature(model *m, const double *D, const double *dD, double *C, lerr *e)
+{
+    (void)e;
+    const problem *p = m->p;
+    const ntk_data *T = p->impl;
+    ntk_run *w = m->impl;
+    ntk_set S = train_set(T);
+    int K = T->K, dk = p->d * p->k, n = w->rows ? w->nb : p->n;
+    double *z = w->z, *u = w->r, *s = w->s;
+    memset(C, 0, sizeof(double) * (size_t)dk);
+    for (int b = 0; b < n; b++) {
+        size_t i = w->rows ? (size_t)w->rows[b] : (size_t)b;
+        const double *P = T->Phi + i * K * dk;
+        for (int c = 0; c < K; c++) u[c] = dot(P + (size_t)c * dk, dD, dk);
+        if (!T->ce) {
+            for (int c = 0; c < K; c++) s[c] = u[c] / n;
+        } else {
+            point_outputs(&S, K, dk, i, D, z);
+            double mx = z[0], sum = 0.0, pu = 0.0;
+            for (int c = 1; c < K; c++) mx = fmax(mx, z[c]);
+            for (int c = 0; c < K; c++) sum += (z[c] = exp(z[c] - mx));
+            for (int c = 0; c < K; c++) pu += (z[c] /= sum) * u[c];
+            for (int c = 0; c < K; c++) s[c] = z[c] * (u[c] - pu) / n;
+        }
+        for (int c = 0; c < K; c++) axpy(C, s[c], P + (size_t)c * dk, dk);
     }
-    outputs(T, n, dk, T->Phi, T->f0, D, w->z);
-    *loss = ntk_loss_of(T, n, w->z, T->y, T->label, J ? w->r : NULL);
-    if (J) mm('T', 'N', dk, 1, n * T->K, -1.0, T->Phi, w->r, 0.0, J);   // J = -Phi^T r
     return 0;
 }
 
@@ -164,8 +228,8 @@ static double ntk_test_loss(model *m, const double *D)
     const problem *p = m->p;
     const ntk_data *T = p->impl;
     ntk_run *w = m->impl;
-    outputs(T, p->n_test, p->d * p->k, T->Phit, T->f0t, D, w->zt);
-    return ntk_loss_of(T, p->n_test, w->zt, T->yt, T->labelt, NULL);
+    ntk_set S = {T->Phit, T->f0t, T->yt, T->labelt};
+    return ntk_pass(T, &S, NULL, p->n_test, p->d * p->k, D, NULL, w->z, NULL);
 }
 
 static int ntk_model_init(model *m, lerr *e)
@@ -177,11 +241,9 @@ static int ntk_model_init(model *m, lerr *e)
     size_t dk = (size_t)p->d * p->k;
     w->D = dalloc(dk);
     w->grad = dalloc(dk);
-    w->z = dalloc((size_t)p->n * T->K);
-    w->r = dalloc((size_t)p->n * T->K);
-    w->zt = dalloc((size_t)(p->n_test > 0 ? p->n_test : 1) * T->K);
-    w->yb = dalloc((size_t)p->n * T->K);
-    w->labelb = xcalloc((size_t)p->n, sizeof(int));
+    w->z = dalloc((size_t)T->K);
+    w->r = dalloc((size_t)T->K);
+    w->s = dalloc((size_t)T->K);
     m->impl = w;
     return 0;
 }
@@ -190,8 +252,7 @@ static void ntk_model_free(model *m)
 {
     ntk_run *w = m->impl;
     if (!w) return;
-    free(w->D), free(w->grad), free(w->z), free(w->r), free(w->zt);
-    free(w->yb), free(w->labelb);
+    free(w->D), free(w->grad), free(w->z), free(w->r), free(w->s);
     free(w);
 }
 
@@ -364,6 +425,7 @@ static const problem_ops ntk_ops = {
     .model_free = ntk_model_free,
     .problem_free = ntk_problem_free,
     .set_batch = ntk_set_batch,
+    .curvature_dense = ntk_curvature,
     .test_loss_dense = ntk_test_loss,
 };
 

@@ -399,7 +399,10 @@ static int convex_reference(const spec *s, long seed, problem *p, const char *ca
 }
 
 // ||grad F|| (weight decay included), the Hessian's smallest eigenvalue, and
-// the verdict on the final point.
+// the verdict on the final point.  The Hessian is computed only where the
+// gradient has converged (grad_objective <= GRAD_TOL): the only cells whose
+// verdict (saddle / spurious_min) or record (a global minimum's flat
+// directions) uses it; min_hess_eig stays nan elsewhere.
 static int classify(seed_run *sr, train_result *res, lerr *e)
 {
     train_state *st = &sr->st;
@@ -410,7 +413,9 @@ static int classify(seed_run *sr, train_result *res, lerr *e)
     for (size_t i = 0; i < (size_t)d * r; i++) acc += pow(st->gA[i] + lam * st->A[i], 2);
     for (size_t i = 0; i < (size_t)r * k; i++) acc += pow(st->gB[i] + lam * st->B[i], 2);
     res->grad_objective = sqrt(acc);
-    if (min_hessian_eig(sr->m, st->A, st->B, lam, &res->min_hess_eig, e)) return -1;
+    if (res->grad_objective <= GRAD_TOL &&
+        min_hessian_eig(sr->m, st->A, st->B, lam, &res->min_hess_eig, e))
+        return -1;
     const metrics *mt = &res->last;
     if (mt->gap <= GLOBAL_GAP && mt->cert <= 1 + GLOBAL_CERT)
         res->status = RUN_GLOBAL;

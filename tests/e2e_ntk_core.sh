@@ -5,7 +5,13 @@
 #    a small objective gradient and a positive smallest Hessian eigenvalue (N1-sp);
 #  - A = B = 0 (alpha2 = 0, 0 steps) is classified as a saddle;
 #  - every cell's rank_star <= rank_bound (N1-i) and the convex optimum is solved
-#    once per seed (cache/).
+#    once per seed (cache/);
+#  - min_hess_eig is computed exactly where the objective gradient converged
+#    (grad_objective <= 1e-6) and nan elsewhere: 300 steps leave every cell
+#    not_converged, all nan;
+#  - one cell gives the same losses, verdict and min_hess_eig with 1 and 2
+#    BLAS threads, squared and cross-entropy (the step's products with Phi
+#    sum in a fixed order, the Hessian's eigensolver runs on one thread).
 . "$(dirname "$0")/lib.sh"
 cat >"$TMP/ntk.yaml" <<'YAML'
 teacher: {model: ntk, d: 8, k: 8, n: 6, outputs: 1, rank: 3, noise: 0.1}
@@ -34,4 +40,32 @@ expect_status 0 "$LORALAB" run "$TMP/ntk.yaml" -o "$TMP/zero" --quiet --set init
   --set 'seeds=[0]'
 S="$TMP/zero/summary.csv"
 [ "$(field status | sort -u | tr '\n' ' ')" = "saddle " ] && ok "A = B = 0 is a saddle" || bad "zero: $(field status | tr '\n' ' ')"
+# min_hess_eig: a number exactly where grad_objective <= 1e-6
+S="$TMP/ntk/summary.csv"
+paste -d' ' <(field grad_objective) <(field min_hess_eig) \
+  | awk '($1 <= 1e-6) != ($2 != "nan") { bad = 1 } END { exit bad }' \
+  && ok "min_hess_eig computed iff grad_objective <= 1e-6" || bad "min_hess_eig where the gradient did not converge"
+expect_status 0 "$LORALAB" run "$TMP/ntk.yaml" -o "$TMP/short" --quiet --set optimizer.steps=300 --set 'seeds=[0]'
+S="$TMP/short/summary.csv"
+[ "$(paste -d' ' <(field status) <(field min_hess_eig) | sort -u | tr '\n' ' ')" = "not_converged nan " ] \
+  && ok "300 steps: not_converged, min_hess_eig nan" || bad "short: $(paste -d' ' <(field status) <(field min_hess_eig) | tr '\n' ' ')"
+# one cell owns the machine (BLAS may run on 2 threads): identical results
+for loss in squared cross_entropy; do
+  for t in 1 2; do
+    OPENBLAS_NUM_THREADS=$t expect_status 0 "$LORALAB" run "$TMP/ntk.yaml" -o "$TMP/th$loss$t" --quiet \
+      --set optimizer.steps=20000 --set 'seeds=[1]' --set 'lora.rank=2' --set teacher.n=20 --set teacher.d=12 \
+      --set teacher.k=12 --set teacher.outputs=3 --set teacher.loss=$loss
+  done
+  # (the step's and the verdict's columns: metrics such as err_op take LAPACK
+  # SVDs, which a single cell may run threaded)
+  pick() {
+    column "$1/trace.csv" loss; column "$1/trace.csv" grad_norm; column "$1/trace.csv" objective
+    for c in status grad_objective min_hess_eig; do column "$1/summary.csv" $c; done
+  }
+  [ "$(column "$TMP/th${loss}1/summary.csv" status)" = spurious_min ] \
+    && ok "$loss cell: spurious_min (its Hessian computed)" || bad "$loss cell: $(column "$TMP/th${loss}1/summary.csv" status)"
+  [ "$(pick "$TMP/th${loss}1")" = "$(pick "$TMP/th${loss}2")" ] && [ -n "$(pick "$TMP/th${loss}1")" ] \
+    && ok "one $loss cell, 1 vs 2 BLAS threads: same loss, grad_norm, objective, verdict, min_hess_eig" \
+    || bad "one $loss cell: results differ between 1 and 2 BLAS threads"
+done
 finish

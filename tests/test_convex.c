@@ -155,7 +155,8 @@ static void gradients(const char *yaml)
 // At A = B = 0 the Hessian of L(A B) + lambda/2 (|A|^2 + |B|^2) is
 // [[lambda I, -G (x) I], [-G^T (x) I, lambda I]] (G = -grad L(0)), whose
 // smallest eigenvalue is lambda - s_1(G): a strict saddle when s_1(G) > lambda.
-// Checked with the dense Hessian and, above HESSIAN_MAX_PARAMS, with Lanczos.
+// Checked with the dense exact assembly and, above HESSIAN_DENSE_EXACT
+// parameters, with Lanczos (both on exact Hessian-vector products).
 // yaml must give a problem with s_1(G) > lambda; r: its lora.rank.
 static void saddle_at_zero(const char *yaml, int r)
 {
@@ -175,8 +176,8 @@ static void saddle_at_zero(const char *yaml, int r)
     spec_free(&s);
 }
 
-// The Lanczos path (used above HESSIAN_MAX_PARAMS) against the dense one at
-// random points of a small problem.
+// The Lanczos path (used above HESSIAN_DENSE_EXACT parameters) against the
+// dense one at random points of a small problem.
 static void lanczos_vs_dense(void)
 {
     spec s;
