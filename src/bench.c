@@ -224,11 +224,11 @@ static double dgemm_rate(int threads)
     return 2.0 * n * n * n / median(t, 5) / 1e9;
 }
 
-// Bytes per second read from memory by `threads` threads, each summing its
-// slice of an array of max(4 x the last-level cache, 512 MB) doubles (so
-// that nothing of it is left in cache from the previous pass); median of 5
-// passes after a warm-up one.  Sixteen partial sums per thread keep the adds
-// off the critical path.
+// Bytes per second read from memory by one thread (*bw_one) and by `cores`
+// threads (*bw_all), each summing its slice of one array of max(2 x the
+// last-level cache, 512 MB) (so that nothing of it is left in cache from the
+// previous pass); median of 5 passes after a warm-up one.  Sixteen partial
+// sums per thread keep the adds off the critical path.
 typedef struct {
     const double *x;
     size_t n;
@@ -249,18 +249,29 @@ static void *sum_slice_run(void *arg)
     return NULL;
 }
 
-static double stream_bandwidth(int threads)
+static double read_rate(const double *x, size_t n, int threads);
+
+static void stream_bandwidth(int cores, double *bw_one, double *bw_all)
 {
-    enum { MAXT = 64 };
     long llc = 0;
 #ifdef _SC_LEVEL3_CACHE_SIZE
     llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
 #endif
-    size_t bytes = (size_t)4 * (llc > 0 ? (size_t)llc : 0);
+    size_t bytes = (size_t)2 * (llc > 0 ? (size_t)llc : 0);
     if (bytes < ((size_t)512 << 20)) bytes = (size_t)512 << 20;
     size_t n = bytes / sizeof(double);
-    double *x = dalloc(n), t[5], sink = 0;
+    double *x = dalloc(n);
     for (size_t i = 0; i < n; i++) x[i] = 1.0 / (double)(1 + i % 89);
+    *bw_one = read_rate(x, n, 1);
+    *bw_all = read_rate(x, n, cores);
+    free(x);
+}
+
+// Bytes per second of `threads` threads summing x: (n) in slices.
+static double read_rate(const double *x, size_t n, int threads)
+{
+    enum { MAXT = 64 };
+    double t[5], sink = 0;
     if (threads < 1) threads = 1;
     if (threads > MAXT) threads = MAXT;
     sum_slice sl[MAXT];
@@ -280,9 +291,8 @@ static double stream_bandwidth(int threads)
         if (rep >= 0) t[rep] = now_seconds() - t0;
         for (int k = 0; k < threads; k++) sink += sl[k].sum;
     }
-    free(x);
     if (!(sink > 0)) return NAN;   // the sums are used, so the passes are not optimised away
-    return (double)bytes / median(t, 5);
+    return (double)(n * sizeof(double)) / median(t, 5);
 }
 
 // Sum the columns setup_seconds and step_seconds and `steps` over summary.csv.
@@ -633,7 +643,8 @@ int bench_main(char *const *args, int nargs)
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (cores < 1) cores = 1;
     double one = dgemm_rate(1), all = dgemm_rate(cores);
-    double bw_one = stream_bandwidth(1), bw_all = stream_bandwidth(cores);
+    double bw_one, bw_all;
+    stream_bandwidth(cores, &bw_one, &bw_all);
     printf("machine: %d cores; dgemm (n = 2048, median of 5): %.1f GFLOP/s on one core, "
            "%.1f GFLOP/s on %d; stream (read-sum, median of 5): %.1f GB/s on one core, "
            "%.1f GB/s on %d; medians of %d runs after a warm-up\n\n",
