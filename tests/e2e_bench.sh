@@ -17,7 +17,7 @@ expect_status 2 "$LORALAB" bench nosuch
 grep -q "unknown workload 'nosuch'" "$TMP/err" && ok "unknown workload named" || bad "no message"
 expect_status 2 "$LORALAB" bench --reps 0 toy
 
-expect_status 0 "$LORALAB" bench --reps 1 toy jobs
+expect_status 0 "$LORALAB" bench --reps 1 toy jobs minibatch   # one invocation: one dgemm and stream probe
 row=$(grep '^toy ' "$TMP/out")
 if awk '{ exit !($2 > 0 && $4 > 0 && $5 > 0) }' <<<"$row"; then ok "toy row: $row"
 else bad "toy row has no positive times: '$row'"; fi
@@ -41,7 +41,6 @@ grep -q 'floor s *x floor *bound$' "$TMP/out" && ok "floor columns named" || bad
 floor_row toy
 floor_row jobs
 
-expect_status 0 "$LORALAB" bench --reps 1 minibatch
 line=$(grep '^  minibatch: per step' "$TMP/out")
 if awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "ms" && !($i > 0)) exit 1; exit !($NF > 0 && /products alone .* ms .* step \/ products = /) }' <<<"$line"
 then ok "minibatch: step against its products: $line"; else bad "no minibatch line: '$line'"; fi
