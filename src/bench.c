@@ -15,6 +15,29 @@
 //   nonlinear:                      2 N r (2 d + 3 k)
 //       (X A, X^T RB: 2 N d r each; XA B, R B^T, XA^T R: 2 N k r each)
 //   nonlinear minibatch of B rows:  2 B r (2 d + 3 k)   (the same on the batch)
+//
+// Floors (issue 18): the header also gives the machine's stream bandwidth
+// (stream_bandwidth: a read-sum over an array much larger than the caches,
+// median of 5, on one thread and on all cores).  For every workload, the
+// work a step must do is counted as flops F and bytes M it must move between
+// memory and the cores (formulas below); the step's floor is
+//   max(F / dgemm rate, M / bandwidth)
+// (the rates for its thread count: one core or all), whichever binds, and
+// "floor s" is that times the run's steps, plus for `layer` and `wide-n`
+// the floor of the set-up's X^T X (N d (d + 1) flops, dsyrk, X never held),
+// which is most of those runs.  "x floor" is the measured time of the same
+// work (step s, plus setup s where the set-up is counted) over the floor,
+// so each line says how far it is from the limit; "bound" says which binds.
+// Per-step bytes (8 per double, each array read once; small factors, which
+// stay in cache, are not counted):
+//   linear (factored):              8 (d^2 + d k)      (Rs and C, read once)
+//   nonlinear:                      8 N (d + 2 k + 2 r) (X, X base, Y read;
+//                                                        XA, RB written)
+//   nonlinear minibatch of B rows:  8 B (d + 2 k)      (its rows of X, X base, Y)
+//   ntk (N K outputs, P = d k):     16 N K P           (Phi: (N K, P) read twice,
+//       for z = Phi vec(D) and Phi^T r), with flops 4 N K P + 6 d k r (the two
+//       products with Phi; D = A B and the two factor gradients), r the sweep's
+//       mean rank
 // Extra measurements (printed under the table):
 //   toy      the sweep with metrics logged only at the ends, which splits the
 //            time between the steps and the per-step metrics; and the
@@ -32,6 +55,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +165,32 @@ static void set_flops(void)
     workloads[4].flops_per_step = nonlinear_flops(256, 512, 512, 8);
 }
 
+// For each workload's floor (in the order of workloads[]): the flops a step
+// must do (ntk's are counted only here), the bytes it must move, and the
+// flops of the set-up's X^T X when the set-up is counted (else 0); formulas
+// at the top of the file.
+typedef struct {
+    double flops, bytes, setup_flops;
+} floor_work;
+static floor_work floors[NWORK];
+
+static void set_floors(void)
+{
+    for (int j = 0; j < NWORK; j++) floors[j].flops = workloads[j].flops_per_step;
+    floors[0].bytes = 8.0 * (100.0 * 100 + 100.0 * 100);          // toy
+    floors[1].bytes = 8.0 * (4096.0 * 4096 + 4096.0 * 4096);      // layer
+    floors[1].setup_flops = 65536.0 * 4096 * 4097;
+    floors[2].bytes = 8.0 * (256.0 * 256 + 256.0 * 256);          // wide-n
+    floors[2].setup_flops = 1e7 * 256 * 257;
+    floors[3].bytes = 8.0 * 16384 * (512 + 2 * 512 + 2 * 8);      // relu
+    floors[4].bytes = 8.0 * 256 * (512 + 2 * 512);                // minibatch
+    // ntk: N K = 256 * 2 outputs, P = d k = 32 * 32, the sweep's mean rank
+    // (1 + 2 + 4 + 8 + 12 + 16 + 24 + 32) / 8 = 99 / 8
+    floors[5].flops = 4.0 * 512 * 1024 + 6.0 * 32 * 32 * (99.0 / 8);
+    floors[5].bytes = 16.0 * 512 * 1024;
+    floors[6] = floors[0];                                        // jobs: the toy's steps
+}
+
 // The timing of the workload whose extra measurement runs (bench_main).
 static timing last_timing;
 
@@ -174,6 +224,77 @@ static double dgemm_rate(int threads)
     }
     free(A), free(B), free(C);
     return 2.0 * n * n * n / median(t, 5) / 1e9;
+}
+
+// Bytes per second read from memory by one thread (*bw_one) and by `cores`
+// threads (*bw_all), each summing its slice of one array of max(2 x the
+// last-level cache, 512 MB) (so that nothing of it is left in cache from the
+// previous pass); median of 5 passes after a warm-up one.  Sixteen partial
+// sums per thread keep the adds off the critical path.
+typedef struct {
+    const double *x;
+    size_t n;
+    double sum;
+} sum_slice;
+
+static void *sum_slice_run(void *arg)
+{
+    sum_slice *s = arg;
+    double acc[16] = {0};
+    size_t i = 0;
+    for (; i + 16 <= s->n; i += 16)
+        for (int j = 0; j < 16; j++) acc[j] += s->x[i + j];
+    for (; i < s->n; i++) acc[0] += s->x[i];
+    double t = 0;
+    for (int j = 0; j < 16; j++) t += acc[j];
+    s->sum = t;
+    return NULL;
+}
+
+static double read_rate(const double *x, size_t n, int threads);
+
+static void stream_bandwidth(int cores, double *bw_one, double *bw_all)
+{
+    long llc = 0;
+#ifdef _SC_LEVEL3_CACHE_SIZE
+    llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+#endif
+    size_t bytes = (size_t)2 * (llc > 0 ? (size_t)llc : 0);
+    if (bytes < ((size_t)512 << 20)) bytes = (size_t)512 << 20;
+    size_t n = bytes / sizeof(double);
+    double *x = dalloc(n);
+    for (size_t i = 0; i < n; i++) x[i] = 1.0 / (double)(1 + i % 89);
+    *bw_one = read_rate(x, n, 1);
+    *bw_all = read_rate(x, n, cores);
+    free(x);
+}
+
+// Bytes per second of `threads` threads summing x: (n) in slices.
+static double read_rate(const double *x, size_t n, int threads)
+{
+    enum { MAXT = 64 };
+    double t[5], sink = 0;
+    if (threads < 1) threads = 1;
+    if (threads > MAXT) threads = MAXT;
+    sum_slice sl[MAXT];
+    pthread_t tid[MAXT];
+    int started[MAXT];
+    for (int rep = -1; rep < 5; rep++) {
+        double t0 = now_seconds();
+        for (int k = 0; k < threads; k++) {
+            size_t a = n / threads * k, b = k == threads - 1 ? n : n / threads * (k + 1);
+            sl[k] = (sum_slice){.x = x + a, .n = b - a};
+            started[k] = k > 0 && !pthread_create(&tid[k], NULL, sum_slice_run, &sl[k]);
+        }
+        for (int k = 0; k < threads; k++)   // slice 0, and any whose thread did not start
+            if (!started[k]) sum_slice_run(&sl[k]);
+        for (int k = 1; k < threads; k++)
+            if (started[k]) pthread_join(tid[k], NULL);
+        if (rep >= 0) t[rep] = now_seconds() - t0;
+        for (int k = 0; k < threads; k++) sink += sl[k].sum;
+    }
+    if (!(sink > 0)) return NAN;   // the sums are used, so the passes are not optimised away
+    return (double)(n * sizeof(double)) / median(t, 5);
 }
 
 // Sum the columns setup_seconds and step_seconds and `steps` over summary.csv.
@@ -499,6 +620,22 @@ static void jobs_extra(const workload *w, int cores, int reps)
                all.wall / one.wall);
 }
 
+// A workload's floor (formulas at the top of the file) for a run timed t, at
+// `gflops` GFLOP/s and `bw` bytes per second.
+typedef struct {
+    double seconds, ratio;
+    const char *bound;   // "flops" or "bytes": which of the two sets the steps' floor
+} floor_t;
+
+static floor_t workload_floor(const floor_work *w, const timing *t, double gflops, double bw)
+{
+    double steps = (double)t->steps, tf = w->flops / (gflops * 1e9), tb = w->bytes / bw;
+    floor_t f = {.bound = tf >= tb ? "flops" : "bytes"};
+    f.seconds = steps * (tf > tb ? tf : tb) + w->setup_flops / (gflops * 1e9);
+    f.ratio = (t->step + (w->setup_flops > 0 ? t->setup : 0.0)) / f.seconds;
+    return f;
+}
+
 // ---------------------------------------------------------------------------
 
 void bench_list(FILE *f)
@@ -541,14 +678,18 @@ int bench_main(char *const *args, int nargs)
         names[n++] = args[i];
     }
     set_flops();
+    set_floors();
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (cores < 1) cores = 1;
     double one = dgemm_rate(1), all = dgemm_rate(cores);
+    double bw_one, bw_all;
+    stream_bandwidth(cores, &bw_one, &bw_all);
     printf("machine: %d cores; dgemm (n = 2048, median of 5): %.1f GFLOP/s on one core, "
-           "%.1f GFLOP/s on %d; medians of %d runs after a warm-up\n\n",
-           cores, one, all, cores, reps);
-    printf("%-9s %9s %9s %9s %10s %9s %8s %9s\n", "name", "seconds", "setup s", "step s",
-           "steps/s", "GFLOP/s", "of dgemm", "peak MB");
+           "%.1f GFLOP/s on %d; stream (read-sum, median of 5): %.1f GB/s on one core, "
+           "%.1f GB/s on %d; medians of %d runs after a warm-up\n\n",
+           cores, one, all, cores, bw_one / 1e9, bw_all / 1e9, cores, reps);
+    printf("%-9s %9s %9s %9s %10s %9s %8s %9s %9s %7s %5s\n", "name", "seconds", "setup s", "step s",
+           "steps/s", "GFLOP/s", "of dgemm", "peak MB", "floor s", "x floor", "bound");
     int failed = 0;
     for (int j = 0; j < NWORK; j++) {
         workload *w = &workloads[j];
@@ -569,15 +710,20 @@ int bench_main(char *const *args, int nargs)
             snprintf(gf, sizeof gf, "%.2f", rate);
             snprintf(frac, sizeof frac, "%.0f%%", 100 * rate / (threads == 1 ? one : all));
         }
-        printf("%-9s %9.3f %9.3f %9.3f %10.0f %9s %8s %9.0f\n", w->name, t.wall, t.setup, t.step,
-               t.step > 0 ? (double)t.steps / t.step : 0.0, gf, frac, mb);
+        floor_t fl = workload_floor(&floors[j], &t, threads == 1 ? one : all, threads == 1 ? bw_one : bw_all);
+        printf("%-9s %9.3f %9.3f %9.3f %10.0f %9s %8s %9.0f %9.4g %7.2f %5s\n", w->name, t.wall,
+               t.setup, t.step, t.step > 0 ? (double)t.steps / t.step : 0.0, gf, frac, mb,
+               fl.seconds, fl.ratio, fl.bound);
         fflush(stdout);
         last_timing = t;
         if (w->extra) w->extra(w, cores, reps);
     }
     printf("\nseconds: wall time of the whole run; setup s / step s: summed over its cells "
            "(building the problem and initialising / training steps without the logged "
-           "metrics); GFLOP/s: per-step matrix-product flops over the step time.\n");
+           "metrics); GFLOP/s: per-step matrix-product flops over the step time; floor s: "
+           "the steps' flops at the dgemm rate or their bytes at the stream bandwidth, "
+           "whichever takes longer (plus the set-up's X^T X flops for layer and wide-n); "
+           "x floor: step s (plus setup s where counted) / floor s; bound: flops or bytes.\n");
     for (int j = 0; j < NWORK; j++) {
         int want = n == 0;
         for (int i = 0; i < n; i++) want |= !strcmp(names[i], workloads[j].name);

@@ -95,10 +95,16 @@ struct nl_run {
 // f = sigma(z), s = sigma'(z); Z <- (f - y) . s when the gradient is wanted
 // (R), f - y otherwise.  Returns sum (f - y)^2, accumulated in 8 interleaved partial
 // sums (entry i into sum i mod 8, added at the end) so the additions overlap.
+// ReLU, leaky ReLU and linear do it in one fused pass (activation.h:
+// activation_residual_for), each entry of Z, XB and Y read once while the
+// block is in cache; the others in pieces of NL_PIECE entries, a pass for the
+// sum, one for the activation and one for the residual (the same numbers).
 #define NL_PIECE 2048
 static double residual(const problem *p, double *Z, const double *XB, const double *Y,
                        size_t len, int want_grad)
 {
+    activation_residual_fn fused = activation_residual_for(p->act);
+    if (fused) return fused(Z, XB, Y, len, p->slope, want_grad);
     double f[NL_PIECE], s[NL_PIECE], acc[8] = {0};
     for (size_t b = 0; b < len; b += NL_PIECE) {
         size_t m = len - b < NL_PIECE ? len - b : NL_PIECE;

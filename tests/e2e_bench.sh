@@ -4,6 +4,9 @@
 # split between steps and metrics (positive microseconds); the jobs workload
 # reports its -j comparison; the minibatch workload its step time beside the
 # batch's products alone (positive, with their ratio); bad arguments are exit 2.
+# Floors (issue 18): the header gives the stream bandwidth (positive GB/s on
+# one core and on all), and every workload row its floor in seconds and the
+# ratio of its time to it (positive numbers) and which of flops or bytes binds.
 . "$(dirname "$0")/lib.sh"
 
 expect_status 0 "$LORALAB" bench --list
@@ -14,7 +17,7 @@ expect_status 2 "$LORALAB" bench nosuch
 grep -q "unknown workload 'nosuch'" "$TMP/err" && ok "unknown workload named" || bad "no message"
 expect_status 2 "$LORALAB" bench --reps 0 toy
 
-expect_status 0 "$LORALAB" bench --reps 1 toy jobs
+expect_status 0 "$LORALAB" bench --reps 1 toy jobs minibatch   # one invocation: one dgemm and stream probe
 row=$(grep '^toy ' "$TMP/out")
 if awk '{ exit !($2 > 0 && $4 > 0 && $5 > 0) }' <<<"$row"; then ok "toy row: $row"
 else bad "toy row has no positive times: '$row'"; fi
@@ -24,10 +27,23 @@ line=$(grep '^  toy: metrics only at steps 0 and 1500' "$TMP/out")
 if awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "us" && !($i > 0)) exit 1; exit !/cost .* us .* take .* us/ }' <<<"$line"
 then ok "toy splits steps and metrics: $line"; else bad "no toy metrics line: '$line'"; fi
 grep -q 'failed' "$TMP/out" && bad "a workload failed" || ok "no workload failed"
+head=$(grep '^machine: ' "$TMP/out")
+if awk '{ n = 0; for (i = 2; i <= NF; i++) if ($i == "GB/s") { n++; if (!($(i - 1) > 0)) exit 1 }
+          exit !(n == 2 && /stream \(read-sum/) }' <<<"$head"
+then ok "stream bandwidth in the header: $head"; else bad "no stream bandwidth: '$head'"; fi
+floor_row() {   # $1: workload; fields 9, 10, 11: floor s > 0, x floor > 0, flops|bytes
+  local row
+  row=$(grep "^$1 " "$TMP/out")
+  if awk '{ exit !(NF == 11 && $9 > 0 && $10 > 0 && ($11 == "flops" || $11 == "bytes")) }' <<<"$row"
+  then ok "$1 row has its floor and ratio: $row"; else bad "$1 row lacks floor/ratio: '$row'"; fi
+}
+grep -q 'floor s *x floor *bound$' "$TMP/out" && ok "floor columns named" || bad "no floor columns"
+floor_row toy
+floor_row jobs
 
-expect_status 0 "$LORALAB" bench --reps 1 minibatch
 line=$(grep '^  minibatch: per step' "$TMP/out")
 if awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "ms" && !($i > 0)) exit 1; exit !($NF > 0 && /products alone .* ms .* step \/ products = /) }' <<<"$line"
 then ok "minibatch: step against its products: $line"; else bad "no minibatch line: '$line'"; fi
 grep -q '^minibatch ' "$TMP/out" && ok "minibatch row" || bad "no minibatch row"
+floor_row minibatch
 finish
