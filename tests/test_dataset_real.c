@@ -14,17 +14,8 @@
 
 #include "dataset.h"
 
-static int failures;
+#include "check.h"
 
-#define CHECK(cond, ...)                                             \
-    do {                                                             \
-        if (!(cond)) {                                               \
-            failures++;                                              \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);     \
-            fprintf(stderr, __VA_ARGS__);                            \
-            fputc('\n', stderr);                                     \
-        }                                                            \
-    } while (0)
 
 static void check_split(const char *dir, data_split split, int want_n, int balanced,
                         labelled_data *ds)
@@ -100,10 +91,6 @@ int main(void)
     dataset_free(&src);
     dataset_free(&sub);
     dataset_free(&te_src);
-    if (failures) {
-        fprintf(stderr, "test_dataset_real: %d checks FAILED\n", failures);
-        return 1;
-    }
-    printf("test_dataset_real: Fashion-MNIST in %s checks passed\n", dir);
-    return 0;
+    printf("test_dataset_real: Fashion-MNIST in %s\n", dir);
+    return check_summary("test_dataset_real");
 }

@@ -23,43 +23,11 @@
 #include "npy.h"
 #include "util.h"
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                             \
-    do {                                                             \
-        checks++;                                                    \
-        if (!(cond)) {                                               \
-            failures++;                                              \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);     \
-            fprintf(stderr, __VA_ARGS__);                            \
-            fputc('\n', stderr);                                     \
-        }                                                            \
-    } while (0)
-
-static char tmpdir[64];
-
-static void tpath(char *out, size_t n, const char *name)
-{
-    snprintf(out, n, "%s/%s", tmpdir, name);
-}
+#include "byte_files.h"
+#include "check.h"
 
 // ---------------------------------------------------------------------------
-// Byte buffers and files
-
-typedef struct {
-    unsigned char *b;
-    size_t n, cap;
-} bytes;
-
-static void put(bytes *b, const void *p, size_t n)
-{
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2 + 64;
-        b->b = xrealloc(b->b, b->cap);
-    }
-    memcpy(b->b + b->n, p, n);
-    b->n += n;
-}
+// Byte buffers and files (the buffer itself: byte_files.h)
 
 static void put_byte(bytes *b, unsigned v)
 {
@@ -794,10 +762,5 @@ int main(void)
     test_select();
     test_subsample();
     remove_tree(tmpdir);
-    if (failures) {
-        fprintf(stderr, "test_idx: %d of %d checks FAILED\n", failures, checks);
-        return 1;
-    }
-    printf("test_idx: all %d checks passed\n", checks);
-    return 0;
+    return check_summary("test_idx");
 }
