@@ -39,9 +39,12 @@
 //       products with Phi; D = A B and the two factor gradients), r the sweep's
 //       mean rank
 // Extra measurements (printed under the table):
-//   toy      the sweep with metrics logged only at the ends, which splits the
-//            time between the steps and the per-step metrics; and the
-//            factorisations those metrics need per logged step, timed alone;
+//   toy      the sweep with metrics logged only at the ends, run alternately
+//            with the full sweep in one child: their difference in CPU time
+//            (not wall time, which counts the time other processes hold the
+//            core) is the cost of the per-step metric rows; metrics_factors
+//            alone per row (small-matrix path and LAPACK); the same sweep in
+//            NumPy (bench/toy_numpy.py), CPU and wall time;
 //   relu     the same five products alone (no activation, no loss), per step;
 //   minibatch  the five products of a B = 256 batch alone, on its rows already
 //            gathered into contiguous buffers, and the gathering alone, per
@@ -61,13 +64,18 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "batch.h"
 #include "build_info.h"
 #include "csv.h"
 #include "gram.h"
+#include "config.h"
 #include "linalg.h"
+#include "metrics.h"
+#include "problem.h"
+#include "random.h"
 #include "run.h"
 #include "teacher_data.h"
 #include "util.h"
@@ -87,6 +95,7 @@ struct workload {
 typedef struct {
     double wall, setup, step;   // seconds: whole run, summed setup, summed steps
     long steps;                 // training steps in one run (all cells)
+    double cpu;                 // seconds of CPU (user + system) of the whole run, all threads
 } timing;
 
 // ---------------------------------------------------------------------------
@@ -133,7 +142,7 @@ static double nonlinear_flops(double n, double d, double k, double r)
 
 static void toy_extra(const workload *w, int cores, int reps);
 static void relu_extra(const workload *w, int cores, int reps);
-static void toy_numpy_line(double loralab_wall, int reps);
+static void toy_numpy_line(double loralab_cpu, double loralab_wall, int reps);
 static void widen_extra(const workload *w, int cores, int reps);
 static void jobs_extra(const workload *w, int cores, int reps);
 static void minibatch_extra(const workload *w, int cores, int reps);
@@ -324,6 +333,15 @@ static int read_summary(const char *dir, timing *t)
     return isu >= 0 && ist >= 0 ? 0 : -1;
 }
 
+// CPU seconds (user + system) used so far by this process, all its threads.
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           1e-6 * (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
 // One repetition: run `yaml` (with --set overrides) into dir/out.
 static int run_once(const char *yaml, const char *name, const char *dir, int threads,
                     int workers, char *const *sets, int nsets, timing *t, lerr *e)
@@ -339,9 +357,10 @@ static int run_once(const char *yaml, const char *name, const char *dir, int thr
     openblas_set_num_threads(threads);
     run_opts o = {.out_dir = out, .force = 1, .quiet = 1, .workers = workers,
                   .command = "loralab bench"};
-    double t0 = now_seconds();
+    double c0 = cpu_seconds(), t0 = now_seconds();
     int rc = run_experiment(file, sets, nsets, &o, NULL, e);
     t->wall = now_seconds() - t0;
+    t->cpu = cpu_seconds() - c0;
     if (!rc && read_summary(out, t)) return lerr_run(e, "cannot read %s/summary.csv", out);
     return rc;
 }
@@ -365,9 +384,11 @@ static void child(const char *yaml, const char *name, int threads, int workers,
         fprintf(stderr, "loralab bench %s: %s\n", name, e.msg);
         _exit(1);
     }
-    double v[3][64];
-    for (int r = 0; r < reps; r++) v[0][r] = all[r].wall, v[1][r] = all[r].setup, v[2][r] = all[r].step;
-    timing med = {median(v[0], reps), median(v[1], reps), median(v[2], reps), all[0].steps};
+    double v[4][64];
+    for (int r = 0; r < reps; r++)
+        v[0][r] = all[r].wall, v[1][r] = all[r].setup, v[2][r] = all[r].step, v[3][r] = all[r].cpu;
+    timing med = {median(v[0], reps), median(v[1], reps), median(v[2], reps), all[0].steps,
+                  median(v[3], reps)};
     if (write(fd, &med, sizeof med) != (ssize_t)sizeof med) _exit(2);
     _exit(0);
 }
@@ -395,77 +416,176 @@ static int measure(const char *yaml, const char *name, int threads, int workers,
     return got == (ssize_t)sizeof *t && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+// Two configurations of one workload, timed alternately (a, b, a, b, ...)
+// in one child after a warm-up of each, so that both see the same machine:
+// the medians of each, and the medians of the paired differences a - b.
+typedef struct {
+    timing a, b;
+    double d_wall, d_cpu;   // medians over the pairs of a.wall - b.wall, a.cpu - b.cpu
+} timing_pair;
+
+static void child_pair(const char *yaml, const char *name, char *const *sets_a, int na,
+                       char *const *sets_b, int nb, int reps, int fd)
+{
+    char dir[] = "/tmp/loralab-bench.XXXXXX";
+    if (!mkdtemp(dir)) _exit(3);
+    lerr e = {0};
+    timing t, a[64], b[64];
+    if (reps > 64) reps = 64;
+    int rc = run_once(yaml, name, dir, 1, 1, sets_a, na, &t, &e);
+    if (!rc) rc = run_once(yaml, name, dir, 1, 1, sets_b, nb, &t, &e);
+    for (int r = 0; r < reps && !rc; r++) {
+        rc = run_once(yaml, name, dir, 1, 1, sets_a, na, &a[r], &e);
+        if (!rc) rc = run_once(yaml, name, dir, 1, 1, sets_b, nb, &b[r], &e);
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {}
+    if (rc) {
+        fprintf(stderr, "loralab bench %s: %s\n", name, e.msg);
+        _exit(1);
+    }
+    double v[10][64];
+    for (int r = 0; r < reps; r++) {
+        v[0][r] = a[r].wall, v[1][r] = a[r].setup, v[2][r] = a[r].step, v[3][r] = a[r].cpu;
+        v[4][r] = b[r].wall, v[5][r] = b[r].setup, v[6][r] = b[r].step, v[7][r] = b[r].cpu;
+        v[8][r] = a[r].wall - b[r].wall, v[9][r] = a[r].cpu - b[r].cpu;
+    }
+    timing_pair med = {
+        .a = {median(v[0], reps), median(v[1], reps), median(v[2], reps), a[0].steps, median(v[3], reps)},
+        .b = {median(v[4], reps), median(v[5], reps), median(v[6], reps), b[0].steps, median(v[7], reps)},
+        .d_wall = median(v[8], reps), .d_cpu = median(v[9], reps)};
+    if (write(fd, &med, sizeof med) != (ssize_t)sizeof med) _exit(2);
+    _exit(0);
+}
+
+// measure_pair: child_pair in a forked child (one BLAS thread, one worker).
+static int measure_pair(const char *yaml, const char *name, char *const *sets_a, int na,
+                        char *const *sets_b, int nb, int reps, timing_pair *t)
+{
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        close(fds[0]);
+        child_pair(yaml, name, sets_a, na, sets_b, nb, reps, fds[1]);
+    }
+    close(fds[1]);
+    ssize_t got = read(fds[0], t, sizeof *t);
+    close(fds[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return got == (ssize_t)sizeof *t && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 // ---------------------------------------------------------------------------
 // Extra measurements
 
-// toy: the sweep again with log.every = 1500 (metrics at steps 0 and 1500
-// only): the difference is the cost of the per-step metrics, per logged row.
-// Then the LAPACK factorisations metrics_factors makes per row at the toy's
-// shapes (d = k = 100, r = 8, r* = tq = 4, s = r + tq = 12), alone, through
-// the same linalg.h calls: QR of [A, -Tl] and [B^T, Tr^T] (100 x 12), s_1 of
-// the (12, 12) core by its Gram matrix, for each factor the SVD of its (8, 8)
-// R with left vectors, Q applied to 4 of them and the operator norm of the
-// (100, 4) residual, and the (8, 8) core's singular values for rank_ab.
+// This thread's CPU seconds.
+static double thread_cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// CPU microseconds of one metrics_factors call at the toy's shapes on the
+// small-matrix path (*small_us) and on LAPACK (*lapack_us): the toy's
+// teacher, A ~ N(0, 1), B ~ N(0, 0.01), their loss gradients; median of
+// `reps` batches of 2000 calls after a warm-up batch, one BLAS thread.
+static int toy_row_alone(int reps, double *small_us, double *lapack_us)
+{
+    enum { ITER = 2000 };
+    lerr e = {0};
+    spec s;
+    config_doc *doc = config_parse_string(toy_yaml, "bench-toy", &e);
+    if (!doc || config_resolve(doc, &s, &e)) {
+        config_doc_free(doc);
+        return -1;
+    }
+    config_doc_free(doc);
+    problem *p = NULL;
+    model *m = NULL;
+    metrics_work *mw = NULL;
+    int rc = problem_new(&s, 0, &p, &e);
+    if (!rc) rc = (m = model_new(p, s.lora.rank, NULL, NULL, 0, &e)) ? 0 : -1;
+    if (rc) {
+        problem_free(p);
+        spec_free(&s);
+        return -1;
+    }
+    int d = p->d, k = p->k, r = s.lora.rank;
+    double *A = dalloc((size_t)d * r), *B = dalloc((size_t)r * k), *gA = dalloc((size_t)d * r);
+    double *gB = dalloc((size_t)r * k), loss, t[64];
+    gsl_rng *rng = stream_new(1, "bench-row");
+    gaussian_fill(rng, A, d, r, 1.0);
+    gaussian_fill(rng, B, r, k, 0.1);
+    gsl_rng_free(rng);
+    openblas_set_num_threads(1);
+    mw = metrics_work_new(m);
+    rc = model_eval_factors(m, A, B, &loss, gA, gB, &e);
+    if (reps > 64) reps = 64;
+    for (int path = 0; path < 2 && !rc; path++) {
+        rc = metrics_work_use_small(mw, path == 0);
+        for (int rep = -1; rep < reps && !rc; rep++) {
+            metrics mt;
+            double t0 = thread_cpu_seconds();
+            for (int it = 0; it < ITER && !rc; it++)
+                rc = metrics_factors(mw, A, B, gA, gB, loss, &mt, &e);
+            if (rep >= 0) t[rep] = (thread_cpu_seconds() - t0) / ITER;
+        }
+        *(path == 0 ? small_us : lapack_us) = rc ? NAN : 1e6 * median(t, reps);
+    }
+    metrics_work_free(mw);
+    model_free(m);
+    problem_free(p);
+    spec_free(&s);
+    free(A), free(B), free(gA), free(gB);
+    return rc;
+}
+
+// toy: the sweep with every metric every step (a) and with log.every = 1500
+// (b: metrics at steps 0 and 1500 only), run alternately in one child; a
+// logged row (its metrics, its CSV row and whatever they cost the steps
+// around them) costs the median of the paired differences a - b over the
+// 5 x 1499 extra rows.  CPU time (user + system of the child) is the figure:
+// the wall-clock difference also counts the time other processes hold the
+// core, which on a shared machine is most of it (so it is printed beside it,
+// not used).  Then metrics_factors alone on a point of the toy's shapes
+// (d = k = 100, r = 8, r* = 4: s = r + tq = 12), on this thread's CPU clock,
+// by the small-matrix path the run takes and by LAPACK, median of `reps`
+// batches of 2000 rows.
 static void toy_extra(const workload *w, int cores, int reps)
 {
     (void)cores;
-    timing full, sparse;
-    double mb;
-    char *sets[] = {"log.every=1500"};
-    if (measure(w->yaml, w->name, 1, 1, NULL, 0, reps, &full, &mb) ||
-        measure(w->yaml, w->name, 1, 1, sets, 1, reps, &sparse, &mb))
-        return;
-    long rows_full = 5 * 1501, rows_sparse = 5 * 2;
-    double per_row = (full.wall - sparse.wall) / (double)(rows_full - rows_sparse);
-    enum { D = 100, S = 12, R = 8, Q = 4, ITER = 2000 };
-    int lw = qr_cm_lwork(D, S);
-    lw = lw > svd_cm_lwork(R, R, 1) ? lw : svd_cm_lwork(R, R, 1);
-    lw = lw > qr_apply_cm_lwork(D, R, Q) ? lw : qr_apply_cm_lwork(D, R, Q);
-    lw = lw > op_norm_cm_lwork(S, S) ? lw : op_norm_cm_lwork(S, S);
-    double *M0 = dalloc(D * S), *M = dalloc(D * S), *N = dalloc(D * S), *tau = dalloc(S);
-    double *core = dalloc(S * S), *gram = dalloc(S * S), *Sv = dalloc(S), *Rf = dalloc(R * R);
-    double *U = dalloc(R * R), *Y = dalloc(D * Q), *work = dalloc((size_t)lw), nrm, t[64];
-    int iwork[8 * S];
-    for (int i = 0; i < D * S; i++) M0[i] = sin(1.0 + i);
-    for (int i = 0; i < S * S; i++) core[i] = cos(2.0 + i);
-    openblas_set_num_threads(1);
-    if (reps > 64) reps = 64;
-    for (int rep = -1; rep < reps; rep++) {
-        double t0 = now_seconds();
-        for (int it = 0; it < ITER; it++) {
-            memcpy(M, M0, sizeof(double) * D * S);
-            memcpy(N, M0, sizeof(double) * D * S);
-            qr_cm(M, D, S, tau, work, lw);
-            qr_cm(N, D, S, tau, work, lw);
-            op_norm_cm(core, S, S, gram, Sv, &nrm, work, lw);
-            for (int f = 0; f < 2; f++) {
-                for (int j = 0; j < R; j++)
-                    for (int i = 0; i < R; i++) Rf[j * R + i] = i <= j ? M[j * D + i] : 0.0;
-                svd_cm(Rf, R, R, Sv, U, work, lw, iwork);
-                memset(Y, 0, sizeof(double) * D * Q);
-                for (int j = 0; j < Q; j++) memcpy(Y + j * D, U + j * R, sizeof(double) * R);
-                qr_apply_cm(M, D, R, tau, Y, Q, work, lw);
-                op_norm_cm(Y, D, Q, gram, Sv, &nrm, work, lw);
-            }
-            gram_svals_cm(core, R, R, gram, Sv, work, lw);
-        }
-        if (rep >= 0) t[rep] = (now_seconds() - t0) / ITER;
-    }
-    double fact = median(t, reps);
-    printf("  toy: metrics only at steps 0 and 1500: %.3f s, so the metrics of one logged step "
-           "cost %.1f us (%.0f%% of the run); their LAPACK factorisations alone take %.1f us\n",
-           sparse.wall, 1e6 * per_row, 100 * per_row * rows_full / full.wall, 1e6 * fact);
-    free(M0), free(M), free(N), free(tau), free(core), free(gram), free(Sv), free(Rf), free(U);
-    free(Y), free(work);
-    toy_numpy_line(full.wall, reps);
+    timing_pair tp;
+    char *sets_b[] = {"log.every=1500"};
+    if (measure_pair(w->yaml, w->name, NULL, 0, sets_b, 1, reps, &tp)) return;
+    double extra_rows = 5.0 * 1501 - 5.0 * 2;
+    double row_cpu = tp.d_cpu / extra_rows, row_wall = tp.d_wall / extra_rows;
+    printf("  toy: CPU time of the sweep %.3f s, with metrics only at steps 0 and 1500 %.3f s "
+           "(alternated, medians over %d pairs): a metric row with its CSV row costs %.1f us of CPU "
+           "(%.0f%% of the run); by wall clock %.1f us (%.3f against %.3f s: the wall "
+           "difference also counts time other processes held the core)\n",
+           tp.a.cpu, tp.b.cpu, reps, 1e6 * row_cpu, 100 * row_cpu * 5 * 1501 / tp.a.cpu,
+           1e6 * row_wall, tp.a.wall, tp.b.wall);
+    double small_us, lapack_us;
+    if (toy_row_alone(reps, &small_us, &lapack_us) == 0)
+        printf("  toy: metrics_factors alone (CPU time per row): %.1f us on the small-matrix "
+               "path (small_linalg.c, what the run uses), %.1f us through LAPACK\n",
+               small_us, lapack_us);
+    toy_numpy_line(tp.a.cpu, tp.a.wall, reps);
 }
 
 // toy: the same sweep written in NumPy (bench/toy_numpy.py under the source
 // root: same shapes, steps and per-step metric rows, written round-trip exact),
-// run min(reps, 3) times on one BLAS thread in this invocation; its median wall
-// time (the script's own clock, start-up excluded) against loralab's.  Skipped
+// run min(reps, 3) times on one BLAS thread in this invocation; the medians
+// of the CPU time and the wall time the script reports for its sweep
+// (interpreter start-up and imports excluded) against loralab's.  Skipped
 // with a note when no python3 imports numpy.
-static void toy_numpy_line(double loralab_wall, int reps)
+static void toy_numpy_line(double loralab_cpu, double loralab_wall, int reps)
 {
     char *script = path_join(LORALAB_SOURCE_ROOT, "bench/toy_numpy.py");
     const char *pythons[] = {"python3", "/usr/bin/python3"}, *py = NULL;
@@ -480,19 +600,21 @@ static void toy_numpy_line(double loralab_wall, int reps)
         return;
     }
     snprintf(cmd, sizeof cmd, "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 %s '%s'", py, script);
-    double t[3];
+    double tw[3], tc[3];
     int n = 0;
     for (int i = 0; i < (reps < 3 ? reps : 3); i++) {
         FILE *f = popen(cmd, "r");
-        if (f && fscanf(f, "%lf", &t[n]) == 1) n++;
+        if (f && fscanf(f, "%lf %lf", &tw[n], &tc[n]) == 2) n++;
         if (f) pclose(f);
     }
-    if (n == 0)
+    if (n == 0) {
         printf("  toy: NumPy comparison failed (%s)\n", cmd);
-    else
+    } else {
+        double c = median(tc, n), wl = median(tw, n);
         printf("  toy: the same sweep in NumPy (bench/toy_numpy.py, one thread, median of %d): "
-               "%.3f s, %.1fx loralab's %.3f s\n", n, median(t, n), median(t, n) / loralab_wall,
-               loralab_wall);
+               "%.3f s of CPU, %.1fx loralab's %.3f s (wall: %.3f s, %.1fx loralab's %.3f s)\n",
+               n, c, c / loralab_cpu, loralab_cpu, wl, wl / loralab_wall, loralab_wall);
+    }
     free(script);
 }
 

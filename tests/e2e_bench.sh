@@ -1,7 +1,8 @@
 # e2e_bench.sh: `loralab bench` runs and reports (a smoke test: benchmarks
 # print figures and are never timed by the tests).  The toy workload with one
-# repetition must produce its row with positive times and a step rate, and its
-# split between steps and metrics (positive microseconds); the jobs workload
+# repetition must produce its row with positive times and a step rate, its
+# split between steps and metrics in CPU time, the metric code alone
+# (positive microseconds) and the NumPy comparison (or why it was skipped); the jobs workload
 # reports its -j comparison; the minibatch workload its step time beside the
 # batch's products alone (positive, with their ratio); bad arguments are exit 2.
 # Floors (issue 18): the header gives the stream bandwidth (positive GB/s on
@@ -23,9 +24,21 @@ if awk '{ exit !($2 > 0 && $4 > 0 && $5 > 0) }' <<<"$row"; then ok "toy row: $ro
 else bad "toy row has no positive times: '$row'"; fi
 grep -q '^  jobs: -j 1 .* ratio ' "$TMP/out" && ok "jobs reports its -j ratio" \
   || bad "no jobs ratio line"
-line=$(grep '^  toy: metrics only at steps 0 and 1500' "$TMP/out")
-if awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "us" && !($i > 0)) exit 1; exit !/cost .* us .* take .* us/ }' <<<"$line"
-then ok "toy splits steps and metrics: $line"; else bad "no toy metrics line: '$line'"; fi
+# the toy's split: CPU seconds of both sweeps (positive) and the row's cost
+# (a paired difference: a number, of either sign on a busy machine), then
+# metrics_factors alone on both paths (positive microseconds)
+line=$(grep '^  toy: CPU time of the sweep' "$TMP/out")
+if awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "s" && !($i > 0)) exit 1
+          for (i = 1; i < NF; i++) if ($i == "costs") c = $(i + 1)
+          exit !(c ~ /^-?[0-9]+\.[0-9]$/ && /us of CPU .* by wall clock/) }' <<<"$line"
+then ok "toy splits steps and metrics by CPU time: $line"; else bad "no toy metrics line: '$line'"; fi
+line=$(grep '^  toy: metrics_factors alone' "$TMP/out")
+if awk '{ n = 0; for (i = 1; i < NF; i++) if ($(i + 1) == "us") { n++; if (!($i > 0)) exit 1 }
+          exit !(n == 2) }' <<<"$line"
+then ok "toy times a row's metrics alone: $line"; else bad "no metrics-alone line: '$line'"; fi
+line=$(grep '^  toy: .*NumPy' "$TMP/out")
+if grep -q 'skipped' <<<"$line" || awk '{ exit !/s of CPU, [0-9.]+x loralab.s [0-9.]+ s \(wall: / }' <<<"$line"
+then ok "toy's NumPy line: $line"; else bad "no NumPy line: '$line'"; fi
 grep -q 'failed' "$TMP/out" && bad "a workload failed" || ok "no workload failed"
 head=$(grep '^machine: ' "$TMP/out")
 if awk '{ n = 0; for (i = 2; i <= NF; i++) if ($i == "GB/s") { n++; if (!($(i - 1) > 0)) exit 1 }
