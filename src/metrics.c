@@ -226,8 +226,6 @@ static int factor_qrs(metrics_work *w, const double *A, const double *B, lerr *e
         memcpy(w->Nc + (size_t)(r + j) * k, m->Tr + (size_t)j * k, sizeof(double) * k);
     }
     if (w->use_small) {
-        sl_gram(w->Mc, d, r, w->gram1);   // A^T A and B B^T for the balance
-        sl_gram(w->Nc, k, r, w->gram2);
         sl_qr(w->Mc, d, c, w->tau1);
         sl_qr(w->Nc, k, c, w->tau2);
         return 0;
@@ -250,6 +248,20 @@ static void upper_times_upper_t(const double *X, int ldx, const double *Y, int l
             for (int c = a > b ? a : b; c < n; c++)
                 t += X[a + (size_t)c * ldx] * Y[b + (size_t)c * ldy];
             P[a + (size_t)b * n] = t;
+        }
+}
+
+// G = R^T R for the upper triangle R: (n, n) of X: (ldx, >= n) cm (a qr
+// result): G_ab = sum_{c <= min(a, b)} R_ca R_cb.  G: (n, n) cm.  With A = Q R
+// this is A^T A, within about eps ||A||^2 as a Gram matrix formed from A is,
+// in O(n^3 / 3) instead of O(d n^2) flops.
+static void upper_t_times_upper(const double *X, int ldx, int n, double *G)
+{
+    for (int b = 0; b < n; b++)
+        for (int a = 0; a <= b; a++) {
+            double t = 0.0;
+            for (int c = 0; c <= a; c++) t += X[c + (size_t)a * ldx] * X[c + (size_t)b * ldx];
+            G[a + (size_t)b * n] = G[b + (size_t)a * n] = t;
         }
 }
 
@@ -446,7 +458,10 @@ int metrics_factors(metrics_work *w, const double *A, const double *B, const dou
         return -1;
     double ga = fro(gA, d, r), gb = fro(gB, r, k);
     out->grad_norm = sqrt(ga * ga + gb * gb);
-    if (!w->use_small) {   // (the small path took them in factor_qrs)
+    if (w->use_small) {   // A^T A = R_A^T R_A, B B^T = R_B^T R_B (factor_qrs)
+        upper_t_times_upper(w->Mc, d, r, w->gram1);
+        upper_t_times_upper(w->Nc, k, r, w->gram2);
+    } else {
         mm('T', 'N', r, r, d, 1.0, A, A, 0.0, w->gram1);
         mm('N', 'T', r, r, k, 1.0, B, B, 0.0, w->gram2);
     }

@@ -6,11 +6,32 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
+
+// Four doubles as one value (GCC's vector extension: one AVX2 register, or
+// two SSE2 ones); load4 reads them from any address.
+typedef double v4d __attribute__((vector_size(32)));
+__attribute__((always_inline)) static inline v4d load4(const double *p)
+{
+    v4d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// The vector kernels below (QR, Q applied, projections, Gram matrices) get
+// AVX2 and AVX-512 clones on x86-64, picked at load time: wider vectors, the
+// same bits -- the operations and their order do not change (ISO C: no
+// contraction into fused multiply-adds).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define WIDE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define WIDE_CLONES
+#endif
 
 // x^T y for x, y: (n), summed in four interleaved partial sums: without
 // -ffast-math a single running sum is one dependent chain of additions, which
 // the compiler may not reorder or vectorise (4x slower at n = 100).
-static inline double dot(const double *x, const double *y, int n)
+__attribute__((always_inline)) static inline double dot(const double *x, const double *y, int n)
 {
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
     int i = 0;
@@ -22,6 +43,56 @@ static inline double dot(const double *x, const double *y, int n)
     }
     for (; i < n; i++) s0 += x[i] * y[i];
     return (s0 + s2) + (s1 + s3);
+}
+
+// s[c] = x^T y_c for the nc <= 4 columns y_c = y + c ld: (n), each summed
+// exactly as dot() sums it (the same bits), the columns' partial sums
+// interleaved so that four independent chains of additions are in flight
+// and every x[i] is loaded once.
+__attribute__((always_inline)) static inline void dots(const double *x, const double *y, size_t ld, int nc, int n, double *s)
+{
+    if (nc < 4) {
+        for (int c = 0; c < nc; c++) s[c] = dot(x, y + c * ld, n);
+        return;
+    }
+    const double *y0 = y, *y1 = y + ld, *y2 = y + 2 * ld, *y3 = y + 3 * ld;
+    v4d a0 = {0.0, 0.0, 0.0, 0.0}, a1 = a0, a2 = a0, a3 = a0;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4d xi = load4(x + i);
+        a0 += xi * load4(y0 + i);
+        a1 += xi * load4(y1 + i);
+        a2 += xi * load4(y2 + i);
+        a3 += xi * load4(y3 + i);
+    }
+    for (; i < n; i++) {
+        a0[0] += x[i] * y0[i];
+        a1[0] += x[i] * y1[i];
+        a2[0] += x[i] * y2[i];
+        a3[0] += x[i] * y3[i];
+    }
+    s[0] = (a0[0] + a0[2]) + (a0[1] + a0[3]);
+    s[1] = (a1[0] + a1[2]) + (a1[1] + a1[3]);
+    s[2] = (a2[0] + a2[2]) + (a2[1] + a2[3]);
+    s[3] = (a3[0] + a3[2]) + (a3[1] + a3[3]);
+}
+
+// y_c <- y_c - t[c] x for the nc <= 4 columns y_c = y + c ld: (n) (each entry
+// as a separate axpy computes it).
+__attribute__((always_inline)) static inline void axpys(const double *x, double *y, size_t ld, int nc, int n, const double *t)
+{
+    if (nc < 4) {
+        for (int c = 0; c < nc; c++)
+            for (int i = 0; i < n; i++) y[c * ld + i] -= t[c] * x[i];
+        return;
+    }
+    double *y0 = y, *y1 = y + ld, *y2 = y + 2 * ld, *y3 = y + 3 * ld;
+    for (int i = 0; i < n; i++) {
+        y0[i] -= t[0] * x[i];
+        y1[i] -= t[1] * x[i];
+        y2[i] -= t[2] * x[i];
+        y3[i] -= t[3] * x[i];
+    }
 }
 
 // ||x||_2 for x: (n): the plain sum of squares, or a scaled accumulation
@@ -64,7 +135,7 @@ static inline double pythag(double a, double b)
 // v = (1, x2 / (alpha - beta)), beta = -sign(alpha) ||x||, maps x to
 // (beta, 0) (LAPACK dlarfg; tau = 0, H = I when x2 = 0).  H is then applied
 // to the trailing columns: y <- y - tau v (v^T y).  2 m n^2 - 2 n^3 / 3 flops.
-void sl_qr(double *X, int m, int n, double *tau)   // X: (m, n) cm, tau: (n)
+WIDE_CLONES void sl_qr(double *X, int m, int n, double *tau)   // X: (m, n) cm, tau: (n)
 {
     for (int j = 0; j < n; j++) {
         double *x = X + (size_t)j * m + j;
@@ -79,34 +150,44 @@ void sl_qr(double *X, int m, int n, double *tau)   // X: (m, n) cm, tau: (n)
         double sc = 1.0 / (alpha - beta);
         for (int i = 1; i < len; i++) x[i] *= sc;
         x[0] = beta;
-        for (int c = j + 1; c < n; c++) {
-            double *y = X + (size_t)c * m + j, s = (y[0] + dot(x + 1, y + 1, len - 1)) * tau[j];
-            y[0] -= s;
-            for (int i = 1; i < len; i++) y[i] -= s * x[i];
+        for (int c = j + 1; c < n; c += 4) {   // four trailing columns at a time
+            int nc = n - c < 4 ? n - c : 4;
+            double *y = X + (size_t)c * m + j, t[4];
+            dots(x + 1, y + 1, (size_t)m, nc, len - 1, t);
+            for (int b = 0; b < nc; b++) {
+                t[b] = (y[(size_t)b * m] + t[b]) * tau[j];
+                y[(size_t)b * m] -= t[b];
+            }
+            axpys(x + 1, y + 1, (size_t)m, nc, len - 1, t);
         }
     }
 }
 
 // Q Y = H_1 (H_2 (... H_nr Y)): the reflectors applied last to first, each
 // as y <- y - tau_j v_j (v_j^T y) on rows j..m-1.
-void sl_qr_apply(const double *QR, int m, int nr, const double *tau, double *Y,
+WIDE_CLONES void sl_qr_apply(const double *QR, int m, int nr, const double *tau, double *Y,
                  int c)   // QR: (m, >= nr) cm, tau: (nr), Y: (m, c) cm
 {
     for (int j = nr - 1; j >= 0; j--) {
         if (tau[j] == 0.0) continue;
         const double *v = QR + (size_t)j * m + j;
         int len = m - j;
-        for (int col = 0; col < c; col++) {
-            double *y = Y + (size_t)col * m + j, s = (y[0] + dot(v + 1, y + 1, len - 1)) * tau[j];
-            y[0] -= s;
-            for (int i = 1; i < len; i++) y[i] -= s * v[i];
+        for (int col = 0; col < c; col += 4) {   // four columns at a time
+            int nc = c - col < 4 ? c - col : 4;
+            double *y = Y + (size_t)col * m + j, t[4];
+            dots(v + 1, y + 1, (size_t)m, nc, len - 1, t);
+            for (int b = 0; b < nc; b++) {
+                t[b] = (y[(size_t)b * m] + t[b]) * tau[j];
+                y[(size_t)b * m] -= t[b];
+            }
+            axpys(v + 1, y + 1, (size_t)m, nc, len - 1, t);
         }
     }
 }
 
 // C = U^T P (dot products), then P <- P - U C column by column (axpys): the
 // residual of P against span(U), formed explicitly.
-void sl_project_out(const double *U, int n, int p, double *P, int q,
+WIDE_CLONES void sl_project_out(const double *U, int n, int p, double *P, int q,
                     double *C)   // U: (n, p) cm, P: (n, q) cm, C: (p, q) cm
 {
     for (int j = 0; j < q; j++) {
@@ -121,7 +202,7 @@ void sl_project_out(const double *U, int n, int p, double *P, int q,
 }
 
 // G_ab = sum_i X_ia X_ib for b >= a, mirrored.
-void sl_gram(const double *X, int m, int n, double *G)   // X: (m, n) cm, G: (n, n) cm
+WIDE_CLONES void sl_gram(const double *X, int m, int n, double *G)   // X: (m, n) cm, G: (n, n) cm
 {
     for (int b = 0; b < n; b++) {
         const double *xb = X + (size_t)b * m;
