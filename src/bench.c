@@ -63,6 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,8 +73,10 @@
 #include "csv.h"
 #include "gram.h"
 #include "config.h"
+#include "dataset.h"
 #include "linalg.h"
 #include "metrics.h"
+#include "mlp.h"
 #include "problem.h"
 #include "random.h"
 #include "run.h"
@@ -82,14 +85,7 @@
 
 int openblas_get_num_threads(void);
 void openblas_set_num_threads(int n);
-
-typedef struct workload workload;
-struct workload {
-    const char *name, *what, *yaml;
-    int one_core;           // 1: one BLAS thread and one worker; 0: all cores
-    double flops_per_step;  // matrix-product flops of one training step (0: not counted)
-    void (*extra)(const workload *w, int cores, int reps);
-};
+char *openblas_get_corename(void);
 
 // What a child reports about one workload: medians over the repetitions.
 typedef struct {
@@ -97,6 +93,18 @@ typedef struct {
     long steps;                 // training steps in one run (all cells)
     double cpu;                 // seconds of CPU (user + system) of the whole run, all threads
 } timing;
+
+typedef struct workload workload;
+struct workload {
+    const char *name, *what, *yaml;
+    int one_core;           // 1: one BLAS thread and one worker; 0: all cores
+    double flops_per_step;  // matrix-product flops of one training step (0: not counted)
+    void (*extra)(const workload *w, int cores, int reps);
+    // instead of yaml: one run made by this function (timing filled as
+    // run_once fills it from summary.csv); NULL for the YAML workloads
+    int (*direct)(timing *t, lerr *e);
+};
+
 
 // ---------------------------------------------------------------------------
 // Workloads
@@ -134,6 +142,15 @@ static const char jobs_yaml[] =
     "init: {method: lora}\noptimizer: {method: gd, lr: 0.015625, steps: 1500}\nlog: {every: 10}\n"
     "sweep:\n  init.alpha2: [1, 0.1, 0.01, 0.001, 0.0001]\nseeds: 4\n";
 
+// The mlp workload (mlp.h's LoRA fine-tuning of a two-layer ReLU network).
+enum { MLP_N = 6000, MLP_D = 784, MLP_H = 128, MLP_K = 5, MLP_R = 8, MLP_STEPS = 100 };
+// Per step, over N rows in blocks: X_b A, XA B, H V, dF V^T, XA^T dZ, dZ B^T,
+// X_b^T T: 2 N (2 d r + 3 r h + 2 h K).
+static double mlp_flops(double n, double d, double h, double k, double r)
+{
+    return 2 * n * (2 * d * r + 3 * r * h + 2 * h * k);
+}
+
 static double linear_flops(double d, double k, double r) { return 2 * d * d * r + 6 * d * k * r; }
 static double nonlinear_flops(double n, double d, double k, double r)
 {
@@ -146,22 +163,26 @@ static void toy_numpy_line(double loralab_cpu, double loralab_wall, int reps);
 static void widen_extra(const workload *w, int cores, int reps);
 static void jobs_extra(const workload *w, int cores, int reps);
 static void minibatch_extra(const workload *w, int cores, int reps);
+static void mlp_extra(const workload *w, int cores, int reps);
+static int mlp_run(timing *t, lerr *e);
 
 static workload workloads[] = {
     {"toy", "alignment sweep: d=k=100, N=1600, r=8, 5 alpha2 x 1500 GD steps, all metrics each step (one core)",
-     toy_yaml, 1, 0, toy_extra},
+     toy_yaml, 1, 0, toy_extra, NULL},
     {"layer", "d=k=4096, N=65536, r=16: streamed X^T X, G, top-16 SVD, spectral init, 100 precgd steps",
-     layer_yaml, 0, 0, NULL},
+     layer_yaml, 0, 0, NULL, NULL},
     {"wide-n", "d=k=256, r=8, N=10^7 linear samples streamed in chunks, 100 precgd steps",
-     widen_yaml, 0, 0, widen_extra},
+     widen_yaml, 0, 0, widen_extra, NULL},
     {"relu", "nonlinear ReLU: d=k=512, N=16384, r=8, 200 precgd steps", relu_yaml, 0, 0,
-     relu_extra},
+     relu_extra, NULL},
     {"minibatch", "nonlinear ReLU as relu, minibatches of B=256 rows: 2000 GD steps (one core)",
-     minibatch_yaml, 1, 0, minibatch_extra},
+     minibatch_yaml, 1, 0, minibatch_extra, NULL},
     {"ntk", "ntk: d=k=32, N=256, K=2: convex solve + 8 LoRA ranks x 4 seeds, 2000 GD steps",
-     ntk_yaml, 0, 0, NULL},
+     ntk_yaml, 0, 0, NULL, NULL},
     {"jobs", "the toy sweep x 4 seeds (20 cells): -j 1 against -j all cores", jobs_yaml, 0, 0,
-     jobs_extra},
+     jobs_extra, NULL},
+    {"mlp", "two-layer ReLU net (mlp.h), LoRA of its first layer: d=784, h=128, K=5, N=6000, "
+     "r=8, 100 GD steps (one core)", NULL, 1, 0, mlp_extra, mlp_run},
 };
 enum { NWORK = sizeof workloads / sizeof workloads[0] };
 
@@ -172,6 +193,7 @@ static void set_flops(void)
     workloads[2].flops_per_step = linear_flops(256, 256, 8);
     workloads[3].flops_per_step = nonlinear_flops(16384, 512, 512, 8);
     workloads[4].flops_per_step = nonlinear_flops(256, 512, 512, 8);
+    workloads[7].flops_per_step = mlp_flops(MLP_N, MLP_D, MLP_H, MLP_K, MLP_R);
 }
 
 // For each workload's floor (in the order of workloads[]): the flops a step
@@ -198,6 +220,7 @@ static void set_floors(void)
     floors[5].flops = 4.0 * 512 * 1024 + 6.0 * 32 * 32 * (99.0 / 8);
     floors[5].bytes = 16.0 * 512 * 1024;
     floors[6] = floors[0];                                        // jobs: the toy's steps
+    floors[7].bytes = 8.0 * MLP_N * (MLP_D + MLP_H);              // mlp: X, XW0 read once
 }
 
 // The timing of the workload whose extra measurement runs (bench_main).
@@ -306,6 +329,35 @@ static double read_rate(const double *x, size_t n, int threads)
     return (double)(n * sizeof(double)) / median(t, 5);
 }
 
+// OpenBLAS picks its kernels from the CPU it detects (openblas_get_corename);
+// on a CPU it does not know it falls back to generic ones (Prescott: SSE3,
+// no AVX), several times slower at dgemm (measured on an AVX-512 Xeon that
+// OpenBLAS 0.3.21 does not recognise: 12-15 GFLOP/s on one core against 36-38
+// with OPENBLAS_CORETYPE=Haswell and 64-66 with SkylakeX).  When the kernels
+// in use are older than what this CPU runs, *hint is the OPENBLAS_CORETYPE
+// to try (AVX-512: SkylakeX; AVX2: Haswell), else NULL.  Nothing is changed
+// here: other kernels give other roundings, so the choice stays the user's.
+static const char *blas_core_hint(const char *core, const char **hint)
+{
+    static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    static const char *const avx2[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake",
+                                       "SapphireRapids"};
+    *hint = NULL;
+#if defined(__x86_64__) && defined(__GNUC__)
+    int n512 = sizeof avx512 / sizeof *avx512, n2 = sizeof avx2 / sizeof *avx2, known = 0;
+    if (__builtin_cpu_supports("avx512f")) {
+        for (int i = 0; i < n512; i++) known |= !strcmp(core, avx512[i]);
+        if (!known) *hint = "SkylakeX";
+    } else if (__builtin_cpu_supports("avx2")) {
+        for (int i = 0; i < n2; i++) known |= !strcmp(core, avx2[i]);
+        if (!known) *hint = "Haswell";
+    }
+#else
+    (void)avx512, (void)avx2;
+#endif
+    return core;
+}
+
 // Sum the columns setup_seconds and step_seconds and `steps` over summary.csv.
 static int read_summary(const char *dir, timing *t)
 {
@@ -346,6 +398,11 @@ static double cpu_seconds(void)
 static int run_once(const char *yaml, const char *name, const char *dir, int threads,
                     int workers, char *const *sets, int nsets, timing *t, lerr *e)
 {
+    for (int j = 0; j < NWORK; j++)
+        if (!strcmp(workloads[j].name, name) && workloads[j].direct) {
+            openblas_set_num_threads(threads);
+            return workloads[j].direct(t, e);
+        }
     char file[512];
     snprintf(file, sizeof file, "%s/%s.yaml", dir, name);
     FILE *f = fopen(file, "w");
@@ -742,6 +799,157 @@ static void jobs_extra(const workload *w, int cores, int reps)
                all.wall / one.wall);
 }
 
+// mlp: the data of the workload.  Real Fashion-MNIST when its folder is
+// there (LORALAB_FASHION_MNIST, else dataset.h's default): the training
+// split scaled to [0, 1], its odd classes 1 3 5 7 9 as labels 0 .. 4, 6000
+// rows drawn with seed 1, centred by their mean.  Otherwise synthetic: rows
+// x_i ~ N(0, I_784), labels argmax_c x_i^T M_c for a Gaussian M: (784, 5).
+// *real says which; *dir names the folder.  X: (N, d) and y: (N) are new
+// arrays.
+static const char *mlp_data_dir(void)
+{
+    const char *env = getenv("LORALAB_FASHION_MNIST");
+    return env && *env ? env : DATASET_FASHION_MNIST_DIR;
+}
+
+static int mlp_data(double **X, int **y, int *real, lerr *e)
+{
+    labelled_data tr = {0}, odd = {0}, sub = {0};
+    const int classes[MLP_K] = {1, 3, 5, 7, 9};
+    struct stat st;
+    *real = stat(mlp_data_dir(), &st) == 0 && S_ISDIR(st.st_mode);
+    if (*real) {
+        int rc = dataset_load_idx(mlp_data_dir(), DATA_TRAIN, &tr, e);
+        if (!rc) {
+            dataset_scale_bytes(&tr);
+            rc = dataset_select_classes(&tr, classes, MLP_K, &odd, e);
+        }
+        if (!rc) rc = dataset_subsample(&odd, MLP_N, 1, "bench", &sub, e);
+        dataset_free(&tr), dataset_free(&odd);
+        if (rc || sub.d != MLP_D) {
+            dataset_free(&sub);
+            return rc ? rc : lerr_run(e, "%s: %d inputs, not %d", mlp_data_dir(), sub.d, MLP_D);
+        }
+        dataset_centre(&sub, NULL, 0);
+        *X = sub.X, *y = sub.label;
+        sub.X = NULL, sub.label = NULL;
+        dataset_free(&sub);
+        return 0;
+    }
+    double *M = dalloc((size_t)MLP_D * MLP_K);
+    *X = dalloc((size_t)MLP_N * MLP_D);
+    *y = xcalloc(MLP_N, sizeof(int));
+    gsl_rng *rng = stream_new(1, "bench-mlp");
+    gaussian_fill(rng, *X, MLP_N, MLP_D, 1.0);
+    gaussian_fill(rng, M, MLP_D, MLP_K, 1.0);
+    gsl_rng_free(rng);
+    for (int i = 0; i < MLP_N; i++) {
+        double best = -INFINITY, z;
+        for (int c = 0; c < MLP_K; c++) {
+            z = 0.0;
+            for (int j = 0; j < MLP_D; j++) z += (*X)[(size_t)i * MLP_D + j] * M[(size_t)j * MLP_K + c];
+            if (z > best) best = z, (*y)[i] = c;
+        }
+    }
+    free(M);
+    return 0;
+}
+
+// One run of the mlp workload: the data (mlp_data), W0 and V from mlp.h's
+// standard init (seed 1; not pretrained: a step's cost does not depend on the
+// weights), mlp_ft_new (X W0 computed once), A ~ N(0, 1/d), B = 0; then
+// MLP_STEPS full-batch GD steps (lr 0.1) on the cross-entropy loss:
+// mlp_ft_eval_factors, A -= lr gA, B -= lr gB.  setup = everything before
+// the first step.
+static int mlp_run(timing *t, lerr *e)
+{
+    double t0 = now_seconds(), c0 = cpu_seconds();
+    double *X = NULL, lr = 0.1, L;
+    int *y = NULL, real, d = MLP_D, h = MLP_H, r = MLP_R;
+    if (mlp_data(&X, &y, &real, e)) return -1;
+    mlp_net *net = mlp_net_new(d, h, MLP_K);
+    mlp_net_init(net, 1);
+    mlp_ft *ft = NULL;
+    int rc = mlp_ft_new(X, y, MLP_N, d, net->W1, h, net->V, MLP_K, MLP_CROSS_ENTROPY, r, &ft, e);
+    double *A = dalloc((size_t)d * r), *B = dalloc((size_t)r * h);
+    double *gA = dalloc((size_t)d * r), *gB = dalloc((size_t)r * h);
+    gsl_rng *rng = stream_new(1, "bench-mlp-A");
+    gaussian_fill(rng, A, d, r, 1.0 / sqrt((double)d));
+    gsl_rng_free(rng);
+    t->setup = now_seconds() - t0;
+    t->step = 0;
+    t->steps = MLP_STEPS;
+    for (int s = 0; s < MLP_STEPS && !rc; s++) {
+        double ts = now_seconds();
+        rc = mlp_ft_eval_factors(ft, A, B, r, &L, gA, gB, e);
+        for (int i = 0; i < d * r; i++) A[i] -= lr * gA[i];
+        for (int i = 0; i < r * h; i++) B[i] -= lr * gB[i];
+        t->step += now_seconds() - ts;
+    }
+    if (!rc && !isfinite(L)) rc = lerr_run(e, "mlp: loss %g after %d steps", L, MLP_STEPS);
+    t->wall = now_seconds() - t0;
+    t->cpu = cpu_seconds() - c0;
+    mlp_ft_free(ft);
+    mlp_net_free(net);
+    free(X), free(y), free(A), free(B), free(gA), free(gB);
+    return rc;
+}
+
+// mlp: which data it ran on; and per step, the seven products of
+// mlp_ft_eval_factors alone, on one thread, block by block (MLP_ROWS rows)
+// on buffers of the same shapes (X_b A (m,d)(d,r); XA B (m,r)(r,h); H V
+// (m,h)(h,K); dF V^T (m,K)(K,h); XA^T dZ (r,m)(m,h); dZ B^T (m,h)(h,r);
+// X_b^T T (d,m)(m,r)), median of reps runs of 20 steps, against the run's
+// step time: the products' share of a step (the rest: the ReLU and its
+// mask, the softmax loss, copying X W0's rows, the update).
+static void mlp_extra(const workload *w, int cores, int reps)
+{
+    (void)w, (void)cores;
+    int n = MLP_N, d = MLP_D, h = MLP_H, K = MLP_K, r = MLP_R, steps = 20, mb = MLP_ROWS;
+    double *X = dalloc((size_t)n * d), *A = dalloc((size_t)d * r), *B = dalloc((size_t)r * h);
+    double *XA = dalloc((size_t)mb * r), *Z = dalloc((size_t)mb * h), *V = dalloc((size_t)h * K);
+    double *F = dalloc((size_t)mb * K), *T = dalloc((size_t)mb * r);
+    double *gA = dalloc((size_t)d * r), *gB = dalloc((size_t)r * h);
+    for (size_t i = 0; i < (size_t)n * d; i++) X[i] = 0.01 * (double)(i % 13);
+    for (size_t i = 0; i < (size_t)d * r; i++) A[i] = 0.01 * (double)(i % 7);
+    for (size_t i = 0; i < (size_t)r * h; i++) B[i] = 0.01 * (double)(i % 5);
+    for (size_t i = 0; i < (size_t)h * K; i++) V[i] = 0.01 * (double)(i % 3);
+    openblas_set_num_threads(1);
+    double tp[64];
+    if (reps > 64) reps = 64;
+    for (int rep = -1; rep < reps; rep++) {
+        double t0 = now_seconds();
+        for (int s = 0; s < steps; s++)
+            for (int b0 = 0; b0 < n; b0 += mb) {
+                int m = n - b0 < mb ? n - b0 : mb;
+                double beta = b0 == 0 ? 0.0 : 1.0;
+                const double *Xb = X + (size_t)b0 * d;
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, r, d, 1.0, Xb, d, A, r, 0.0, XA, r);
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, h, r, 1.0, XA, r, B, h, 1.0, Z, h);
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, K, h, 1.0, Z, h, V, K, 0.0, F, K);
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, h, K, 1.0, F, K, V, K, 0.0, Z, h);
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, h, m, 1.0, XA, r, Z, h, beta, gB, h);
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, r, h, 1.0, Z, h, B, h, 0.0, T, r);
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, r, m, 1.0, Xb, d, T, r, beta, gA, r);
+            }
+        if (rep >= 0) tp[rep] = (now_seconds() - t0) / steps;
+    }
+    double prod = median(tp, reps);
+    double step = last_timing.steps > 0 ? last_timing.step / (double)last_timing.steps : NAN;
+    struct stat st;
+    int real = stat(mlp_data_dir(), &st) == 0 && S_ISDIR(st.st_mode);
+    if (real)
+        printf("  mlp: data: Fashion-MNIST (%s; train split, classes 1 3 5 7 9, %d rows, "
+               "centred)\n", mlp_data_dir(), n);
+    else
+        printf("  mlp: data: synthetic (Gaussian rows, labels from a random linear map; %s "
+               "absent)\n", mlp_data_dir());
+    printf("  mlp: per step %.2f ms; its seven matrix products alone %.2f ms (%.1f GFLOP/s): "
+           "the products' share of a step = %.2f\n", 1e3 * step, 1e3 * prod,
+           mlp_flops(n, d, h, K, r) / prod / 1e9, prod / step);
+    free(X), free(A), free(B), free(XA), free(Z), free(V), free(F), free(T), free(gA), free(gB);
+}
+
 // A workload's floor (formulas at the top of the file) for a run timed t, at
 // `gflops` GFLOP/s and `bw` bytes per second.
 typedef struct {
@@ -808,8 +1016,16 @@ int bench_main(char *const *args, int nargs)
     stream_bandwidth(cores, &bw_one, &bw_all);
     printf("machine: %d cores; dgemm (n = 2048, median of 5): %.1f GFLOP/s on one core, "
            "%.1f GFLOP/s on %d; stream (read-sum, median of 5): %.1f GB/s on one core, "
-           "%.1f GB/s on %d; medians of %d runs after a warm-up\n\n",
+           "%.1f GB/s on %d; medians of %d runs after a warm-up\n",
            cores, one, all, cores, bw_one / 1e9, bw_all / 1e9, cores, reps);
+    const char *hint, *core = blas_core_hint(openblas_get_corename(), &hint);
+    printf("OpenBLAS kernels: %s", core);
+    if (hint)
+        printf(" (generic for this CPU, which has %s: OpenBLAS did not recognise it; "
+               "OPENBLAS_CORETYPE=%s selects its kernels for such CPUs, several times "
+               "faster at dgemm, with other roundings; OPENBLAS_VERBOSE=2 shows the choice)",
+               !strcmp(hint, "SkylakeX") ? "AVX-512" : "AVX2", hint);
+    printf("\n\n");
     printf("%-9s %9s %9s %9s %10s %9s %8s %9s %9s %7s %5s\n", "name", "seconds", "setup s", "step s",
            "steps/s", "GFLOP/s", "of dgemm", "peak MB", "floor s", "x floor", "bound");
     int failed = 0;

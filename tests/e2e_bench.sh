@@ -5,20 +5,36 @@
 # (positive microseconds) and the NumPy comparison (or why it was skipped); the jobs workload
 # reports its -j comparison; the minibatch workload its step time beside the
 # batch's products alone (positive, with their ratio); bad arguments are exit 2.
+# mlp (issue 17): its row, its floor, its data and its products' share of a
+# step.  The header names OpenBLAS's kernels, with a hint when they are
+# generic on a CPU with AVX2 / AVX-512.
 # Floors (issue 18): the header gives the stream bandwidth (positive GB/s on
 # one core and on all), and every workload row its floor in seconds and the
 # ratio of its time to it (positive numbers) and which of flops or bytes binds.
 . "$(dirname "$0")/lib.sh"
 
 expect_status 0 "$LORALAB" bench --list
-for w in toy layer wide-n relu minibatch ntk jobs; do
+for w in toy layer wide-n relu minibatch ntk jobs mlp; do
   grep -q "^  $w " "$TMP/out" && ok "--list names $w" || bad "--list does not name $w"
 done
 expect_status 2 "$LORALAB" bench nosuch
 grep -q "unknown workload 'nosuch'" "$TMP/err" && ok "unknown workload named" || bad "no message"
 expect_status 2 "$LORALAB" bench --reps 0 toy
 
-expect_status 0 "$LORALAB" bench --reps 1 toy jobs minibatch   # one invocation: one dgemm and stream probe
+# one invocation: one dgemm and stream probe.  On a CPU with AVX2, OpenBLAS
+# is told to use its generic Prescott kernels (ignored by an OpenBLAS built
+# for one CPU), so that the header's hint can be checked.
+avx2=0; grep -qw avx2 /proc/cpuinfo 2>/dev/null && avx2=1
+if [ $avx2 = 1 ]; then export OPENBLAS_CORETYPE=Prescott; fi
+expect_status 0 "$LORALAB" bench --reps 1 toy jobs minibatch mlp
+unset OPENBLAS_CORETYPE
+core=$(sed -n 's/^OpenBLAS kernels: \([A-Za-z0-9]*\).*/\1/p' "$TMP/out")
+[ -n "$core" ] && ok "the header names OpenBLAS's kernels: $core" || bad "no OpenBLAS kernels line"
+if [ $avx2 = 1 ] && [ "$core" = Prescott ]; then
+  grep -q '^OpenBLAS kernels: Prescott (generic for this CPU.*OPENBLAS_CORETYPE=\(SkylakeX\|Haswell\)' "$TMP/out" \
+    && ok "generic kernels on an AVX2 CPU: the hint names OPENBLAS_CORETYPE" \
+    || bad "no OPENBLAS_CORETYPE hint for Prescott kernels on an AVX2 CPU"
+fi
 row=$(grep '^toy ' "$TMP/out")
 if awk '{ exit !($2 > 0 && $4 > 0 && $5 > 0) }' <<<"$row"; then ok "toy row: $row"
 else bad "toy row has no positive times: '$row'"; fi
@@ -59,4 +75,16 @@ if awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "ms" && !($i > 0)) exit 1; ex
 then ok "minibatch: step against its products: $line"; else bad "no minibatch line: '$line'"; fi
 grep -q '^minibatch ' "$TMP/out" && ok "minibatch row" || bad "no minibatch row"
 floor_row minibatch
+
+# mlp (issue 17): its row with a step rate, its floor, the data it ran on,
+# and the share of its matrix products in a step (a positive ratio)
+row=$(grep '^mlp ' "$TMP/out")
+if awk '{ exit !($2 > 0 && $4 > 0 && $5 > 0 && $6 > 0) }' <<<"$row"; then ok "mlp row: $row"
+else bad "mlp row has no positive times or GFLOP/s: '$row'"; fi
+floor_row mlp
+grep -q '^  mlp: data: \(Fashion-MNIST\|synthetic\)' "$TMP/out" && ok "mlp names its data" \
+  || bad "mlp does not say which data"
+line=$(grep '^  mlp: per step' "$TMP/out")
+if awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "ms" && !($i > 0)) exit 1; exit !($NF > 0 && /products alone .* ms .* share of a step = /) }' <<<"$line"
+then ok "mlp: its products' share of a step: $line"; else bad "no mlp share line: '$line'"; fi
 finish
