@@ -9,14 +9,9 @@
 #include <string.h>
 
 // Four doubles as one value (GCC's vector extension: one AVX2 register, or
-// two SSE2 ones); load4 reads them from any address.
+// two SSE2 ones), read from any address by memcpy (no alignment assumed).
 typedef double v4d __attribute__((vector_size(32)));
-__attribute__((always_inline)) static inline v4d load4(const double *p)
-{
-    v4d v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
+#define LOAD4(v, p) memcpy(&(v), (p), sizeof(v4d))
 
 // The vector kernels below (QR, Q applied, projections, Gram matrices) get
 // AVX2 and AVX-512 clones on x86-64, picked at load time: wider vectors, the
@@ -59,11 +54,12 @@ __attribute__((always_inline)) static inline void dots(const double *x, const do
     v4d a0 = {0.0, 0.0, 0.0, 0.0}, a1 = a0, a2 = a0, a3 = a0;
     int i = 0;
     for (; i + 4 <= n; i += 4) {
-        v4d xi = load4(x + i);
-        a0 += xi * load4(y0 + i);
-        a1 += xi * load4(y1 + i);
-        a2 += xi * load4(y2 + i);
-        a3 += xi * load4(y3 + i);
+        v4d xi, u0, u1, u2, u3;
+        LOAD4(xi, x + i), LOAD4(u0, y0 + i), LOAD4(u1, y1 + i), LOAD4(u2, y2 + i), LOAD4(u3, y3 + i);
+        a0 += xi * u0;
+        a1 += xi * u1;
+        a2 += xi * u2;
+        a3 += xi * u3;
     }
     for (; i < n; i++) {
         a0[0] += x[i] * y0[i];
