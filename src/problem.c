@@ -325,6 +325,7 @@ double model_test_loss(model *m, const double *A, const double *B)
     const problem *p = m->p;
     if (p->n_test <= 0) return NAN;
     int nt = p->n_test, d = p->d, k = p->k;
+    if (A && p->ops->test_loss_factors) return p->ops->test_loss_factors(m, A, B);
     if (p->ops->test_loss_dense) {
         if (!A) return p->ops->test_loss_dense(m, B);
         if (!m->Dbuf) m->Dbuf = dalloc((size_t)d * k);   // once per run
@@ -348,13 +349,9 @@ double model_test_loss(model *m, const double *A, const double *B)
     return acc / (2.0 * nt);
 }
 
-// D = A B into Dbuf (or D itself), then the teacher's test_acc_dense.
 double model_test_acc(model *m, const double *A, const double *B)
 {
     const problem *p = m->p;
-    if (p->n_test <= 0 || !p->ops->test_acc_dense) return NAN;
-    if (!A) return p->ops->test_acc_dense(m, B);
-    if (!m->Dbuf) m->Dbuf = dalloc((size_t)p->d * p->k);   // once per run
-    mm('N', 'N', p->d, p->k, m->r, 1.0, A, B, 0.0, m->Dbuf);
-    return p->ops->test_acc_dense(m, m->Dbuf);
+    if (p->n_test <= 0 || !p->ops->test_acc) return NAN;
+    return p->ops->test_acc(m, A, B);
 }

@@ -63,11 +63,16 @@ typedef struct {
     // exact Hessian-vector products of the LoRA objective from it; without it
     // they are finite differences of the gradient).  D, dD, C: (d, k).
     int (*curvature_dense)(model *m, const double *D, const double *dD, double *C, lerr *e);
-    // Optional: classification accuracy on the test set at W = base + D
-    // (teachers whose outputs are class scores: mlp); the fraction of test
-    // rows whose largest output is their label.  D: (d, k).  Without it the
+    // Optional: the test loss at W = base + A B without forming A B
+    // (A: (d, r), B: (r, k)); without it model_test_loss forms A B and calls
+    // test_loss_dense.
+    double (*test_loss_factors)(model *m, const double *A, const double *B);
+    // Optional: classification accuracy on the test set (teachers whose
+    // outputs are class scores: mlp), the fraction of test rows whose largest
+    // output is their label, at W = base + A B (A: (d, r), B: (r, k)) or, with
+    // A == NULL, W = base + D (D passed as B: (d, k)).  Without it the
     // test_acc column is nan.
-    double (*test_acc_dense)(model *m, const double *D);
+    double (*test_acc)(model *m, const double *A, const double *B);
 } problem_ops;
 
 struct problem {
@@ -160,7 +165,7 @@ static inline int model_set_batch(model *m, const int *rows, int nb, lerr *e)
 // W = base + D (D passed as B: (d, k)); nan without a test set.
 double model_test_loss(model *m, const double *A, const double *B);
 
-// Test accuracy (problem_ops.test_acc_dense) at the same W as model_test_loss;
+// Test accuracy (problem_ops.test_acc) at the same W as model_test_loss;
 // nan without a test set or when the teacher does not classify.
 double model_test_acc(model *m, const double *A, const double *B);
 

@@ -73,12 +73,24 @@ static double mlp_test_loss(model *m, const double *D)
     return L;
 }
 
-static double mlp_test_acc(model *m, const double *D)
+// The test loss at base + A B, factored: O(n_test r (d + h) + n_test h K).
+static double mlp_test_loss_factors(model *m, const double *A, const double *B)
+{
+    mlp_run *w = m->impl;
+    double L = NAN;
+    lerr e = {0};
+    if (w->ft_test && mlp_ft_eval_factors(w->ft_test, A, B, m->r, &L, NULL, NULL, &e)) L = NAN;
+    return L;
+}
+
+// Accuracy at base + A B (A not NULL) or base + D (D passed as B).
+static double mlp_test_acc(model *m, const double *A, const double *B)
 {
     mlp_run *w = m->impl;
     double acc = NAN;
     lerr e = {0};
-    if (w->ft_test) mlp_ft_accuracy(w->ft_test, NULL, NULL, 0, D, &acc, &e);
+    if (w->ft_test && mlp_ft_accuracy(w->ft_test, A, A ? B : NULL, m->r, A ? NULL : B, &acc, &e))
+        acc = NAN;
     return acc;
 }
 
@@ -99,7 +111,7 @@ static int mlp_model_init(model *m, lerr *e)
                    rmax, &w->ft, e))
         return -1;
     if (ms->test.n > 0 && mlp_ft_new(ms->test.X, ms->test.label, ms->test.n, d, w->base, h,
-                                     net->V, K, ms->loss, 1, &w->ft_test, e))
+                                     net->V, K, ms->loss, rmax, &w->ft_test, e))
         return -1;
     return 0;
 }
@@ -124,7 +136,8 @@ static const problem_ops mlp_ops = {
     .problem_free = mlp_problem_free,
     .test_loss_dense = mlp_test_loss,
     .set_batch = mlp_set_batch,
-    .test_acc_dense = mlp_test_acc,
+    .test_loss_factors = mlp_test_loss_factors,
+    .test_acc = mlp_test_acc,
 };
 
 // The data and the pretrained network (mlp_source_load), W0 = W1,
