@@ -566,7 +566,7 @@ static int toy_row_alone(int reps, double *small_us, double *lapack_us)
     problem *p = NULL;
     model *m = NULL;
     metrics_work *mw = NULL;
-    int rc = problem_new(&s, 0, &p, &e);
+    int rc = problem_new(&s, 0, NULL, &p, &e);
     if (!rc) rc = (m = model_new(p, s.lora.rank, NULL, NULL, 0, &e)) ? 0 : -1;
     if (rc) {
         problem_free(p);
