@@ -86,6 +86,9 @@ do for [b=1:nb] { BS_AWK = BS_AWK.(b > 1 ? " " : "").sprintf("%g", real(word(Bs,
 T_cmd = T[1:1] eq "<" ? T[2:] : "cat '".T."'"
 load sprintf("< %s | awk -F, -v inits='%s' -v probs='%s' -v opts='%s' -v batches='%s' -v ni=%d -v np=%d -v no=%d -v nb=%d '%s'", \
   T_cmd, I, PROBS_AWK, OPTS, BS_AWK, ni, np, no, nb, opt_awk)
+# $TR has no header lines: with common.gp's columnheaders on, gnuplot would
+# take the first row of every block (step 0) for a header and drop it.
+set datafile nocolumnheaders
 blk(i, p, o, b) = (((i - 1) * np + p - 1) * no + o - 1) * nb + b - 1
 fcol(fig) = fig eq "risk" ? 2 : fig eq "align_a" ? 5 : 8      # the figure's mean column in $TR
 
@@ -133,6 +136,7 @@ do for [fig in "risk align_a align_b"] {
 }
 
 # ---- steps to tol per problem, one panel per init ----------------------------
+set datafile columnheaders   # summary_mean.csv is read by column name
 do for [fmt in FORMATS] {
   eval begin_fig_size("steps_to_tol", fmt, 1.7 * fig_w, fig_h)
   set multiplot layout 1, ni
