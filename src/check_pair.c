@@ -102,13 +102,16 @@ static int by_curve(const void *x, const void *y)
 }
 
 // "lora.rank=8, seed=0, step=10": the key columns of row r.
-static void describe(char *buf, size_t n, char *const *header, char *const *r, const int *kc, int nk)
+// Column `skip` (the along column, for a curve; -1: none) is left out.
+static void describe(char *buf, size_t n, char *const *header, char *const *r, const int *kc, int nk,
+                     int skip)
 {
     size_t o = 0;
     buf[0] = '\0';
     for (int k = 0; k < nk && o < n; k++)
-        o += (size_t)snprintf(buf + o, n - o, "%s%s=%s", k ? ", " : "", header[kc[k]], r[kc[k]]);
-    if (nk == 0) snprintf(buf, n, "(no key column varies within an arm)");
+        if (kc[k] != skip)
+            o += (size_t)snprintf(buf + o, n - o, "%s%s=%s", o ? ", " : "", header[kc[k]], r[kc[k]]);
+    if (o == 0) snprintf(buf, n, "(no key column varies within an arm)");
 }
 
 // Text of rows[i]'s key columns kc[0 .. nk), skipping column `skip`.
@@ -197,7 +200,7 @@ int pair_measure(const pair_spec *p, char *const *header, int ncols, char **cons
         qsort(kr[k], (size_t)na[k], sizeof(keyed), by_key);
         for (int i = 1; i < na[k]; i++)
             if (!strcmp(kr[k][i].key, kr[k][i - 1].key)) {
-                describe(desc, sizeof desc, header, rows[kr[k][i].row], kc, nk);
+                describe(desc, sizeof desc, header, rows[kr[k][i].row], kc, nk, -1);
                 snprintf(why, nwhy, "arm %s (%s) has two rows with the key %s (cells %s and %s): the pairing "
                          "is ambiguous", arm[k], filt[k], desc, rows[kr[k][i - 1].row][cc], rows[kr[k][i].row][cc]);
                 goto done;
@@ -220,7 +223,7 @@ int pair_measure(const pair_spec *p, char *const *header, int ncols, char **cons
         for (int s = 0; s < 2; s++) {
             if (!lone[s]) continue;
             const char *from = s ? arm[k] : arm[0], *to = s ? arm[0] : arm[k];
-            describe(desc, sizeof desc, header, rows[first[s]], kc, nk);
+            describe(desc, sizeof desc, header, rows[first[s]], kc, nk, -1);
             snprintf(why, nwhy, "%d of %d rows of arm %s have no partner in arm %s (first: %s)%s", lone[s],
                      s ? na[k] : na[0], from, to, desc,
                      lone[s] == (s ? na[k] : na[0]) ? ": no pair at all" : "");
@@ -245,7 +248,7 @@ int pair_measure(const pair_spec *p, char *const *header, int ncols, char **cons
         kr[0][t].pair = t;
     }
     if (bad) {
-        describe(desc, sizeof desc, header, rows[kr[0][first_bad].row], kc, nk);
+        describe(desc, sizeof desc, header, rows[kr[0][first_bad].row], kc, nk, -1);
         snprintf(why, nwhy, "%d of %d pairs give no number for %s (first: %s, %s = %s / %s%s%s)", bad, np,
                  p->compare, desc, p->metric, rows[kr[0][first_bad].row][mc], rows[kr[1][first_bad].row][mc],
                  p->ref ? " / " : "", p->ref ? rows[kr[2][first_bad].row][mc] : "");
@@ -273,7 +276,7 @@ int pair_measure(const pair_spec *p, char *const *header, int ncols, char **cons
         }
     }
     if (bad) {   // with ref, 0 / 0: both arms at the reference
-        describe(desc, sizeof desc, header, rows[kr[0][first_bad].row], kc, nk);
+        describe(desc, sizeof desc, header, rows[kr[0][first_bad].row], kc, nk, ac);
         snprintf(why, nwhy, "%d of %d %s give 0 / 0 (first: %s)", bad, nv, ac >= 0 ? "curves" : "pairs", desc);
         goto done;
     }
