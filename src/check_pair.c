@@ -91,7 +91,9 @@ typedef struct {
 
 static int by_key(const void *x, const void *y)
 {
-    return strcmp(((const keyed *)x)->key, ((const keyed *)y)->key);
+    const keyed *p = x, *q = y;
+    int c = strcmp(p->key, q->key);
+    return c ? c : (p->row > q->row) - (p->row < q->row);   // ties in file order
 }
 
 static int by_curve(const void *x, const void *y)
