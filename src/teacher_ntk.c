@@ -429,7 +429,7 @@ static const problem_ops ntk_ops = {
     .test_loss_dense = ntk_test_loss,
 };
 
-int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e);
+int teacher_ntk_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e);
 
 // Settings the files force (checked before anything is written): targets
 // from a file have no planted shift, so teacher.rank must be 0; a test set
@@ -448,13 +448,14 @@ int teacher_ntk_check(const spec *s, lerr *e)
                           s->teacher.n_test);
     if (!fromfile) return 0;
     problem *p;
-    int rc = teacher_ntk_new(s, 0, &p, e);   // reads and checks every file
+    int rc = teacher_ntk_new(s, 0, NULL, &p, e);   // reads and checks every file
     if (!rc) problem_free(p);
     return rc;
 }
 
-int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e)
+int teacher_ntk_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e)
 {
+    (void)cache_dir;   // (features: mlp will keep its pretrained network there)
     problem *p = xcalloc(1, sizeof *p);
     ntk_data *T = xcalloc(1, sizeof *T);
     p->ops = &ntk_ops;

@@ -268,16 +268,25 @@ static void test_full(void)
     CHECK(strstr(out, "\n  n: 1600\n") != NULL, "ints with %%d");
     CHECK(strstr(out, "\n  normalize: true\n") != NULL, "bools");
     CHECK(strstr(out, "\noptimizer:\n  method: precgd\n") != NULL, "sections as mappings");
-    // Every key of config_keys() is written.
+    // Every key of config_keys() is written, except the real-data keys (a
+    // linear teacher: they do not apply and are left out).
     const char *const *keys = config_keys();
     int nkeys = 0;
     for (; keys[nkeys]; nkeys++) {
         const char *leaf = strrchr(keys[nkeys], '.');
+        if (!strncmp(keys[nkeys], "pretrain.", 9) || !strcmp(keys[nkeys], "teacher.data") ||
+            !strcmp(keys[nkeys], "teacher.hidden") || !strcmp(keys[nkeys], "teacher.pool") ||
+            strstr(keys[nkeys], "_classes")) {
+            continue;
+        }
         char want[80];
         snprintf(want, sizeof want, "%s%s: ", leaf ? "  " : "\n", leaf ? leaf + 1 : keys[nkeys]);
         CHECK(strstr(out, want) != NULL, "key %s not written", keys[nkeys]);
     }
-    CHECK(nkeys == 47, "config_keys has %d keys", nkeys);
+    CHECK(nkeys == 57, "config_keys has %d keys", nkeys);
+    CHECK(strstr(out, "\npretrain:") == NULL && strstr(out, "  hidden: ") == NULL &&
+              strstr(out, "  source_classes: ") == NULL,
+          "real-data keys left out for a linear teacher");
     free(out);
     check_round_trip("full", &s);
     spec_free(&s);
@@ -610,12 +619,12 @@ static const error_case ERRORS[] = {
         "c.yaml:1:1: unknown key 'optimiser' (did you mean 'optimizer'?)"),
     ERR("name: x\nfoo: 1\n", NULL, NULL,
         "c.yaml:2:1: unknown key 'foo' (valid top-level keys: name, teacher, lora, init, optimizer, "
-        "log, convex, seeds, sweep)"),
+        "log, pretrain, convex, seeds, sweep)"),
     ERR("swep:\n  teacher.d: [1]\n", NULL, NULL,
         "c.yaml:1:1: unknown key 'swep' (did you mean 'sweep'?)"),
     ERR("sweep:\n  teacher.d: [1]\nzip:\n  teacher.n: [1]\n", NULL, NULL,
         "c.yaml:3:1: unknown key 'zip' (valid top-level keys: name, teacher, lora, init, "
-        "optimizer, log, convex, seeds, sweep)"),
+        "optimizer, log, pretrain, convex, seeds, sweep)"),
     ERR("teacher:\n  d: 5\n  dd: 5\n", NULL, NULL,
         "c.yaml:3:3: unknown key 'teacher.dd' (did you mean 'teacher.d'?)"),
     ERR("teacher:\n  kapa: 2\n", NULL, NULL,
@@ -630,7 +639,7 @@ static const error_case ERRORS[] = {
     ERR("teacher: 5\n", NULL, NULL,
         "c.yaml:1:10: teacher must be a mapping of keys (model, activation, leaky_slope, d, k, n, "
         "n_test, rank, outputs, loss, features, targets, base, kappa, spectrum, "
-        "scale, noise, w0, w0_scale, delta, x, stats), got '5'"),
+        "scale, noise, w0, w0_scale, delta, x, stats, data, hidden, pool, source_classes, target_classes), got '5'"),
     ERR("lora: [1]\n", NULL, NULL, "c.yaml:1:7: lora must be a mapping of keys (rank), got a list"),
     // types
     ERR("teacher:\n  d: abc\n", NULL, NULL,
@@ -700,11 +709,34 @@ static const error_case ERRORS[] = {
         init_names),
     ERRN("optimizer:\n  method: adamax\n", NULL, NULL,
         "c.yaml:2:11: optimizer.method: 'adamax' is not one of: ", optim_names),
-    ERRN("teacher:\n  model: mlp\n", NULL, NULL,
-        "c.yaml:2:10: teacher.model: 'mlp' is not one of: ",
+    ERRN("teacher:\n  model: cnn\n", NULL, NULL,
+        "c.yaml:2:10: teacher.model: 'cnn' is not one of: ",
         teacher_names),
     ERR("teacher:\n  spectrum: geo\n", NULL, NULL,
         "c.yaml:2:13: teacher.spectrum: 'geo' is not one of: linear, geometric"),
+    // the real-data keys (checks that need no data files)
+    ERR("teacher:\n  model: mlp\n  source_classes: [1, 1]\n", NULL, NULL,
+        "c.yaml:3:23: teacher.source_classes: entry 2 (1) repeats entry 1"),
+    ERR("teacher:\n  model: mlp\n  target_classes: [0, -2]\n", NULL, NULL,
+        "c.yaml:3:23: teacher.target_classes: entry 2 must be >= 0 (got -2)"),
+    ERR("teacher:\n  model: mlp\n  source_classes: []\n", NULL, NULL,
+        "c.yaml:3:19: teacher.source_classes: the list is empty; give at least one class"),
+    ERR("teacher:\n  model: mlp\n  source_classes: 1\n", NULL, NULL,
+        "c.yaml:3:19: teacher.source_classes: expected a list of class labels such as [0, 2, 4]"),
+    ERR("teacher:\n  model: mlp\n  source_classes: [a]\n", NULL, NULL,
+        "c.yaml:3:20: teacher.source_classes: entry 1: expected an integer"),
+    ERR("teacher:\n  model: mlp\n  pool: 3\n", NULL, NULL,
+        "c.yaml:3:9: teacher.pool must be 1 or 2 (got 3)"),
+    ERR("teacher:\n  model: mlp\n  target_classes: [0, 2, 4, 6, 8, 10]\n", NULL, NULL,
+        "c.yaml:3:19: teacher.target_classes: 6 classes, but the network has 5 outputs"),
+    ERR("teacher:\n  model: mlp\n  data: /nonexistent/folder\n", NULL, NULL,
+        "c.yaml:3:9: teacher.data: no data: neither .npy files"),
+    ERR("teacher:\n  hidden: 10\n", NULL, NULL,
+        "c.yaml:2:11: teacher.hidden: applies to real data only (teacher.model: mlp, or the "
+        "ntk teacher's features: mlp), and teacher.model is linear; leave it out"),
+    ERR("pretrain:\n  epochs: 2\n", NULL, NULL,
+        "c.yaml:2:11: pretrain.epochs: applies to real data only"),
+    ERR("pretrain:\n  lr: 0\n", NULL, NULL, "c.yaml:2:7: pretrain.lr must be > 0 (got 0)"),
     // matrices
     ERR("teacher:\n  w0: [[1, 2], [3]]\n", NULL, NULL,
         "c.yaml:2:16: teacher.w0: row 2 has 1 entry but row 1 has 2"),
@@ -1533,7 +1565,7 @@ static void test_set_sweep_errors(void)
          "--set sweep.optimizer.lr: cannot set it: "},
         {"{}\n", "foo=1", 0, {0},
          "--set foo: unknown key (valid top-level keys: name, teacher, lora, init, optimizer, "
-         "log, convex, seeds, sweep)"},
+         "log, pretrain, convex, seeds, sweep)"},
         {"{}\n", "swep=1", 0, {0}, "--set swep: unknown key (did you mean 'sweep'?)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
