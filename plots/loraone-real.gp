@@ -1,4 +1,4 @@
-# loraone-real.gp: LoRA-One's Fig. 1(c) on real data (theory/THEORY.md 8):
+# loraone-real.gp: LoRA-One's Fig. 1(c) on real data (theory/THEORY.md 2.1):
 # full fine-tuning, LoRA and LoRA-One on the pretrained network.
 #   gnuplot -c plots/loraone-real.gp DIR     (or: loralab plot DIR)
 # Reads DIR/trace_mean.csv (or trace.csv for one seed) and DIR/sweep.gp; writes

@@ -431,6 +431,57 @@ static void test_ntk_files(void)
 // ---------------------------------------------------------------------------
 // .npy files given by path
 
+// The real-data keys with the mlp teacher on Debian's Fashion-MNIST (this
+// part is skipped when the folder is absent): d from the images' header after
+// pooling, k = hidden, outputs = the source classes, rank 0; the keys and the
+// pretrain section written and read back identically; a d that disagrees
+// with the data and a kappa are errors; the pretrain section's key is empty
+// for the linear teacher.
+static void test_real_data(void)
+{
+    spec s;
+    lerr e = {0};
+    CHECK(load_text("lin.yaml", "{}\n", NULL, &s, &e) == 0, "linear: %s", e.msg);
+    char *pk = config_section_key(&s, "pretrain");
+    CHECK(pk[0] == '\0', "pretrain section key of a linear spec: '%s'", pk);
+    free(pk);
+    spec_free(&s);
+    FILE *f = fopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
+    if (!f) {
+        printf("skip test_real_data: Fashion-MNIST not installed\n");
+        return;
+    }
+    fclose(f);
+    const char *mlp = "teacher:\n  model: mlp\n  pool: 2\n  hidden: 32\n"
+                      "  source_classes: [3, 1, 5]\n  target_classes: [0, 2]\n"
+                      "pretrain:\n  epochs: 2\n  n: 100\nlora:\n  rank: 4\n";
+    CHECK(load_text("mlp.yaml", mlp, NULL, &s, &e) == 0, "mlp: %s", e.msg);
+    CHECK(s.teacher.d == 196 && s.teacher.k == 32 && s.teacher.outputs == 3 &&
+              s.teacher.rank == 0,
+          "mlp: d %d (196), k %d (32), outputs %d (3), rank %d (0)", s.teacher.d, s.teacher.k,
+          s.teacher.outputs, s.teacher.rank);
+    char *out = written(&s);
+    CHECK(strstr(out, "\n  hidden: 32\n") && strstr(out, "\n  source_classes: [3, 1, 5]\n") &&
+              strstr(out, "\npretrain:\n  epochs: 2\n") && strstr(out, "\n  data: fashion-mnist\n"),
+          "mlp: real-data keys written:\n%s", out);
+    free(out);
+    pk = config_section_key(&s, "pretrain");
+    CHECK(strstr(pk, "pretrain.epochs=2;") != NULL, "pretrain section key: '%s'", pk);
+    free(pk);
+    check_round_trip("mlp", &s);
+    spec_free(&s);
+    const char *bad_d = "teacher:\n  model: mlp\n  pool: 2\n  d: 100\n";
+    CHECK(load_text("mlpd.yaml", bad_d, NULL, &s, &e) != 0 &&
+              strstr(e.msg, "mlpd.yaml:4:6: teacher.d is 100 but teacher.data (fashion-mnist) "
+                            "has 196 inputs after 2x2 pooling (leave d out)"),
+          "mlp with d: %s", e.msg);
+    const char *kappa = "teacher:\n  model: mlp\n  kappa: 2\n";
+    CHECK(load_text("mlpk.yaml", kappa, NULL, &s, &e) != 0 &&
+              strstr(e.msg, "mlpk.yaml:3:10: teacher.kappa: describes the Delta the teacher "
+                            "draws, but real data have no planted shift"),
+          "mlp with kappa: %s", e.msg);
+}
+
 static void test_npy(void)
 {
     char path[PATH_MAX + 64], dir[PATH_MAX + 64], want[PATH_MAX + 200];
@@ -1611,6 +1662,7 @@ int main(void)
     test_full();
     test_inline();
     test_npy();
+    test_real_data();
     test_ntk_files();
     test_set();
     test_errors();
