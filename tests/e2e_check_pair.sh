@@ -3,13 +3,15 @@
 # A rank-2 linear teacher, lora.rank in {2, 3} x three arms zipped (LoRA:
 # lora + gd, LoRA-One: spectral + precgd, full fine-tuning: optimizer full) x
 # 2 seeds, 30 steps logged every 5 (real runs, 12 cells, a fraction of a
-# second).  Every measured number is recomputed by awk from trace.csv:
+# second).  Every measured number is recomputed by awk from the CSVs:
 #  - a pointwise ratio (LoRA-One's loss over LoRA's, step >= 5): PASS < 1,
 #    and the arms swapped: FAIL, exit 1, with the measured number;
 #  - the distance between log-loss curves against a reference arm
 #    (mean over steps of |ln loss_X - ln loss_full|, X = LoRA-One over X = LoRA,
 #    per (rank, seed) curve, max over curves), the number of curves, a
 #    final-step difference averaged over curves;
+#  - a key column with one value per arm drops out (rank 2 against rank 3);
+#  - summary.csv pairs (rank, seed) without a step column;
 #  - with hypotheses (lora.rank == 2 inside): each part pairs its own rows;
 #  - an empty arm, overlapping arms, rows without a partner, a pair or a
 #    curve giving no number: FAIL with the reason, even with an op that a NaN
@@ -110,6 +112,19 @@ want=$(by_awk 'm = -1; for (k in x) { split(k, q, SUBSEP); if (q[1] != "gd" || q
                  v = x[k] - x["gd", 3, q[3], q[4]]; v = v < 0 ? -v : v; if (v > m) m = v }; print m')
 got=$(measured '|loss[a] - loss[b]|')
 same "$got" "$want" && ok "r = 2 against r = 3 (lora.rank drops out of the key): max |diff| $got (awk $want)" \
+  || bad "measured '$got', awk $want: $(cat "$TMP/out")"
+
+# summary.csv (no step column): one pair per (rank, seed), the final losses
+sum="{table: summary, metric: loss, $LO, $LORA, compare: log_ratio, reduce: mean, op: \"<\", value: 0}"
+claim sum.yaml "[$sum]"
+expect_status 0 "$LORALAB" check --claims sum.yaml
+want=$(awk -F, -v OFMT=%.17g 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  { x[$c["optimizer.method"], $c["lora.rank"], $c["seed"]] = $c["loss"] }
+  END { for (k in x) { split(k, q, SUBSEP); if (q[1] != "precgd") continue
+          s += log(x[k] / x["gd", q[2], q[3]]); n++ }; print s / n, n }' results/arms/summary.csv)
+set -- $want
+got=$(measured 'ln(loss[a] / loss[b])')
+same "$got" "$1" && [ "$2" = 4 ] && ok "summary.csv: mean ln(final loss ratio) over 4 (rank, seed) pairs $got (awk $1)" \
   || bad "measured '$got', awk $want: $(cat "$TMP/out")"
 
 # 3. hypotheses: inside r = 2, outside r = 3, each part paired on its own rows
