@@ -13,6 +13,9 @@
 //                          `group_reduce` (mean | max | min | final), then
 //                          max/min over groups (ratio) or the value of the largest
 //                          numeric group key over that of the smallest (growth)
+// A paired predicate (`a:`, `b:`, optional `ref:` filters picking the arms of
+// one experiment, `compare:`, optional `along:`) pairs the arms' rows on their
+// key columns and reduces a per-pair comparison of the metric: check_pair.c.
 // A predicate that matches no rows (or no numeric value) fails with that
 // reason.  `report: true` predicates are measured and shown, never failed.
 //
@@ -48,6 +51,7 @@
 
 #include "build_info.h"
 #include "cells.h"
+#include "check_pair.h"
 #include "config.h"
 #include "csv.h"
 #include "expr.h"
@@ -60,9 +64,10 @@ typedef struct {
 
 typedef struct {
     char *where, *count_where, *table, *metric, *reduce, *equals, *group, *group_reduce, *op;
+    char *a, *b, *ref, *compare, *along, *along_reduce;   // a paired comparison (check_pair.h)
     double value;
     int report, line;
-    mark at_where, at_count_where, at_metric, at_group;
+    mark at_where, at_count_where, at_metric, at_group, at_a, at_b, at_ref, at_along;
 } pred;
 
 // A hypothesis of a claim: a filter over one cell (its summary.csv row and
@@ -162,6 +167,9 @@ static int read_pred(yctx *y, yaml_node_t *m, pred *p)
                     : !strcmp(k, "metric") ? &p->metric : !strcmp(k, "reduce") ? &p->reduce
                     : !strcmp(k, "equals") ? &p->equals : !strcmp(k, "group") ? &p->group
                     : !strcmp(k, "group_reduce") ? &p->group_reduce : !strcmp(k, "op") ? &p->op
+                    : !strcmp(k, "a") ? &p->a : !strcmp(k, "b") ? &p->b : !strcmp(k, "ref") ? &p->ref
+                    : !strcmp(k, "compare") ? &p->compare : !strcmp(k, "along") ? &p->along
+                    : !strcmp(k, "along_reduce") ? &p->along_reduce
                     : NULL;
         if (slot) {
             *slot = xstrdup(v);
@@ -170,18 +178,37 @@ static int read_pred(yctx *y, yaml_node_t *m, pred *p)
             if (slot == &p->count_where) p->at_count_where = at;
             if (slot == &p->metric) p->at_metric = at;
             if (slot == &p->group) p->at_group = at;
+            if (slot == &p->a) p->at_a = at;
+            if (slot == &p->b) p->at_b = at;
+            if (slot == &p->ref) p->at_ref = at;
+            if (slot == &p->along) p->at_along = at;
         } else if (!strcmp(k, "value")) {
             char *end;
             p->value = strtod(v, &end);
             if (!*v || *end) return yfail(y, vn, "value must be a number, got '%s'", v);
         } else if (!strcmp(k, "report")) p->report = !strcmp(v, "true") || !strcmp(v, "yes");
         else return yfail(y, kn, "unknown predicate key '%s' (valid: where, count_where, table, metric, "
-                          "reduce, equals, group, group_reduce, op, value, report)", k);
+                          "reduce, equals, group, group_reduce, op, value, report; paired: a, b, ref, compare, along, "
+                          "along_reduce)", k);
     }
     const char *reds = " max min mean final count fraction ratio growth ";
     char pad[64];
     if (!p->metric) return yfail(y, m, "a predicate needs metric:%s", "");
     if (!p->reduce) return yfail(y, m, "a predicate needs reduce:%s", "");
+    if (p->a || p->b || p->ref || p->compare || p->along || p->along_reduce) {   // paired
+        if (!p->a || !p->b) return yfail(y, m, "a paired predicate needs a: and b: (filters picking its arms)%s", "");
+        if (!pair_compare_valid(p->compare))
+            return yfail(y, m, "a paired predicate needs compare: diff, ratio, log_ratio, abs_diff or "
+                         "abs_log_ratio%s", "");
+        if (!pair_reduce_valid(p->reduce))
+            return yfail(y, m, "a paired predicate reduces with max, min, mean or count (got '%s')", p->reduce);
+        if (p->along_reduce && !p->along) return yfail(y, m, "along_reduce: goes with along:%s", "");
+        if (p->along_reduce && !pair_along_reduce_valid(p->along_reduce))
+            return yfail(y, m, "along_reduce must be one of: mean max min final (got '%s')", p->along_reduce);
+        if (p->count_where || p->equals || p->group || p->group_reduce)
+            return yfail(y, m, "count_where:, equals:, group: and group_reduce: do not go with a paired "
+                         "predicate (a:, b:)%s", "");
+    }
     snprintf(pad, sizeof pad, " %s ", p->reduce);
     if (!strstr(reds, pad)) return yfail(y, m, "reduce must be one of:%s", reds);
     if (!p->op || !strstr(" < <= > >= == != ", (snprintf(pad, sizeof pad, " %s ", p->op), pad)))
@@ -355,6 +382,7 @@ static void free_claims(claim_list *l)
             pred *p = &c->preds[j];
             free(p->where), free(p->count_where), free(p->table), free(p->metric), free(p->reduce), free(p->equals);
             free(p->group), free(p->group_reduce), free(p->op);
+            free(p->a), free(p->b), free(p->ref), free(p->compare), free(p->along), free(p->along_reduce);
         }
         free(c->quick), free(c->figures), free(c->preds);
     }
@@ -461,6 +489,12 @@ static int measure(const pred *p, const table *t, double *measured, char *why, s
         snprintf(why, nwhy, "no rows match%s%s", p->where ? " where " : "", p->where ? p->where : "");
         free(rows);
         return -1;
+    }
+    if (p->a) {   // a paired comparison of arms
+        pair_spec ps = {p->a, p->b, p->ref, p->metric, p->compare, p->along, p->along_reduce, p->reduce};
+        int rc = pair_measure(&ps, t->header, t->ncols, t->rows, rows, n, measured, why, nwhy, e);
+        free(rows);
+        return rc;
     }
     const char *how = p->reduce;
     double *vals = dalloc((size_t)n);
@@ -723,9 +757,12 @@ static int check_columns(const char *claims, const claim *c, const pred *p, lerr
         rc = known_column(claims, c, "metric", p->metric, p->at_metric, h, nh, tab, ho, nho, other, e);
     if (!rc && p->group)
         rc = known_column(claims, c, "group", p->group, p->at_group, h, nh, tab, ho, nho, other, e);
-    const char *filters[2] = {p->where, p->count_where}, *keys[2] = {"where", "count_where"};
-    const mark at[2] = {p->at_where, p->at_count_where};
-    for (int i = 0; i < 2 && !rc; i++) {
+    if (!rc && p->along)
+        rc = known_column(claims, c, "along", p->along, p->at_along, h, nh, tab, ho, nho, other, e);
+    const char *filters[5] = {p->where, p->count_where, p->a, p->b, p->ref};
+    const char *keys[5] = {"where", "count_where", "a", "b", "ref"};
+    const mark at[5] = {p->at_where, p->at_count_where, p->at_a, p->at_b, p->at_ref};
+    for (int i = 0; i < 5 && !rc; i++) {
         if (!filters[i]) continue;
         expr *x = expr_parse(filters[i], (const char *const *)h, nh, e);
         if (!x) rc = lerr_prefix(e, "%s:%d:%d: claim %s: %s: ", claims, at[i].line, at[i].col, c->id, keys[i]);
@@ -1019,6 +1056,14 @@ static const char *md_cell(const char *s)
 
 static void expected_text(const pred *p, char *buf, size_t n)
 {
+    if (p->a) {   // "max over curves of mean_step(|ln(loss[a] / loss[ref])|) / ...; a: ..., b: ... < 1"
+        char q[600];
+        pair_spec ps = {p->a, p->b, p->ref, p->metric, p->compare, p->along, p->along_reduce, p->reduce};
+        pair_text(&ps, q, sizeof q);
+        snprintf(buf, n, "%s%s%s; a: %s; b: %s%s%s %s %g", q, p->where ? " where " : "", p->where ? p->where : "",
+                 p->a, p->b, p->ref ? "; ref: " : "", p->ref ? p->ref : "", p->op, p->value);
+        return;
+    }
     snprintf(buf, n, "%s(%s%s%s%s%s)%s%s%s%s %s %g", p->reduce, p->metric,
              p->equals ? " == " : "", p->equals ? p->equals : "",
              p->count_where ? " with " : "", p->count_where ? p->count_where : "",
