@@ -43,11 +43,12 @@
 #include <gsl/gsl_rng.h>
 
 #include "linalg.h"
+#include "mlp.h"
 #include "npy.h"
-#include "ntk_features.h"
 #include "problem.h"
 #include "random.h"
 #include "teacher_data.h"
+#include "teacher_ntk.h"
 
 typedef struct {
     int K, ce;            // outputs; 1 for cross-entropy
@@ -398,8 +399,6 @@ static const problem_ops ntk_ops = {
     .test_loss_dense = ntk_test_loss,
 };
 
-int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e);
-
 // Settings the files force (checked before anything is written): targets
 // from a file have no planted shift, so teacher.rank must be 0; a test set
 // needs generated features and targets.  The files themselves are read and
@@ -422,15 +421,54 @@ int teacher_ntk_check(const spec *s, lerr *e)
     return rc;
 }
 
-int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e)
+// A problem of this teacher with its data T (owned from now on).
+static problem *ntk_problem(ntk_data *T)
 {
     problem *p = xcalloc(1, sizeof *p);
-    ntk_data *T = xcalloc(1, sizeof *T);
     p->ops = &ntk_ops;
     p->impl = T;
     p->teacher = "ntk";
     p->convex_reference = 1;
     p->sigma_dev = NAN;   // no input covariance: sigma_dev and err_op_bound do not apply
+    return p;
+}
+
+int teacher_ntk_points(ntk_points *train, ntk_points *test, int ce, problem **out, lerr *e)
+{
+    ntk_data *T = xcalloc(1, sizeof *T);
+    T->feat = train->feat, T->f0 = train->f0, T->y = train->y, T->label = train->label;
+    if (test) {
+        T->feat_t = test->feat, T->f0t = test->f0, T->yt = test->y, T->labelt = test->label;
+        memset(test, 0, sizeof *test);
+    }
+    memset(train, 0, sizeof *train);
+    problem *p = ntk_problem(T);
+    T->K = T->feat.K;
+    T->ce = ce;
+    p->d = T->feat.d, p->k = T->feat.k, p->n = T->feat.n;
+    p->n_test = T->feat_t.n;
+    size_t dk = (size_t)p->d * p->k;
+    p->W0 = dalloc(dk);      // the change delta starts at 0
+    p->Delta = dalloc(dk);   // no planted shift
+    p->dq = 0;
+    p->Dl = dalloc(1), p->Dr = dalloc(1);
+    int rc = 0;
+    if (T->ce)
+        rc = mlp_check_labels(T->label, p->n, T->K, "ntk training points", e) ||
+             mlp_check_labels(T->labelt, p->n_test, T->K, "ntk test points", e);
+    if (!rc) rc = problem_finish(p, 1, e);
+    if (rc) {
+        problem_free(p);
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e)
+{
+    ntk_data *T = xcalloc(1, sizeof *T);
+    problem *p = ntk_problem(T);
     p->d = s->teacher.d, p->k = s->teacher.k, p->n = s->teacher.n;
     T->K = s->teacher.outputs;
     T->ce = !strcmp(s->teacher.loss, "cross_entropy");
