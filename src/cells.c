@@ -7,6 +7,7 @@
 
 #include "csv.h"
 #include "init.h"
+#include "mlp_source.h"
 #include "registry.h"
 
 // Data files named by string keys (teacher.features, targets, base: an
@@ -47,7 +48,9 @@ static void file_hashes_free(file_hashes *fh)
 //   "rows=<row_format>" and, for every section that can change what a cell
 //   writes (teacher, lora, init, optimizer, log, convex), its resolved keys
 //   (config_section_key; matrices by value), log.save, the contents of the
-//   data files named by teacher.features / targets / base, and "seed=N".
+//   data files named by teacher.features / targets / base, and "seed=N";
+//   for real data (spec_real_data) also the pretrain section and the
+//   contents of teacher.data's four files.
 // Not hashed: the experiment's name, the cell's place in the grid, which keys
 // are swept.  So equal runs have equal ids in any grid, and a cell from a
 // folder is reused only when it would be written the same today.
@@ -63,6 +66,21 @@ static void cell_id(const spec *s, long seed, const char *row_format, file_hashe
         h = fnv1a(h, "\n", 1);
         h = fnv1a(h, key, strlen(key));
         free(key);
+    }
+    if (spec_real_data(s)) {
+        char *key = config_section_key(s, "pretrain");
+        h = fnv1a(h, "\n", 1);
+        h = fnv1a(h, key, strlen(key));
+        free(key);
+        char *paths[4];
+        int npy;
+        lerr ne = {0};
+        if (mlp_source_files(s, paths, &npy, &ne) == 0)   // else: the run reports it
+            for (int i = 0; i < 4; i++) {
+                unsigned long long fhv = file_hash(fh, paths[i]);
+                h = fnv1a(h, &fhv, sizeof fhv);
+                free(paths[i]);
+            }
     }
     const char *files[] = {s->teacher.features, s->teacher.targets, s->teacher.base};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {

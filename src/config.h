@@ -79,9 +79,15 @@ int config_load(const char *path, char *const *sets, int nsets, spec *out, lerr 
 // Write the fully resolved experiment as YAML (every key, defaults filled
 // in, matrices from files by absolute path, inline matrices inline, numbers
 // with %.17g), except teacher.kappa, spectrum and scale when no Delta is
-// drawn (delta given, or rank 0): a comment line stands for them.  Loading
-// the output again gives an identical spec.
+// drawn (delta given, or rank 0): a comment line stands for them; and the
+// real-data keys (teacher.data, hidden, pool, source_classes,
+// target_classes, the pretrain section) only where they apply
+// (spec_real_data).  Loading the output again gives an identical spec.
 int config_write(const spec *s, FILE *f);
+
+// Whether s runs on real data (mlp_source.h): teacher.model mlp, or the ntk
+// teacher with features: mlp.  The real-data keys apply only then.
+bool spec_real_data(const spec *s);
 
 // ---------------------------------------------------------------------------
 // Sweeps
@@ -162,9 +168,10 @@ int config_write_sweep(const sweep_def *d, FILE *f);
 // The list of valid dotted keys, NULL-terminated (for messages and docs).
 const char *const *config_keys(void);
 
-// Every key of `section` (e.g. "teacher") of s as one string (malloc'ed):
-// equal strings mean the specs agree on the whole section (matrix values
-// compared by a 64-bit hash).
+// Every key of `section` (e.g. "teacher") of s that applies to it (the
+// real-data keys only for spec_real_data) as one string (malloc'ed): equal
+// strings mean the specs agree on the whole section (matrix values compared
+// by a 64-bit hash).  "" for a section none of whose keys applies.
 char *config_section_key(const spec *s, const char *section);
 
 #endif

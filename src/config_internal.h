@@ -97,6 +97,7 @@ typedef enum {
     T_MATRIX,   // mat_source: a word from `words`, a .npy path or inline rows
     T_SEEDS,    // nseeds/seeds/seeds_is_count: a count or a list
     T_SAVE,     // unsigned SAVE_* bits: a list of a, b, w, g
+    T_CLASSES,  // int_list: a non-empty list of distinct integers >= 0 (class labels)
 } key_type;
 
 typedef enum { LO_NONE, LO_GE, LO_GT } lo_kind;
@@ -119,7 +120,7 @@ typedef struct {
 } keydef;
 
 // The number of rows of KEYS (config_keys.c checks it against the table).
-enum { NKEYS = 47 };
+enum { NKEYS = 57 };
 extern const keydef KEYS[NKEYS];
 
 // Row of `key` in KEYS, or -1.

@@ -83,6 +83,12 @@ const keydef KEYS[] = {
     {"teacher.delta", T_MATRIX, OFF(teacher.delta), "generated", .words = WORD(MAT_GENERATED)},
     {"teacher.x", T_MATRIX, OFF(teacher.x), "generated", .words = WORD(MAT_GENERATED)},
     {"teacher.stats", T_STRING, OFF(teacher.stats), "auto", .choices = "auto, qr, gram"},
+    {"teacher.data", T_STRING, OFF(teacher.data), "fashion-mnist", .choices = "fashion-mnist",
+     .path_ok = true},
+    {"teacher.hidden", T_INT, OFF(teacher.hidden), "128", GE(1)},
+    {"teacher.pool", T_INT, OFF(teacher.pool), "1", GE(1)},
+    {"teacher.source_classes", T_CLASSES, OFF(teacher.source_classes), "[1, 3, 5, 7, 9]", ANY},
+    {"teacher.target_classes", T_CLASSES, OFF(teacher.target_classes), "[0, 2, 4, 6, 8]", ANY},
     {"lora.rank", T_INT, OFF(lora.rank), "8", GE(1)},
     {"init.method", T_STRING, OFF(init.method), "lora",
      .known = init_known, .names = init_names},
@@ -106,6 +112,11 @@ const keydef KEYS[] = {
     {"log.risk_tol", T_DOUBLE, OFF(log.risk_tol), "1e-20", GT(0)},
     {"log.align_target", T_DOUBLE, OFF(log.align_target), "0.5", GT(0)},
     {"log.params", T_BOOL, OFF(log.params), "false", ANY},
+    {"pretrain.epochs", T_INT, OFF(pretrain.epochs), "5", GE(1)},
+    {"pretrain.batch", T_INT, OFF(pretrain.batch), "128", GE(1)},
+    {"pretrain.lr", T_DOUBLE, OFF(pretrain.lr), "1e-3", GT(0)},
+    {"pretrain.seed", T_INT, OFF(pretrain.seed), "0", GE(0)},
+    {"pretrain.n", T_INT, OFF(pretrain.n), "0", GE(0)},
     {"convex.steps", T_INT, OFF(convex.steps), "20000", GE(1)},
     {"convex.tol", T_DOUBLE, OFF(convex.tol), "1e-10", GT(0)},
     {"seeds", T_SEEDS, OFF(nseeds), "1", ANY},
@@ -548,6 +559,39 @@ static int set_seeds(rctx *c, const keydef *k, const node *v)
     return v->kind == NODE_SEQ ? set_seed_list(c, k, v) : set_seed_count(c, k, v);
 }
 
+// A class list: [c1, c2, ...], non-empty, each an integer >= 0, no repeats.
+static int set_classes(rctx *c, const keydef *k, const node *v)
+{
+    char got[128];
+    if (v->kind != NODE_SEQ)
+        return key_fail(c, k->key, v, ": expected a list of class labels such as [0, 2, 4], "
+                        "got %s", node_describe(v, got, sizeof got));
+    if (v->n == 0) return key_fail(c, k->key, v, ": the list is empty; give at least one class");
+    int *cls = xmalloc(sizeof(int) * (size_t)v->n);
+    for (int i = 0; i < v->n; i++) {
+        const node *item = v->vals[i];
+        long x = 0;
+        int rc = 0;
+        if (!read_integer(item, INT_MIN, INT_MAX, &x, got, sizeof got))
+            rc = key_fail(c, k->key, item, ": entry %d: expected an integer, got %s", i + 1, got);
+        else if (x < 0)
+            rc = key_fail(c, k->key, item, ": entry %d must be >= 0 (got %s)", i + 1, item->text);
+        for (int j = 0; !rc && j < i; j++)
+            if (cls[j] == x)
+                rc = key_fail(c, k->key, item, ": entry %d (%ld) repeats entry %d", i + 1, x,
+                              j + 1);
+        if (rc) {
+            free(cls);
+            return -1;
+        }
+        cls[i] = (int)x;
+    }
+    int_list *l = field_of(c->s, k);
+    l->n = v->n;
+    l->v = cls;
+    return 0;
+}
+
 static int set_save(rctx *c, const keydef *k, const node *v)
 {
     char got[128];
@@ -791,6 +835,14 @@ static void write_seeds(FILE *f, const keydef *k, const spec *s)
     fputc(']', f);
 }
 
+static void write_classes(FILE *f, const keydef *k, const spec *s)
+{
+    const int_list *l = cfield_of(s, k);
+    fputc('[', f);
+    for (int i = 0; i < l->n; i++) fprintf(f, "%s%d", i ? ", " : "", l->v[i]);
+    fputc(']', f);
+}
+
 static void write_save(FILE *f, const keydef *k, const spec *s)
 {
     unsigned bits = *(const unsigned *)cfield_of(s, k);
@@ -822,6 +874,14 @@ static void free_matrix(spec *s, const keydef *k)
     memset(m, 0, sizeof *m);
 }
 
+static void free_classes(spec *s, const keydef *k)
+{
+    int_list *l = field_of(s, k);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
 static void free_seeds(spec *s, const keydef *k)
 {
     (void)k;
@@ -842,6 +902,7 @@ const key_ops KEY_OPS[] = {
     [T_MATRIX] = {set_matrix, write_matrix, free_matrix},
     [T_SEEDS] = {set_seeds, write_seeds, free_seeds},
     [T_SAVE] = {set_save, write_save, NULL},
+    [T_CLASSES] = {set_classes, write_classes, free_classes},
 };
 
 // ===========================================================================

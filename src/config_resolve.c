@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "linalg.h"
+#include "mlp_source.h"
 #include "npy.h"
 #include "registry.h"
 
@@ -77,6 +78,15 @@ static const struct {
 // Keys that describe the Delta the teacher draws (config_write leaves them
 // out when none is drawn).
 static const char *const SHIFT_KEYS[] = {"teacher.kappa", "teacher.spectrum", "teacher.scale"};
+
+// The real-data keys (mlp_source.h): they apply only when spec_real_data(s);
+// elsewhere a written one is an error, they keep their defaults and
+// config_write, config_section_key leave them out (the pretrain section is
+// all of them).
+static const char *const REAL_DATA_KEYS[] = {"teacher.data", "teacher.hidden", "teacher.pool",
+                                             "teacher.source_classes",
+                                             "teacher.target_classes"};
+static const char PRETRAIN_SECTION[] = "pretrain";
 
 // Keys bounded above by min(d, k).
 static const char *const RANK_KEYS[] = {"teacher.rank", "lora.rank"};
@@ -362,6 +372,9 @@ static int unused_shift_keys(rctx *c)
         why = c->val[ti];
         snprintf(reason, sizeof reason, "teacher.targets come from a file (%s)",
                  c->s->teacher.targets);
+    } else if (spec_real_data(c->s)) {
+        why = NULL;
+        snprintf(reason, sizeof reason, "real data have no planted shift");
     } else {
         why = c->val[ri];
         snprintf(reason, sizeof reason, "teacher.rank is 0 (no planted shift)");
@@ -377,6 +390,86 @@ static int unused_shift_keys(rctx *c)
         if (set_default(c, k)) return -1;
     }
     return 0;
+}
+
+bool spec_real_data(const spec *s)
+{
+    return !strcmp(s->teacher.model, "mlp") ||
+           (!strcmp(s->teacher.model, "ntk") && s->teacher.features &&
+            !strcmp(s->teacher.features, "mlp"));
+}
+
+// Whether row k is a real-data key.
+static bool is_real_data_key(const keydef *k)
+{
+    size_t pl = strlen(PRETRAIN_SECTION);
+    if (key_section_len(k->key) == pl && !strncmp(k->key, PRETRAIN_SECTION, pl)) return true;
+    for (size_t i = 0; i < COUNT(REAL_DATA_KEYS); i++)
+        if (strcmp(k->key, REAL_DATA_KEYS[i]) == 0) return true;
+    return false;
+}
+
+// Whether row k applies to s (written by config_write, in section keys).
+static bool key_applies(const spec *s, const keydef *k)
+{
+    return !is_real_data_key(k) || spec_real_data(s);
+}
+
+// A dimension the real data fixes: a written value must agree with it.
+static int real_dim(rctx *c, const char *key, int value, const char *why)
+{
+    int ki = key_index(key);
+    int *field = field_of(c->s, &KEYS[ki]);
+    if (c->val[ki] && *field != value)
+        return key_fail(c, key, c->val[ki], " is %d but %s (leave %s out)", *field, why,
+                        key_leaf(key));
+    *field = value;
+    return 0;
+}
+
+// Phase 3e: the real-data setting.  When it applies: teacher.pool is 1 or 2,
+// no more target than source classes, and d = the data's input count after
+// pooling (read from the training inputs' header), k = hidden, outputs = the
+// number of source classes, rank = 0 (no planted shift); a value written for
+// them must agree.  When it does not apply, a written real-data key is an
+// error and all of them keep their defaults.
+static int real_data(rctx *c)
+{
+    spec *s = c->s;
+    if (!spec_real_data(s)) {
+        for (size_t i = 0; i < NKEYS; i++)
+            if (is_real_data_key(&KEYS[i]) && c->val[i])
+                return key_fail(c, KEYS[i].key, c->val[i],
+                                ": applies to real data only (teacher.model: mlp, or the ntk "
+                                "teacher's features: mlp), and teacher.model is %s; leave it "
+                                "out", s->teacher.model);
+        return 0;
+    }
+    int pi = key_index("teacher.pool"), ti = key_index("teacher.target_classes");
+    if (s->teacher.pool != 1 && s->teacher.pool != 2)
+        return key_fail(c, "teacher.pool", c->val[pi], " must be 1 or 2 (got %d)",
+                        s->teacher.pool);
+    if (s->teacher.target_classes.n > s->teacher.source_classes.n)
+        return key_fail(c, "teacher.target_classes", c->val[ti],
+                        ": %d classes, but the network has %d outputs (one per source class); "
+                        "target class j is taught on output j, so give at most %d",
+                        s->teacher.target_classes.n, s->teacher.source_classes.n,
+                        s->teacher.source_classes.n);
+    int d = 0;
+    lerr de = {0};
+    if (mlp_source_input_dim(s, &d, &de))
+        return key_fail(c, "teacher.data", c->val[key_index("teacher.data")], ": %s", de.msg);
+    char why[1400];
+    snprintf(why, sizeof why, "teacher.data (%s) has %d inputs%s", s->teacher.data, d,
+             s->teacher.pool == 2 ? " after 2x2 pooling" : "");
+    if (real_dim(c, "teacher.d", d, why)) return -1;
+    snprintf(why, sizeof why, "the network's width is teacher.hidden = %d", s->teacher.hidden);
+    if (real_dim(c, "teacher.k", s->teacher.hidden, why)) return -1;
+    snprintf(why, sizeof why, "the network has one output per source class (%d)",
+             s->teacher.source_classes.n);
+    if (real_dim(c, "teacher.outputs", s->teacher.source_classes.n, why)) return -1;
+    return real_dim(c, "teacher.rank", 0,
+                    "real data have no planted shift, so the rank is 0");
 }
 
 // Phase 4: checks that involve several keys.
@@ -448,7 +541,7 @@ int config_resolve(const config_doc *doc, spec *out, lerr *e)
     int rc = collect(&c) || set_all(&c) || read_file_shapes(&c) ||
              derive_dim(&c, "teacher.d") || derive_dim(&c, "teacher.k") ||
              derive_dim(&c, "teacher.n") || derive_dim(&c, "teacher.outputs") ||
-             derive_rank(&c) || unused_shift_keys(&c) || cross_check(&c);
+             derive_rank(&c) || real_data(&c) || unused_shift_keys(&c) || cross_check(&c);
     if (rc) {
         spec_free(out);
         return -1;
@@ -486,7 +579,7 @@ char *config_section_key(const spec *s, const char *section)
     }
     for (size_t i = 0; i < NKEYS; i++) {
         const keydef *k = &KEYS[i];
-        if (strncmp(k->key, section, sl) || k->key[sl] != '.') continue;
+        if (strncmp(k->key, section, sl) || k->key[sl] != '.' || !key_applies(s, k)) continue;
         const void *v = cfield_of(s, k);
         fprintf(f, "%s=", k->key);
         switch (k->type) {
@@ -501,6 +594,11 @@ char *config_section_key(const spec *s, const char *section)
             if (m->data) h = fnv1a(h, m->data, sizeof(double) * (size_t)m->rows * m->cols);
             fprintf(f, "%d|%s|%dx%d|%016llx", (int)m->kind, m->path ? m->path : "", m->rows,
                     m->cols, h);
+            break;
+        }
+        case T_CLASSES: {
+            const int_list *l = v;
+            for (int j = 0; j < l->n; j++) fprintf(f, "%s%d", j ? "," : "", l->v[j]);
             break;
         }
         case T_SEEDS:
@@ -528,6 +626,7 @@ int config_write(const spec *s, FILE *f)
     bool noted = false;
     for (size_t i = 0; i < NKEYS; i++) {
         const keydef *k = &KEYS[i];
+        if (!key_applies(s, k)) continue;   // real-data keys elsewhere
         size_t sl = key_section_len(k->key);
         if (sl && !(section && open_len == sl && strncmp(section, k->key, sl) == 0)) {
             fprintf(f, "%.*s:\n", (int)sl, k->key);

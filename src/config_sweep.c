@@ -114,11 +114,16 @@ static int sweep_value(const sctx *c, const keydef *k, const node *v, int i)
         return sweep_fail(c, v, "%s: value %d: expected a list such as [a, w] (sweep log.save "
                           "as a list of lists: [[a], [a, w]]), got %s",
                           k->key, i, node_describe(v, got, sizeof got));
+    if (k->type == T_CLASSES && v->kind != NODE_SEQ)
+        return sweep_fail(c, v, "%s: value %d: expected a list of classes such as [0, 2] (sweep "
+                          "it as a list of lists: [[0, 2], [4, 6]]), got %s",
+                          k->key, i, node_describe(v, got, sizeof got));
     if (k->type == T_MATRIX && v->kind == NODE_SEQ && !all_rows(v))
         return sweep_fail(c, v, "%s: value %d is a list but not a matrix (a list of rows); "
                           "sweep inline matrices as a list of them: [[[1, 2]], [[3, 4]]]",
                           k->key, i);
-    if (k->type != T_SAVE && k->type != T_MATRIX && v->kind != NODE_SCALAR)
+    if (k->type != T_SAVE && k->type != T_MATRIX && k->type != T_CLASSES &&
+        v->kind != NODE_SCALAR)
         return sweep_fail(c, v, "%s: value %d: expected a single value, got %s", k->key, i,
                           node_describe(v, got, sizeof got));
     return 0;

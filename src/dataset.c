@@ -61,6 +61,12 @@ static char *find_idx(const char *dir, const char *prefix, const char *kind, int
     return NULL;
 }
 
+char *dataset_idx_path(const char *dir, data_split split, int labels, lerr *e)
+{
+    return find_idx(dir, split == DATA_TRAIN ? "train" : "t10k", labels ? "labels" : "images",
+                    labels ? 1 : 3, e);
+}
+
 int dataset_load_idx(const char *dir, data_split split, labelled_data *out, lerr *e)
 {
     memset(out, 0, sizeof *out);

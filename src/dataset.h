@@ -44,6 +44,11 @@ typedef enum { DATA_TRAIN, DATA_TEST } data_split;
 // error (idx.h) and a count mismatch between images and labels (naming both).
 int dataset_load_idx(const char *dir, data_split split, labelled_data *out, lerr *e);
 
+// The path (a new string) of the split's images (labels = 0) or labels
+// (labels = 1) file in dir, found as dataset_load_idx finds it; NULL and the
+// input error of a missing file otherwise.
+char *dataset_idx_path(const char *dir, data_split split, int labels, lerr *e);
+
 // Load inputs X: (N, d) from a float .npy file and labels (N,) from an
 // integer .npy file (npy.h).  Input errors: either file's, N differing
 // between them, a negative label.  height, width are 0.

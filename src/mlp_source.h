@@ -31,6 +31,8 @@ typedef struct {
     double pre_train_loss;     // the pretrained network on the source classes' training rows
     double pre_train_acc;      //   (loss, accuracy) and on their test rows (accuracy)
     double pre_test_acc;
+    int cache_hit;             // 1: the pretrained network was read from cache_dir
+                               //   (or this process's copy), 0: pretrained now
 } mlp_source;
 
 // Build the setting of spec s for the cell seed `seed` (which only picks the
@@ -40,5 +42,19 @@ typedef struct {
 // Input errors (exit 2): the data's (idx.h, dataset.h), bad class lists.
 int mlp_source_load(const spec *s, long seed, const char *cache_dir, mlp_source **out, lerr *e);
 void mlp_source_free(mlp_source *ms);
+
+// The folder teacher.data names (DATASET_FASHION_MNIST_DIR for the word
+// "fashion-mnist") and its four files: paths[0] training inputs, [1] training
+// labels, [2] test inputs, [3] test labels (new strings).  *npy = 1 when the
+// folder holds x_train.npy, y_train.npy, x_test.npy and y_test.npy (inputs
+// (N, d) floats, labels (N,) integers), 0 for the IDX files (dataset.h).
+// An input error names the folder and what is missing.
+int mlp_source_files(const spec *s, char *paths[4], int *npy, lerr *e);
+
+// The network's input count d from the training inputs' header alone (rows x
+// columns of the IDX images, / 4 with teacher.pool 2; the columns of
+// x_train.npy), for config_resolve.  Input errors: the files', pooling of
+// odd image sides or of .npy inputs (which have no image shape).
+int mlp_source_input_dim(const spec *s, int *d, lerr *e);
 
 #endif

@@ -16,14 +16,15 @@ int openblas_get_num_threads(void);
 // ---------------------------------------------------------------------------
 // Registry: one row per teacher.
 
-int teacher_linear_new(const spec *s, long seed, problem **out, lerr *e);
-int teacher_nonlinear_new(const spec *s, long seed, problem **out, lerr *e);
-int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e);
+int teacher_linear_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e);
+int teacher_nonlinear_new(const spec *s, long seed, const char *cache_dir, problem **out,
+                          lerr *e);
+int teacher_ntk_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e);
 int teacher_ntk_check(const spec *s, lerr *e);
 
 static const struct {
     const char *name;
-    int (*make)(const spec *s, long seed, problem **out, lerr *e);
+    int (*make)(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e);
     int min_rank;
     int (*check)(const spec *s, lerr *e);   // input checks beyond config (may be NULL)
     int target_shift;   // 1: W_nat = W0 + Delta is what the adapter learns (the
@@ -177,11 +178,11 @@ int problem_truth_svd(problem *p, lerr *e)
     return rc ? lerr_prefix(e, "truth subspaces: ") : 0;
 }
 
-int problem_new(const spec *s, long seed, problem **out, lerr *e)
+int problem_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e)
 {
     for (int i = 0; i < NTEACHERS; i++)
         if (strcmp(teachers[i].name, s->teacher.model) == 0) {
-            int rc = teachers[i].make(s, seed, out, e);
+            int rc = teachers[i].make(s, seed, cache_dir, out, e);
             if (rc) return rc;
             (*out)->f_star = NAN;   // until a convex solve sets it
             rc = svd_of_g(*out, svd_needed(s, (*out)->rstar), seed, e);

@@ -153,7 +153,9 @@ double model_test_loss(model *m, const double *A, const double *B);
 int problem_svd_need(const spec *s);
 
 // Build the teacher named by s->teacher.model for experiment seed `seed`.
-int problem_new(const spec *s, long seed, problem **out, lerr *e);
+// cache_dir (may be NULL: nothing cached) is where a teacher keeps what it
+// computes once for many cells (the mlp teacher's pretrained network).
+int problem_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e);
 void problem_free(problem *p);
 
 // Shared by teachers: compute G = J(W0) (if p->G is NULL) and Delta's low-rank

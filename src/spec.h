@@ -26,6 +26,12 @@ typedef struct {
     double *data;        // MAT_FILE, MAT_INLINE: values, row-major (rows, cols)
 } mat_source;
 
+// A list of small non-negative integers (class labels).
+typedef struct {
+    int n;
+    int *v;              // (n)
+} int_list;
+
 // Which final matrices `log.save` asks for (bit flags).
 enum { SAVE_A = 1, SAVE_B = 2, SAVE_W = 4, SAVE_G = 8 };
 
@@ -68,6 +74,19 @@ typedef struct {
                              //   and take its QR, or stream X^T X in chunks and never
                              //   hold X; gram needs n >= d and generated x; auto =
                              //   gram when n * d > 2^26 and it can, else qr)
+        // The real-data keys (teacher.model: mlp, and the ntk teacher's features: mlp;
+        // mlp_source.h).  For them d is the data's input count (after pooling),
+        // k = hidden, outputs = the number of source classes and rank = 0; n and
+        // n_test are the target-class rows subsampled for fine-tuning and testing.
+        char *data;          // teacher.data: "fashion-mnist" (DATASET_FASHION_MNIST_DIR) |
+                             //   path to a folder holding the IDX files (MNIST layout) or
+                             //   x_train.npy, y_train.npy, x_test.npy, y_test.npy
+        int hidden;          // teacher.hidden: 128, >= 1 (the network's hidden units h)
+        int pool;            // teacher.pool: 1 | 2 (2x2 average pooling of the images)
+        int_list source_classes;  // teacher.source_classes: [1, 3, 5, 7, 9]; distinct, >= 0
+        int_list target_classes;  // teacher.target_classes: [0, 2, 4, 6, 8]; distinct, >= 0,
+                                  //   no more than the source classes (class
+                                  //   target_classes[j] -> output unit j)
     } teacher;
 
     struct {
@@ -110,6 +129,14 @@ typedef struct {
         bool params;         // log.params: false; trace gets every entry of A and B
                              //   (columns a_I_J, b_I_J; for tiny problems)
     } log;
+
+    struct {                 // pretraining of the real-data network (mlp_source.h)
+        int epochs;          // pretrain.epochs: 5, >= 1
+        int batch;           // pretrain.batch: 128, >= 1 (capped at the source rows)
+        double lr;           // pretrain.lr: 1e-3, > 0 (Adam, both layers)
+        int seed;            // pretrain.seed: 0, >= 0 (init and batches; not the cell's seed)
+        int n;               // pretrain.n: 0, >= 0; source-class training rows used (0: all)
+    } pretrain;
 
     struct {
         int steps;           // convex.steps: 20000, >= 1 (ntk: accelerated proximal gradient)

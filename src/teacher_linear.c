@@ -542,8 +542,10 @@ static int use_gram(const spec *s)
            (double)s->teacher.n * s->teacher.d > (double)(1L << 26);
 }
 
-int teacher_linear_new(const spec *s, long seed, problem **out, lerr *e)
+int teacher_linear_new(const spec *s, long seed, const char *cache_dir, problem **out,
+                       lerr *e)
 {
+    (void)cache_dir;   // nothing to cache
     problem *p = xcalloc(1, sizeof *p);
     linear_data *L = xcalloc(1, sizeof *L);
     p->ops = &linear_ops;

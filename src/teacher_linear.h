@@ -4,7 +4,8 @@
 
 #include "problem.h"
 
-int teacher_linear_new(const spec *s, long seed, problem **out, lerr *e);
+int teacher_linear_new(const spec *s, long seed, const char *cache_dir, problem **out,
+                       lerr *e);
 
 // The loss computed the slow, direct way: 1/(2N) ||X W - Y||_F^2 for a full
 // weight W: (d, k).  For tests that check the fast path.

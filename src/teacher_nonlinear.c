@@ -374,8 +374,10 @@ static const problem_ops nonlinear_ops = {
     .own_threads = 1,
 };
 
-int teacher_nonlinear_new(const spec *s, long seed, problem **out, lerr *e)
+int teacher_nonlinear_new(const spec *s, long seed, const char *cache_dir, problem **out,
+                          lerr *e)
 {
+    (void)cache_dir;   // nothing to cache
     problem *p = xcalloc(1, sizeof *p);
     nl_data *D = xcalloc(1, sizeof *D);
     p->ops = &nonlinear_ops;

@@ -416,7 +416,7 @@ int teacher_ntk_check(const spec *s, lerr *e)
                           s->teacher.n_test);
     if (!fromfile) return 0;
     problem *p;
-    int rc = teacher_ntk_new(s, 0, &p, e);   // reads and checks every file
+    int rc = teacher_ntk_new(s, 0, NULL, &p, e);   // reads and checks every file
     if (!rc) problem_free(p);
     return rc;
 }
@@ -465,8 +465,9 @@ int teacher_ntk_points(ntk_points *train, ntk_points *test, int ce, problem **ou
     return 0;
 }
 
-int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e)
+int teacher_ntk_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e)
 {
+    (void)cache_dir;   // (features: mlp will keep its pretrained network there)
     ntk_data *T = xcalloc(1, sizeof *T);
     problem *p = ntk_problem(T);
     p->d = s->teacher.d, p->k = s->teacher.k, p->n = s->teacher.n;

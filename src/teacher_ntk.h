@@ -6,7 +6,7 @@
 #include "ntk_features.h"
 #include "problem.h"
 
-int teacher_ntk_new(const spec *s, long seed, problem **out, lerr *e);
+int teacher_ntk_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e);
 int teacher_ntk_check(const spec *s, lerr *e);
 
 // One set of points of the linearised model: the features of n points with

@@ -298,15 +298,17 @@ void train_release_problem(void)
     shared.key = NULL;
 }
 
-static int problem_for(const spec *s, long seed, problem **out, lerr *e)
+static int problem_for(const spec *s, long seed, const char *cache_dir, problem **out,
+                       lerr *e)
 {
-    char *tk = config_section_key(s, "teacher");
-    size_t n = strlen(tk) + 64;
+    char *tk = config_section_key(s, "teacher"), *pk = config_section_key(s, "pretrain");
+    size_t n = strlen(tk) + strlen(pk) + 64;
     char *key = xmalloc(n);
     // (teacher.stats auto resolves to qr for minibatches: teacher_linear.c)
     int batched = s->optimizer.batch > 0 && !strcmp(s->teacher.model, "linear");
-    snprintf(key, n, "%s|seed=%ld|svd=%d|batched=%d", tk, seed, problem_svd_need(s), batched);
-    free(tk);
+    snprintf(key, n, "%s|%s|seed=%ld|svd=%d|batched=%d", tk, pk, seed, problem_svd_need(s),
+             batched);
+    free(tk), free(pk);
     if (shared.p && !strcmp(shared.key, key)) {
         free(key);
         shared.p->f_star = NAN;
@@ -314,7 +316,7 @@ static int problem_for(const spec *s, long seed, problem **out, lerr *e)
         return 0;
     }
     train_release_problem();
-    int rc = problem_new(s, seed, out, e);
+    int rc = problem_new(s, seed, cache_dir, out, e);
     if (rc) {
         free(key);
         return rc;
@@ -453,7 +455,7 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
         while ((rb + 1) * (rb + 2) / 2 <= kn) rb++;
         res->rank_bound = (double)rb;
     }
-    int rc = problem_for(s, seed, &sr.p, e);
+    int rc = problem_for(s, seed, cache_dir, &sr.p, e);
     if (!rc) {
         int d = sr.p->d, k = sr.p->k, r = s->lora.rank;
         sr.opt = optim_new(s, d, k, r, e);

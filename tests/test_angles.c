@@ -41,7 +41,7 @@ static void check_align_metric(double t)
     spec s = spec_from_yaml("teacher: {d: 9, k: 6, n: 100, rank: 2}\nlora: {rank: 2}\n");
     problem *p;
     lerr e;
-    problem_new(&s, 1, &p, &e);
+    problem_new(&s, 1, NULL, &p, &e);
     int d = 9, k = 6, r = 2, q = p->gq;
     model *m = model_new(p, r, NULL, NULL, 0, &e);
     metrics_work *w = metrics_work_new(m);

@@ -107,7 +107,7 @@ static void check_model(const char *yaml, int b)
     spec s = spec_from_yaml(yaml);
     problem *p;
     lerr e = {0};
-    if (problem_new(&s, 5, &p, &e)) {
+    if (problem_new(&s, 5, NULL, &p, &e)) {
         fprintf(stderr, "setup: %s\n", e.msg);
         exit(1);
     }
@@ -201,7 +201,7 @@ static void check_gram_refuses(void)
     spec s = spec_from_yaml("teacher: {d: 6, k: 5, n: 40, rank: 2, stats: gram}\nlora: {rank: 2}\n");
     problem *p;
     lerr e = {0};
-    if (problem_new(&s, 1, &p, &e)) {
+    if (problem_new(&s, 1, NULL, &p, &e)) {
         fprintf(stderr, "setup: %s\n", e.msg);
         exit(1);
     }

@@ -268,16 +268,25 @@ static void test_full(void)
     CHECK(strstr(out, "\n  n: 1600\n") != NULL, "ints with %%d");
     CHECK(strstr(out, "\n  normalize: true\n") != NULL, "bools");
     CHECK(strstr(out, "\noptimizer:\n  method: precgd\n") != NULL, "sections as mappings");
-    // Every key of config_keys() is written.
+    // Every key of config_keys() is written, except the real-data keys (a
+    // linear teacher: they do not apply and are left out).
     const char *const *keys = config_keys();
     int nkeys = 0;
     for (; keys[nkeys]; nkeys++) {
         const char *leaf = strrchr(keys[nkeys], '.');
+        if (!strncmp(keys[nkeys], "pretrain.", 9) || !strcmp(keys[nkeys], "teacher.data") ||
+            !strcmp(keys[nkeys], "teacher.hidden") || !strcmp(keys[nkeys], "teacher.pool") ||
+            strstr(keys[nkeys], "_classes")) {
+            continue;
+        }
         char want[80];
         snprintf(want, sizeof want, "%s%s: ", leaf ? "  " : "\n", leaf ? leaf + 1 : keys[nkeys]);
         CHECK(strstr(out, want) != NULL, "key %s not written", keys[nkeys]);
     }
-    CHECK(nkeys == 47, "config_keys has %d keys", nkeys);
+    CHECK(nkeys == 57, "config_keys has %d keys", nkeys);
+    CHECK(strstr(out, "\npretrain:") == NULL && strstr(out, "  hidden: ") == NULL &&
+              strstr(out, "  source_classes: ") == NULL,
+          "real-data keys left out for a linear teacher");
     free(out);
     check_round_trip("full", &s);
     spec_free(&s);
@@ -610,12 +619,12 @@ static const error_case ERRORS[] = {
         "c.yaml:1:1: unknown key 'optimiser' (did you mean 'optimizer'?)"),
     ERR("name: x\nfoo: 1\n", NULL, NULL,
         "c.yaml:2:1: unknown key 'foo' (valid top-level keys: name, teacher, lora, init, optimizer, "
-        "log, convex, seeds, sweep)"),
+        "log, pretrain, convex, seeds, sweep)"),
     ERR("swep:\n  teacher.d: [1]\n", NULL, NULL,
         "c.yaml:1:1: unknown key 'swep' (did you mean 'sweep'?)"),
     ERR("sweep:\n  teacher.d: [1]\nzip:\n  teacher.n: [1]\n", NULL, NULL,
         "c.yaml:3:1: unknown key 'zip' (valid top-level keys: name, teacher, lora, init, "
-        "optimizer, log, convex, seeds, sweep)"),
+        "optimizer, log, pretrain, convex, seeds, sweep)"),
     ERR("teacher:\n  d: 5\n  dd: 5\n", NULL, NULL,
         "c.yaml:3:3: unknown key 'teacher.dd' (did you mean 'teacher.d'?)"),
     ERR("teacher:\n  kapa: 2\n", NULL, NULL,
@@ -630,7 +639,7 @@ static const error_case ERRORS[] = {
     ERR("teacher: 5\n", NULL, NULL,
         "c.yaml:1:10: teacher must be a mapping of keys (model, activation, leaky_slope, d, k, n, "
         "n_test, rank, outputs, loss, features, targets, base, kappa, spectrum, "
-        "scale, noise, w0, w0_scale, delta, x, stats), got '5'"),
+        "scale, noise, w0, w0_scale, delta, x, stats, data, hidden, pool, source_classes, target_classes), got '5'"),
     ERR("lora: [1]\n", NULL, NULL, "c.yaml:1:7: lora must be a mapping of keys (rank), got a list"),
     // types
     ERR("teacher:\n  d: abc\n", NULL, NULL,
@@ -1533,7 +1542,7 @@ static void test_set_sweep_errors(void)
          "--set sweep.optimizer.lr: cannot set it: "},
         {"{}\n", "foo=1", 0, {0},
          "--set foo: unknown key (valid top-level keys: name, teacher, lora, init, optimizer, "
-         "log, convex, seeds, sweep)"},
+         "log, pretrain, convex, seeds, sweep)"},
         {"{}\n", "swep=1", 0, {0}, "--set swep: unknown key (did you mean 'sweep'?)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

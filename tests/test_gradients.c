@@ -53,7 +53,7 @@ static void check_problem(const char *yaml, int shift_base)
     spec s = spec_from_yaml(yaml);
     problem *p;
     lerr e = {0};
-    if (problem_new(&s, 7, &p, &e)) {
+    if (problem_new(&s, 7, NULL, &p, &e)) {
         fprintf(stderr, "setup: %s\n", e.msg);
         exit(1);
     }

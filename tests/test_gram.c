@@ -64,7 +64,7 @@ static void gram_problem_vs_direct(int d, int k, int n, int r, int threads)
     lerr e = {0};
     problem *p;
     openblas_set_num_threads(threads);
-    CHECK(problem_new(&s, 11, &p, &e) == 0, "problem_new: %s", e.msg);
+    CHECK(problem_new(&s, 11, NULL, &p, &e) == 0, "problem_new: %s", e.msg);
     model *m = model_new(p, r, NULL, NULL, 0, &e);
     double *X = dalloc((size_t)n * d), *Wn = dalloc((size_t)d * k), *Y = dalloc((size_t)n * k);
     input_rows(11, "x", d, 0, n, 1, X);
@@ -123,7 +123,7 @@ static void qr_wide_vs_direct(void)
                             "stats: qr}\nlora: {rank: 3}\n");
     lerr e = {0};
     problem *p;
-    CHECK(problem_new(&s, 5, &p, &e) == 0, "problem_new: %s", e.msg);
+    CHECK(problem_new(&s, 5, NULL, &p, &e) == 0, "problem_new: %s", e.msg);
     model *m = model_new(p, r, NULL, NULL, 0, &e);
     double *A = dalloc((size_t)d * r), *B = dalloc((size_t)r * k);
     for (int i = 0; i < d * r; i++) A[i] = 0.01 * sin(1.0 + i);
@@ -159,7 +159,7 @@ static void truncated_svd_of_g(void)
                             "lora: {rank: 3}\ninit: {method: spectral}\n");
     lerr e = {0};
     problem *p;
-    CHECK(problem_new(&s, 3, &p, &e) == 0, "problem_new: %s", e.msg);
+    CHECK(problem_new(&s, 3, NULL, &p, &e) == 0, "problem_new: %s", e.msg);
     int d = p->d, k = p->k, q = d < k ? d : k, rs = p->rstar;
     CHECK(p->gq == 5, "gq = %d, want max(r*, r) = 5", p->gq);
     double *U = dalloc((size_t)d * q), *S = dalloc((size_t)q);
@@ -199,7 +199,7 @@ static double noise_law_ks(const char *stats, int runs)
     for (int seed = 0; seed < runs; seed++) {
         lerr e = {0};
         problem *p;
-        if (problem_new(&s, seed, &p, &e)) {
+        if (problem_new(&s, seed, NULL, &p, &e)) {
             CHECK(0, "%s: %s", stats, e.msg);
             break;
         }

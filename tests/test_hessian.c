@@ -22,7 +22,7 @@ static problem *make(const char *yaml, spec *s)
     *s = spec_from_yaml(yaml);
     problem *p;
     lerr e;
-    if (problem_new(s, 3, &p, &e)) {
+    if (problem_new(s, 3, NULL, &p, &e)) {
         fprintf(stderr, "setup: %s\n", e.msg);
         exit(1);
     }

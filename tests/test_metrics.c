@@ -51,7 +51,7 @@ static void check_rank_ab(void)
     spec s = spec_from_yaml("teacher: {d: 40, k: 30, n: 100, rank: 3}\nlora: {rank: 7}\n");
     problem *p;
     lerr e = {0};
-    CHECK(problem_new(&s, 4, &p, &e) == 0, "problem_new: %s", e.msg);
+    CHECK(problem_new(&s, 4, NULL, &p, &e) == 0, "problem_new: %s", e.msg);
     int d = p->d, k = p->k, r = 7;
     const double sv[7] = {1.0, 3e-2, 1e-4, 2e-6, 4e-7, 1e-9, 0.0};   // rank 4 at 1e-6
     gsl_rng *rng = stream_new(3, "rank");
@@ -89,7 +89,7 @@ static void check_case(const char *yaml, double spread)
     spec s = spec_from_yaml(yaml);
     problem *p;
     lerr e = {0};
-    problem_new(&s, 4, &p, &e);
+    problem_new(&s, 4, NULL, &p, &e);
     int d = p->d, k = p->k, r = s.lora.rank, shift = 0;
     double *A = dalloc((size_t)d * r), *B = dalloc((size_t)r * k);
     init_factors(&s, p, 4, A, B, &shift, &e);

@@ -72,7 +72,7 @@ static void check_gradients(const char *act, int shift)
     spec s = spec_from_yaml(yaml);
     problem *p;
     lerr e = {0};
-    if (problem_new(&s, 5, &p, &e)) {
+    if (problem_new(&s, 5, NULL, &p, &e)) {
         fprintf(stderr, "setup: %s\n", e.msg);
         exit(1);
     }
@@ -116,8 +116,8 @@ static void check_linear_activation(void)
     spec sl = spec_from_yaml(base), sn = spec_from_yaml(yaml);
     problem *pl, *pn;
     lerr e;
-    problem_new(&sl, 1, &pl, &e);
-    problem_new(&sn, 1, &pn, &e);
+    problem_new(&sl, 1, NULL, &pl, &e);
+    problem_new(&sn, 1, NULL, &pn, &e);
     int d = 12, k = 8, r = 4, shift;
     CHECK(fro_diff(pl->G, pn->G, d, k) <= 1e-10 * fro(pl->G, d, k), "G differs");
     double *A[2], *B[2], *gA[2], *gB[2], L[2];
@@ -175,7 +175,7 @@ static void relu_run(double gamma, double eta, int steps, double *risk)
     spec s = spec_from_yaml(yaml);
     problem *p;
     lerr e;
-    problem_new(&s, 0, &p, &e);
+    problem_new(&s, 0, NULL, &p, &e);
     int d = p->d, k = p->k, r = 2, shift;
     train_state st = {.d = d, .k = k, .r = r};
     st.A = dalloc((size_t)d * r), st.B = dalloc((size_t)r * k);

@@ -249,7 +249,7 @@ static void ntk_gradient_without_decay(void)
                             "optimizer: {weight_decay: 0.5}\n");
     lerr e = {0};
     problem *p = NULL;
-    if (problem_new(&s, 0, &p, &e)) {
+    if (problem_new(&s, 0, NULL, &p, &e)) {
         fprintf(stderr, "ntk problem: %s\n", e.msg);
         exit(1);
     }

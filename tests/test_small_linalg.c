@@ -250,7 +250,7 @@ static problem *make_problem(spec *s)
     *s = spec_from_yaml("teacher: {d: 40, k: 30, n: 200, rank: 4}\nlora: {rank: 8}\n");
     problem *p;
     lerr e = {0};
-    CHECK(problem_new(s, 5, &p, &e) == 0, "problem_new: %s", e.msg);
+    CHECK(problem_new(s, 5, NULL, &p, &e) == 0, "problem_new: %s", e.msg);
     return p;
 }
 

@@ -56,7 +56,7 @@ static void init_product(const char *yaml, problem **pp, spec *sp, double **AB, 
 {
     lerr e = {0};
     *sp = spec_from_yaml(yaml);
-    if (problem_new(sp, 3, pp, &e)) {
+    if (problem_new(sp, 3, NULL, pp, &e)) {
         fprintf(stderr, "setup: %s\n", e.msg);
         exit(1);
     }
@@ -178,7 +178,7 @@ static void check_g_closed_form(void)
     spec s = spec_from_yaml("teacher: {d: 10, k: 7, n: 25, rank: 2}\nlora: {rank: 2}\n");
     problem *p;
     lerr e;
-    problem_new(&s, 0, &p, &e);
+    problem_new(&s, 0, NULL, &p, &e);
     int n = p->n, d = p->d, k = p->k;
     double *S = dalloc((size_t)d * d), *G = dalloc((size_t)d * k);
     mm('T', 'N', d, d, n, 1.0 / n, linear_X(p), linear_X(p), 0.0, S);
@@ -196,7 +196,7 @@ static void check_sigma_dev(const char *yaml)
     spec s = spec_from_yaml(yaml);
     problem *p;
     lerr e;
-    problem_new(&s, 2, &p, &e);
+    problem_new(&s, 2, NULL, &p, &e);
     int n = p->n, d = p->d;
     double *S = dalloc((size_t)d * d);
     mm('T', 'N', d, d, n, 1.0 / n, linear_X(p), linear_X(p), 0.0, S);

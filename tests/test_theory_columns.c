@@ -151,7 +151,7 @@ static void check_noisy(void)
     spec s = spec_from_yaml(yaml);
     lerr e = {0};
     problem *p;
-    CHECK(problem_new(&s, 7, &p, &e) == 0, "problem_new: %s", e.msg);
+    CHECK(problem_new(&s, 7, NULL, &p, &e) == 0, "problem_new: %s", e.msg);
     int d = p->d, k = p->k, n = p->n, r = 5, rs = 3;
     // Delta's and G's singular values, G = X^T (Y - X W0) / N formed here
     double SD[9], SG[9];
@@ -271,7 +271,7 @@ static void check_identity_covariance(void)
     free(text);
     lerr e = {0};
     problem *p;
-    CHECK(problem_new(&s, 2, &p, &e) == 0, "problem_new: %s", e.msg);
+    CHECK(problem_new(&s, 2, NULL, &p, &e) == 0, "problem_new: %s", e.msg);
     CHECK(p->sigma_dev < 1e-13, "sigma_dev %g: Sigma_hat should be I", p->sigma_dev);
     double *A = dalloc((size_t)D * RS), *B = dalloc((size_t)RS * K);
     int shift = 0;
@@ -302,7 +302,7 @@ static void check_truth_svd_general_factors(void)
     spec s = spec_from_yaml("teacher: {d: 11, k: 8, n: 30, rank: 3, kappa: 5}\nlora: {rank: 3}\n");
     lerr e = {0};
     problem *p;
-    CHECK(problem_new(&s, 9, &p, &e) == 0, "problem_new: %s", e.msg);
+    CHECK(problem_new(&s, 9, NULL, &p, &e) == 0, "problem_new: %s", e.msg);
     int d = p->d, k = p->k, q = p->dq, rs = p->rstar;
     CHECK(q == 3, "dq %d", q);
     // M = [[1, a, b], [0, 1, c], [0, 0, 1]] and its inverse
@@ -343,7 +343,7 @@ static void check_ntk(void)
                             "lora: {rank: 2}\noptimizer: {steps: 1}\n");
     lerr e = {0};
     problem *p;
-    CHECK(problem_new(&s, 1, &p, &e) == 0, "problem_new: %s", e.msg);
+    CHECK(problem_new(&s, 1, NULL, &p, &e) == 0, "problem_new: %s", e.msg);
     CHECK(!p->SD && !p->UD && !p->VD, "ntk: truth subspaces should be absent");
     double A[8], B[6];
     random_factors(4, 3, 2, 5, 1.0, A, B);

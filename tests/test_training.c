@@ -32,7 +32,7 @@ static void trainer_new(trainer *t, const char *yaml)
 {
     lerr e = {0};
     t->s = spec_from_yaml(yaml);
-    if (problem_new(&t->s, 0, &t->p, &e)) exit(1);
+    if (problem_new(&t->s, 0, NULL, &t->p, &e)) exit(1);
     int d = t->p->d, k = t->p->k, r = t->s.lora.rank, shift = 0;
     t->st = (train_state){.d = d, .k = k, .r = r};
     t->st.A = dalloc((size_t)d * r);

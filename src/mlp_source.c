@@ -1,0 +1,499 @@
+// mlp_source.c: the real-data setting (mlp_source.h): loading and
+// preprocessing the data, pretraining the network on the source classes
+// (cached on disk), and the per-seed target subsample.
+//
+// Two levels of reuse:
+//  - on disk, DIR/cache/mlp-<hash>.bin holds the pretrained network and its
+//    source-class statistics.  <hash> is a 64-bit FNV-1a hash of the key
+//    text (pretrain_key), which names everything the network depends on: the
+//    data files' contents (hashed byte by byte), the layout (IDX or .npy),
+//    pooling, the source classes, hidden width, loss and every pretraining
+//    setting.  The file repeats the key text, its dimensions and a checksum
+//    of its numbers; a file that does not match in every respect (another
+//    key under the same hash, a short or corrupt file) is recomputed and
+//    replaced, never trusted.  Workers that need the same network take an
+//    exclusive lock (flock on <file>.lock) around look-up, pretraining and
+//    writing, so one pretrains and the others read its result.
+//  - in memory, each process keeps its last base (the network and the
+//    centred target-class rows, before subsampling), keyed by the settings
+//    and the data files' (path, size, modification time): the cells of one
+//    worker load and preprocess the data once.
+//
+// The cache file:
+//   "loralab mlp-pretrain 1\n"  key text "\n"  "d h K\n"
+//   then binary doubles (host order): pre_train_loss, pre_train_acc,
+//   pre_test_acc, W1 (d h), V (h K), and the 64-bit FNV-1a hash of those
+//   bytes (8 bytes).
+#include "mlp_source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "npy.h"
+
+static const char CACHE_MAGIC[] = "loralab mlp-pretrain 1\n";
+static const char *const NPY_NAMES[4] = {"x_train.npy", "y_train.npy", "x_test.npy",
+                                         "y_test.npy"};
+
+// Adam's constants for pretraining (the standard ones; not keys).
+#define PRE_BETA1 0.9
+#define PRE_BETA2 0.999
+#define PRE_EPS 1e-8
+
+static const char *data_dir(const spec *s)
+{
+    return strcmp(s->teacher.data, "fashion-mnist") ? s->teacher.data
+                                                     : DATASET_FASHION_MNIST_DIR;
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+int mlp_source_files(const spec *s, char *paths[4], int *npy, lerr *e)
+{
+    const char *dir = data_dir(s);
+    for (int i = 0; i < 4; i++) paths[i] = NULL;
+    char *probe = path_join(dir, NPY_NAMES[0]);
+    *npy = is_file(probe);
+    free(probe);
+    if (*npy) {
+        for (int i = 0; i < 4; i++) {
+            paths[i] = path_join(dir, NPY_NAMES[i]);
+            if (!is_file(paths[i])) {
+                lerr_input(e, "%s: holds %s but no %s (a .npy data folder needs x_train.npy, "
+                              "y_train.npy, x_test.npy and y_test.npy)",
+                           dir, NPY_NAMES[0], NPY_NAMES[i]);
+                goto fail;
+            }
+        }
+        return 0;
+    }
+    for (int i = 0; i < 4; i++) {
+        paths[i] = dataset_idx_path(dir, i < 2 ? DATA_TRAIN : DATA_TEST, i % 2, e);
+        if (!paths[i]) {
+            lerr_prefix(e, "no data: neither .npy files (x_train.npy, ...) nor IDX files: ");
+            goto fail;
+        }
+    }
+    return 0;
+fail:
+    for (int i = 0; i < 4; i++) free(paths[i]), paths[i] = NULL;
+    return -1;
+}
+
+static void free_paths(char *paths[4])
+{
+    for (int i = 0; i < 4; i++) free(paths[i]), paths[i] = NULL;
+}
+
+// rows, cols of an IDX image file from its 16-byte header (plain or gzipped;
+// the full reader, idx.h, checks the rest when the data are loaded).
+static int idx_image_shape(const char *path, int *rows, int *cols, lerr *e)
+{
+    gzFile g = gzopen(path, "rb");
+    if (!g) return lerr_input(e, "cannot open %s: %s", path, strerror(errno ? errno : EIO));
+    unsigned char h[16];
+    int got = gzread(g, h, sizeof h);
+    gzclose(g);
+    if (got != (int)sizeof h) return lerr_input(e, "%s: too short for an IDX header", path);
+    if (h[0] || h[1] || h[2] != 0x08 || h[3] != 3)
+        return lerr_input(e, "%s: not an IDX image file (magic number %02x%02x%02x%02x, "
+                             "expected 00000803)", path, h[0], h[1], h[2], h[3]);
+    unsigned long r = (unsigned long)h[8] << 24 | (unsigned long)h[9] << 16 |
+                      (unsigned long)h[10] << 8 | h[11];
+    unsigned long c = (unsigned long)h[12] << 24 | (unsigned long)h[13] << 16 |
+                      (unsigned long)h[14] << 8 | h[15];
+    if (r < 1 || c < 1 || r * c > (1ul << 24))
+        return lerr_input(e, "%s: images of %lu x %lu pixels", path, r, c);
+    *rows = (int)r, *cols = (int)c;
+    return 0;
+}
+
+int mlp_source_input_dim(const spec *s, int *d, lerr *e)
+{
+    char *paths[4];
+    int npy;
+    if (mlp_source_files(s, paths, &npy, e)) return -1;
+    int rc = 0;
+    if (npy) {
+        int ndim;
+        long dims[4];
+        rc = npy_shape(paths[0], 4, &ndim, dims, e);
+        if (!rc && ndim != 2)
+            rc = lerr_input(e, "%s: inputs must be a 2-d array (N, d), not %d-d", paths[0], ndim);
+        if (!rc && s->teacher.pool == 2)
+            rc = lerr_input(e, "%s: teacher.pool 2 pools images, and .npy inputs have no image "
+                               "shape; use pool 1", paths[0]);
+        if (!rc) *d = (int)dims[1];
+    } else {
+        int rows = 0, cols = 0;
+        rc = idx_image_shape(paths[0], &rows, &cols, e);
+        if (!rc && s->teacher.pool == 2 && (rows % 2 || cols % 2))
+            rc = lerr_input(e, "%s: 2x2 pooling needs even image sides, not %d x %d", paths[0],
+                            rows, cols);
+        if (!rc) *d = s->teacher.pool == 2 ? rows / 2 * (cols / 2) : rows * cols;
+    }
+    free_paths(paths);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+// Keys
+
+// "[1,3,5]" appended to the key text.
+static void put_classes(FILE *f, const char *name, const int_list *l)
+{
+    fprintf(f, "|%s=", name);
+    for (int i = 0; i < l->n; i++) fprintf(f, "%s%d", i ? "," : "", l->v[i]);
+}
+
+// The settings the pretrained network depends on, except the data files'
+// identity, which `files` (text) gives.
+static char *pretrain_key(const spec *s, int npy, const char *files)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        fprintf(stderr, "loralab: out of memory\n");
+        exit(1);
+    }
+    fprintf(f, "%s|layout=%s|pool=%d", files, npy ? "npy" : "idx", s->teacher.pool);
+    put_classes(f, "source", &s->teacher.source_classes);
+    fprintf(f, "|hidden=%d|loss=%s|epochs=%d|batch=%d|lr=%.17g|seed=%d|n=%d|adam=%.17g,%.17g,%.17g",
+            s->teacher.hidden, s->teacher.loss, s->pretrain.epochs, s->pretrain.batch,
+            s->pretrain.lr, s->pretrain.seed, s->pretrain.n, PRE_BETA1, PRE_BETA2, PRE_EPS);
+    fclose(f);
+    return buf;
+}
+
+// "files=<h0>,<h1>,<h2>,<h3>": each file's contents hashed (FNV-1a).
+static int content_identity(char *const paths[4], char *out, size_t n, lerr *e)
+{
+    unsigned long long h[4];
+    for (int i = 0; i < 4; i++) {
+        FILE *f = fopen(paths[i], "rb");
+        if (!f) return lerr_input(e, "cannot open %s: %s", paths[i], strerror(errno));
+        h[i] = FNV_OFFSET;
+        static char buf[1 << 16];
+        size_t got;
+        while ((got = fread(buf, 1, sizeof buf, f)) > 0) h[i] = fnv1a(h[i], buf, got);
+        int bad = ferror(f);
+        fclose(f);
+        if (bad) return lerr_input(e, "cannot read %s", paths[i]);
+    }
+    snprintf(out, n, "files=%016llx,%016llx,%016llx,%016llx", h[0], h[1], h[2], h[3]);
+    return 0;
+}
+
+// "stat=<path>:<size>:<mtime ns>;...": the files' identity for the in-memory
+// copy (cheap; the disk cache hashes contents).
+static void stat_identity(char *const paths[4], char *out, size_t n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < 4 && used < n; i++) {
+        struct stat st;
+        memset(&st, 0, sizeof st);
+        stat(paths[i], &st);
+        used += (size_t)snprintf(out + used, n - used, "%s:%lld:%lld.%09ld;", paths[i],
+                                 (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                                 (long)st.st_mtim.tv_nsec);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The cache file
+
+typedef struct {
+    double pre_train_loss, pre_train_acc, pre_test_acc;
+} pre_stats;
+
+// The numbers' bytes, hashed: stats, W1, V.
+static unsigned long long payload_hash(const pre_stats *st, const mlp_net *net)
+{
+    double head[3] = {st->pre_train_loss, st->pre_train_acc, st->pre_test_acc};
+    unsigned long long h = fnv1a(FNV_OFFSET, head, sizeof head);
+    h = fnv1a(h, net->W1, sizeof(double) * (size_t)net->d * net->h);
+    return fnv1a(h, net->V, sizeof(double) * (size_t)net->h * net->K);
+}
+
+// 1 and *net, *st filled when `path` holds exactly the network of `key`
+// with dimensions (d, h, K); 0 otherwise (missing, other key, short,
+// corrupt: the caller recomputes).
+static int cache_read(const char *path, const char *key, mlp_net *net, pre_stats *st)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    int ok = 0;
+    size_t klen = strlen(key), mlen = strlen(CACHE_MAGIC);
+    char *line = xmalloc(mlen + klen + 2);
+    char dims[96], want[96];
+    snprintf(want, sizeof want, "%d %d %d\n", net->d, net->h, net->K);
+    if (fread(line, 1, mlen, f) != mlen || memcmp(line, CACHE_MAGIC, mlen)) goto done;
+    if (fread(line, 1, klen + 1, f) != klen + 1 || memcmp(line, key, klen) || line[klen] != '\n')
+        goto done;
+    if (!fgets(dims, sizeof dims, f) || strcmp(dims, want)) goto done;
+    double head[3];
+    unsigned long long sum;
+    size_t nW = (size_t)net->d * net->h, nV = (size_t)net->h * net->K;
+    if (fread(head, sizeof(double), 3, f) != 3 || fread(net->W1, sizeof(double), nW, f) != nW ||
+        fread(net->V, sizeof(double), nV, f) != nV || fread(&sum, sizeof sum, 1, f) != 1)
+        goto done;
+    if (fgetc(f) != EOF) goto done;   // trailing bytes: not a file we wrote
+    pre_stats got = {head[0], head[1], head[2]};
+    if (payload_hash(&got, net) != sum) goto done;
+    *st = got;
+    ok = 1;
+done:
+    free(line);
+    fclose(f);
+    return ok;
+}
+
+static void afile_bytes(afile *a, const void *p, size_t n)
+{
+    if (!a->failed && fwrite(p, 1, n, a->f) != n) a->failed = errno ? errno : EIO;
+}
+
+static int cache_write(const char *path, const char *key, const mlp_net *net,
+                       const pre_stats *st, lerr *e)
+{
+    afile a;
+    if (afile_open(&a, path, e)) return -1;
+    afile_printf(&a, "%s%s\n%d %d %d\n", CACHE_MAGIC, key, net->d, net->h, net->K);
+    double head[3] = {st->pre_train_loss, st->pre_train_acc, st->pre_test_acc};
+    unsigned long long sum = payload_hash(st, net);
+    afile_bytes(&a, head, sizeof head);
+    afile_bytes(&a, net->W1, sizeof(double) * (size_t)net->d * net->h);
+    afile_bytes(&a, net->V, sizeof(double) * (size_t)net->h * net->K);
+    afile_bytes(&a, &sum, sizeof sum);
+    return afile_commit(&a, e);
+}
+
+// ---------------------------------------------------------------------------
+// The base: everything but the per-seed subsample
+
+typedef struct {
+    char *key;               // the in-memory key (settings + stat identity)
+    mlp_net *net;
+    pre_stats st;
+    labelled_data tgt_train, tgt_test;   // all target-class rows, centred
+    char *data;              // the folder, for messages
+    int from_cache;
+} mlp_base;
+
+static mlp_base *last_base;   // this process's copy (see the top of the file)
+
+static void base_free(mlp_base *b)
+{
+    if (!b) return;
+    free(b->key);
+    mlp_net_free(b->net);
+    dataset_free(&b->tgt_train);
+    dataset_free(&b->tgt_test);
+    free(b->data);
+    free(b);
+}
+
+// One split: IDX bytes scaled to [0, 1], or the .npy inputs as they are.
+static int load_split(char *const paths[4], int npy, data_split split, labelled_data *out,
+                      const char *dir, lerr *e)
+{
+    int i = split == DATA_TRAIN ? 0 : 2;
+    if (npy) return dataset_load_npy(paths[i], paths[i + 1], out, e);
+    if (dataset_load_idx(dir, split, out, e)) return -1;
+    dataset_scale_bytes(out);
+    return 0;
+}
+
+// The pretrained network of `key` for the centred source rows: from the
+// cache when it holds it, else pretrained now (and stored).  The lock
+// serialises workers needing the same file.
+static int pretrained(const spec *s, const char *cache_dir, const char *key, mlp_loss loss,
+                      const labelled_data *src_train, const labelled_data *src_test,
+                      mlp_base *b, lerr *e)
+{
+    char name[64];
+    snprintf(name, sizeof name, "mlp-%016llx.bin", fnv1a(FNV_OFFSET, key, strlen(key)));
+    char *path = cache_dir ? path_join(cache_dir, name) : NULL;
+    int lock = -1;
+    if (path) {
+        size_t n = strlen(path) + 8;
+        char *lp = xmalloc(n);
+        snprintf(lp, n, "%s.lock", path);
+        lock = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        free(lp);
+        if (lock >= 0) flock(lock, LOCK_EX);   // without it: each worker pretrains alone
+    }
+    int rc = 0;
+    if (path && cache_read(path, key, b->net, &b->st)) {
+        b->from_cache = 1;
+    } else {
+        mlp_pretrain_opts o = {.epochs = s->pretrain.epochs,
+                               .batch = s->pretrain.batch < src_train->n ? s->pretrain.batch
+                                                                          : src_train->n,
+                               .lr = s->pretrain.lr, .seed = s->pretrain.seed,
+                               .beta1 = PRE_BETA1, .beta2 = PRE_BETA2, .eps = PRE_EPS};
+        rc = mlp_pretrain(b->net, loss, src_train->X, src_train->label, src_train->n, &o,
+                          &b->st.pre_train_loss, &b->st.pre_train_acc, e);
+        if (rc) lerr_prefix(e, "pretraining: ");
+        if (!rc) {
+            mlp_work *w = mlp_work_new(b->net->d, b->net->h, b->net->K);
+            b->st.pre_test_acc = src_test->n > 0 ? mlp_accuracy(b->net, src_test->X,
+                                                                src_test->label, src_test->n, w)
+                                                 : NAN;
+            mlp_work_free(w);
+            if (path) rc = cache_write(path, key, b->net, &b->st, e);
+        }
+    }
+    if (lock >= 0) close(lock);   // releases the lock
+    free(path);
+    return rc;
+}
+
+static int base_build(const spec *s, const char *cache_dir, char *const paths[4], int npy,
+                      mlp_loss loss, mlp_base *b, lerr *e)
+{
+    const char *dir = data_dir(s);
+    labelled_data tr = {0}, te = {0}, src_all = {0}, src_tr = {0}, src_te = {0};
+    const int_list *sc = &s->teacher.source_classes, *tc = &s->teacher.target_classes;
+    int rc = load_split(paths, npy, DATA_TRAIN, &tr, dir, e) ||
+             load_split(paths, npy, DATA_TEST, &te, dir, e);
+    if (!rc && tr.d != te.d)
+        rc = lerr_input(e, "%s: training inputs have %d entries per row, test inputs %d",
+                        dir, tr.d, te.d);
+    if (!rc && s->teacher.pool == 2) rc = dataset_pool2(&tr, e) || dataset_pool2(&te, e);
+    if (!rc && (rc = dataset_select_classes(&tr, sc->v, sc->n, &src_all, e)))
+        lerr_prefix(e, "teacher.source_classes: ");
+    if (!rc && (rc = dataset_select_classes(&te, sc->v, sc->n, &src_te, e)))
+        lerr_prefix(e, "teacher.source_classes: ");
+    if (!rc && (rc = dataset_select_classes(&tr, tc->v, tc->n, &b->tgt_train, e)))
+        lerr_prefix(e, "teacher.target_classes: ");
+    if (!rc && (rc = dataset_select_classes(&te, tc->v, tc->n, &b->tgt_test, e)))
+        lerr_prefix(e, "teacher.target_classes: ");
+    dataset_free(&tr);
+    dataset_free(&te);
+    if (!rc && s->pretrain.n > src_all.n)
+        rc = lerr_input(e, "pretrain.n = %d exceeds the %d training rows of the source "
+                           "classes in %s", s->pretrain.n, src_all.n, dir);
+    if (!rc) {
+        int n = s->pretrain.n > 0 ? s->pretrain.n : src_all.n;
+        rc = dataset_subsample(&src_all, n, s->pretrain.seed, "pretrain", &src_tr, e);
+    }
+    dataset_free(&src_all);
+    if (!rc) {   // one shift for every set: the pretraining rows' mean
+        labelled_data *others[] = {&src_te, &b->tgt_train, &b->tgt_test};
+        dataset_centre(&src_tr, others, 3);
+    }
+    if (!rc) {
+        char files[128];
+        rc = content_identity(paths, files, sizeof files, e);
+        if (!rc) {
+            char *key = pretrain_key(s, npy, files);
+            b->net = mlp_net_new(src_tr.d, s->teacher.hidden, sc->n);
+            rc = pretrained(s, cache_dir, key, loss, &src_tr, &src_te, b, e);
+            free(key);
+        }
+    }
+    dataset_free(&src_tr);
+    dataset_free(&src_te);
+    return rc ? -1 : 0;
+}
+
+// The in-memory key: every setting the base depends on.
+static char *base_key(const spec *s, char *const paths[4], int npy)
+{
+    char ident[4096];
+    stat_identity(paths, ident, sizeof ident);
+    char *pk = pretrain_key(s, npy, ident);
+    size_t n = strlen(pk) + 32 + 12 * (size_t)s->teacher.target_classes.n;
+    char *key = xmalloc(n);
+    size_t used = (size_t)snprintf(key, n, "%s|target=", pk);
+    for (int i = 0; i < s->teacher.target_classes.n; i++)
+        used += (size_t)snprintf(key + used, n - used, "%s%d", i ? "," : "",
+                                 s->teacher.target_classes.v[i]);
+    free(pk);
+    return key;
+}
+
+// ---------------------------------------------------------------------------
+
+void mlp_source_free(mlp_source *ms)
+{
+    if (!ms) return;
+    mlp_net_free(ms->net);
+    dataset_free(&ms->train);
+    dataset_free(&ms->test);
+    free(ms);
+}
+
+// Copy the network; subsample teacher.n training and teacher.n_test test
+// rows of the target classes from the streams of the cell seed.
+int mlp_source_load(const spec *s, long seed, const char *cache_dir, mlp_source **out, lerr *e)
+{
+    *out = NULL;
+    mlp_loss loss;
+    if (mlp_loss_find(s->teacher.loss, &loss))
+        return lerr_input(e, "teacher.loss: '%s' is not one of: squared, cross_entropy",
+                          s->teacher.loss);
+    char *paths[4];
+    int npy;
+    if (mlp_source_files(s, paths, &npy, e)) return -1;
+    char *key = base_key(s, paths, npy);
+    int hit = last_base && !strcmp(last_base->key, key);
+    if (!hit) {
+        base_free(last_base);
+        last_base = NULL;
+        mlp_base *b = xcalloc(1, sizeof *b);
+        if (base_build(s, cache_dir, paths, npy, loss, b, e)) {
+            base_free(b);
+            free(key);
+            free_paths(paths);
+            return -1;
+        }
+        b->key = key;
+        b->data = xstrdup(data_dir(s));
+        last_base = b;
+    } else {
+        free(key);
+    }
+    free_paths(paths);
+    const mlp_base *b = last_base;
+    if (s->teacher.n > b->tgt_train.n)
+        return lerr_input(e, "teacher.n = %d exceeds the %d training rows of the target "
+                             "classes in %s", s->teacher.n, b->tgt_train.n, b->data);
+    if (s->teacher.n_test > b->tgt_test.n)
+        return lerr_input(e, "teacher.n_test = %d exceeds the %d test rows of the target "
+                             "classes in %s", s->teacher.n_test, b->tgt_test.n, b->data);
+    mlp_source *ms = xcalloc(1, sizeof *ms);
+    ms->K = s->teacher.source_classes.n;
+    ms->loss = loss;
+    ms->pre_train_loss = b->st.pre_train_loss;
+    ms->pre_train_acc = b->st.pre_train_acc;
+    ms->pre_test_acc = b->st.pre_test_acc;
+    ms->cache_hit = hit || b->from_cache;
+    ms->net = mlp_net_new(b->net->d, b->net->h, b->net->K);
+    memcpy(ms->net->W1, b->net->W1, sizeof(double) * (size_t)b->net->d * b->net->h);
+    memcpy(ms->net->V, b->net->V, sizeof(double) * (size_t)b->net->h * b->net->K);
+    int rc = dataset_subsample(&b->tgt_train, s->teacher.n, seed, "mlp-train", &ms->train, e);
+    if (!rc && s->teacher.n_test > 0)
+        rc = dataset_subsample(&b->tgt_test, s->teacher.n_test, seed, "mlp-test", &ms->test, e);
+    if (rc) {
+        mlp_source_free(ms);
+        return -1;
+    }
+    *out = ms;
+    return 0;
+}
