@@ -472,6 +472,35 @@ static int real_data(rctx *c)
                     "real data have no planted shift, so the rank is 0");
 }
 
+// Phase 3f: the ntk teacher's features: mlp (the pretrained network's
+// Jacobians at the target-class points) take the base outputs and the
+// targets from the network and the labels, so teacher.targets, base and
+// noise must not be written; features: mlp is for the ntk teacher only.
+static int ntk_mlp_features(rctx *c)
+{
+    const spec *s = c->s;
+    if (strcmp(s->teacher.features, "mlp") != 0) return 0;
+    int fi = key_index("teacher.features");
+    if (strcmp(s->teacher.model, "ntk") != 0)
+        return key_fail(c, "teacher.features", c->val[fi],
+                        ": mlp features are the ntk teacher's (teacher.model: ntk), and "
+                        "teacher.model is %s", s->teacher.model);
+    static const char *const given[][2] = {
+        {"teacher.targets", "the targets are the target classes' labels (one-hot values "
+                            "under the squared loss)"},
+        {"teacher.base", "the base outputs are the pretrained network's, f0 = f(x; W0)"},
+        {"teacher.noise", "the labels are the real data's, no noise is drawn"},
+    };
+    for (size_t i = 0; i < COUNT(given); i++) {
+        int ki = key_index(given[i][0]);
+        if (c->val[ki])
+            return key_fail(c, given[i][0], c->val[ki],
+                            ": does not apply with teacher.features: mlp (%s); leave it out",
+                            given[i][1]);
+    }
+    return 0;
+}
+
 // Phase 4: checks that involve several keys.
 static int cross_check(rctx *c)
 {
@@ -541,7 +570,8 @@ int config_resolve(const config_doc *doc, spec *out, lerr *e)
     int rc = collect(&c) || set_all(&c) || read_file_shapes(&c) ||
              derive_dim(&c, "teacher.d") || derive_dim(&c, "teacher.k") ||
              derive_dim(&c, "teacher.n") || derive_dim(&c, "teacher.outputs") ||
-             derive_rank(&c) || real_data(&c) || unused_shift_keys(&c) || cross_check(&c);
+             derive_rank(&c) || ntk_mlp_features(&c) || real_data(&c) || unused_shift_keys(&c) ||
+             cross_check(&c);
     if (rc) {
         spec_free(out);
         return -1;

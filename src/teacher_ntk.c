@@ -44,6 +44,7 @@
 
 #include "linalg.h"
 #include "mlp.h"
+#include "mlp_source.h"
 #include "npy.h"
 #include "problem.h"
 #include "random.h"
@@ -465,9 +466,45 @@ int teacher_ntk_points(ntk_points *train, ntk_points *test, int ce, problem **ou
     return 0;
 }
 
+// One set of target-class points of the real-data setting: the network's
+// Jacobians wrt W1 at their inputs, the base f0 = f(x; W0): (n, K) and the
+// targets (labels, one-hot values under the squared loss).
+static void mlp_set(const mlp_net *net, const labelled_data *ds, int ce, ntk_points *P)
+{
+    int n = ds->n, K = net->K;
+    ntk_features_set_mlp(&P->feat, ds->X, n, net->d, net->W1, net->h, net->V, K);
+    P->f0 = dalloc((size_t)(n > 0 ? n : 1) * K);
+    mlp_work *w = mlp_work_new(net->d, net->h, K);
+    mlp_forward(net, ds->X, n, w, P->f0);
+    mlp_work_free(w);
+    if (ce) {
+        P->label = xcalloc((size_t)(n > 0 ? n : 1), sizeof(int));
+        memcpy(P->label, ds->label, sizeof(int) * (size_t)n);
+    } else {
+        P->y = dalloc((size_t)(n > 0 ? n : 1) * K);
+        for (int i = 0; i < n; i++) P->y[(size_t)i * K + ds->label[i]] = 1.0;
+    }
+}
+
+// features: mlp -- the linearisation of the network pretrained on the source
+// classes around its weights W0, at teacher.n target-class training points
+// (and teacher.n_test test points): z = f(x; W0) + <G(x), delta> with
+// G_c(x) = d f_c(x) / d W1, the structured backend of ntk_features.h.
+static int mlp_problem(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e)
+{
+    mlp_source *ms;
+    if (mlp_source_load(s, seed, cache_dir, &ms, e)) return -1;
+    int ce = ms->loss == MLP_CROSS_ENTROPY;
+    ntk_points tr = {0}, te = {0};
+    mlp_set(ms->net, &ms->train, ce, &tr);
+    if (ms->test.n > 0) mlp_set(ms->net, &ms->test, ce, &te);
+    mlp_source_free(ms);
+    return teacher_ntk_points(&tr, &te, ce, out, e);
+}
+
 int teacher_ntk_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e)
 {
-    (void)cache_dir;   // (features: mlp will keep its pretrained network there)
+    if (!strcmp(s->teacher.features, "mlp")) return mlp_problem(s, seed, cache_dir, out, e);
     ntk_data *T = xcalloc(1, sizeof *T);
     problem *p = ntk_problem(T);
     p->d = s->teacher.d, p->k = s->teacher.k, p->n = s->teacher.n;
