@@ -88,6 +88,16 @@ static const char *const REAL_DATA_KEYS[] = {"teacher.data", "teacher.hidden", "
                                              "teacher.target_classes"};
 static const char PRETRAIN_SECTION[] = "pretrain";
 
+// The ntk teacher's keys that features: mlp fixes (ntk_mlp_features), with
+// the reason; like the real-data keys elsewhere, config_write and
+// config_section_key leave them out then.
+static const char *const NTK_MLP_FIXED[][2] = {
+    {"teacher.targets", "the targets are the target classes' labels (one-hot values under "
+                        "the squared loss)"},
+    {"teacher.base", "the base outputs are the pretrained network's, f0 = f(x; W0)"},
+    {"teacher.noise", "the labels are the real data's, no noise is drawn"},
+};
+
 // Keys bounded above by min(d, k).
 static const char *const RANK_KEYS[] = {"teacher.rank", "lora.rank"};
 
@@ -412,6 +422,9 @@ static bool is_real_data_key(const keydef *k)
 // Whether row k applies to s (written by config_write, in section keys).
 static bool key_applies(const spec *s, const keydef *k)
 {
+    if (!strcmp(s->teacher.features, "mlp"))
+        for (size_t i = 0; i < COUNT(NTK_MLP_FIXED); i++)
+            if (!strcmp(k->key, NTK_MLP_FIXED[i][0])) return false;
     return !is_real_data_key(k) || spec_real_data(s);
 }
 
@@ -485,18 +498,12 @@ static int ntk_mlp_features(rctx *c)
         return key_fail(c, "teacher.features", c->val[fi],
                         ": mlp features are the ntk teacher's (teacher.model: ntk), and "
                         "teacher.model is %s", s->teacher.model);
-    static const char *const given[][2] = {
-        {"teacher.targets", "the targets are the target classes' labels (one-hot values "
-                            "under the squared loss)"},
-        {"teacher.base", "the base outputs are the pretrained network's, f0 = f(x; W0)"},
-        {"teacher.noise", "the labels are the real data's, no noise is drawn"},
-    };
-    for (size_t i = 0; i < COUNT(given); i++) {
-        int ki = key_index(given[i][0]);
+    for (size_t i = 0; i < COUNT(NTK_MLP_FIXED); i++) {
+        int ki = key_index(NTK_MLP_FIXED[i][0]);
         if (c->val[ki])
-            return key_fail(c, given[i][0], c->val[ki],
+            return key_fail(c, NTK_MLP_FIXED[i][0], c->val[ki],
                             ": does not apply with teacher.features: mlp (%s); leave it out",
-                            given[i][1]);
+                            NTK_MLP_FIXED[i][1]);
     }
     return 0;
 }

@@ -12,6 +12,7 @@
 #    features: mlp, to 1e-9 relative;
 #  - the test set (n_test > 0): test_loss at step 0 equals the loss of the
 #    pretrained network's outputs on the target test rows computed here.
+# The resolved config.yaml runs again to the same results.
 # Refused with exit 2 and the key named: features: mlp next to
 # teacher.targets, base, noise or a planted rank, outside the ntk teacher,
 # and teacher.n / n_test beyond the target classes' rows (checked from the
@@ -98,6 +99,14 @@ YAML
   [ "$1" -ge 7 ] && awk -v w="$2" 'BEGIN { exit !(w <= 1e-9) }' \
     && ok "$loss: LoRA loss trace of $1 steps agrees (worst relative $2)" || bad "$loss: traces: $worst"
 done
+
+# The resolved config.yaml leaves out the keys features: mlp fixes and runs
+# again as it is, to the same results.
+grep -Eq '^  (targets|base|noise):' "$TMP/m_squared/config.yaml" \
+  && bad "config.yaml writes targets/base/noise next to features: mlp" \
+  || ok "config.yaml leaves out targets, base, noise"
+expect_status 0 "$LORALAB" run "$TMP/m_squared/config.yaml" -o "$TMP/again" --quiet
+same_results "$TMP/m_squared" "$TMP/again" "config.yaml run again"
 
 # The test set: test_loss at step 0 (delta = 0) is the pretrained network's
 # loss on the target test rows, recomputed here from the outputs the export
