@@ -36,7 +36,7 @@
 const char *const metric_names[] = {"loss",         "risk",         "align_a",   "align_b",
                                     "align_a_star", "align_b_star", "grad_norm", "err_op",
                                     "balance",      "test_loss",    "objective", "gap",
-                                    "cert",         "rank_ab",      "batch_loss"};
+                                    "cert",         "rank_ab",      "batch_loss", "test_acc"};
 
 void metrics_values(const metrics *m, double *out)
 {
@@ -55,6 +55,7 @@ void metrics_values(const metrics *m, double *out)
     out[12] = m->cert;
     out[13] = m->rank_ab;
     out[14] = m->batch_loss;
+    out[15] = m->test_acc;
 }
 
 struct metrics_work {
@@ -452,6 +453,8 @@ int metrics_factors(metrics_work *w, const double *A, const double *B, const dou
     }
     out->balance = fro_diff(w->gram1, w->gram2, r, r);
     out->test_loss = model_test_loss(w->m, A, B);
+    out->test_acc = model_test_acc(w->m, A, B);
+    if (w->m->p->no_truth) out->risk = out->err_op = NAN;
     int rank = rank_of_product(w, e);
     if (rank < 0) return -1;
     if (w->Dw) mm('N', 'N', d, k, r, 1.0, A, B, 0.0, w->Dw);
@@ -467,7 +470,8 @@ int metrics_dense(metrics_work *w, const double *D, const double *J, double loss
     out->loss = out->batch_loss = loss;
     memcpy(w->E, D, sizeof(double) * (size_t)d * k);
     mm('N', 'N', d, k, tq, -1.0, m->Tl, m->Tr, 1.0, w->E);
-    if (norms_of(w->E, d, k, &out->risk, &out->err_op, e)) return -1;
+    if (m->p->no_truth) out->risk = out->err_op = NAN;
+    else if (norms_of(w->E, d, k, &out->risk, &out->err_op, e)) return -1;
     // the subspaces of the shift D itself play the roles of A and B^T
     double *Dt = dalloc((size_t)k * d), *Q = dalloc((size_t)(d > k ? d : k) * w->rs);
     for (int i = 0; i < d; i++)
@@ -481,6 +485,7 @@ int metrics_dense(metrics_work *w, const double *D, const double *J, double loss
     out->grad_norm = fro(J, d, k);
     out->balance = NAN;
     out->test_loss = model_test_loss(w->m, NULL, D);
+    out->test_acc = model_test_acc(w->m, NULL, D);
     if (rc) return rc;
     int q = d < k ? d : k;
     double nuc = 0.0;

@@ -21,11 +21,12 @@ typedef struct {
     double rank_ab;    // singular values of A B above RANK_REL_TOL s_1
     double batch_loss; // loss of the batch the step's update uses (optimizer.batch > 0;
                        //   train.c); = loss for full-batch runs
+    double test_acc;   // test accuracy (problem_ops.test_acc; nan without it)
 } metrics;
 
 // Names of the metrics in CSV column order, and the values in that order.
 extern const char *const metric_names[];
-enum { NMETRICS = 15 };
+enum { NMETRICS = 16 };
 void metrics_values(const metrics *m, double *out);
 
 typedef struct metrics_work metrics_work;

@@ -14,10 +14,13 @@
 //    replaced, never trusted.  Workers that need the same network take an
 //    exclusive lock (flock on <file>.lock) around look-up, pretraining and
 //    writing, so one pretrains and the others read its result.
-//  - in memory, each process keeps its last base (the network and the
-//    centred target-class rows, before subsampling), keyed by the settings
-//    and the data files' (path, size, modification time): the cells of one
-//    worker load and preprocess the data once.
+//  - in memory, each process keeps its last preprocessed data (the centred
+//    source and target rows before the per-seed subsample), keyed by the
+//    settings and the data files' (path, size, modification time), and its
+//    last pretrained network: the cells of one worker load, preprocess and
+//    look up once.  mlp_source_check (the teacher's check, run for every cell
+//    by the parent before the workers are forked) loads the data there, so
+//    the workers inherit it.
 //
 // The cache file:
 //   "loralab mlp-pretrain 1\n"  key text "\n"  "d h K\n"
@@ -283,27 +286,43 @@ static int cache_write(const char *path, const char *key, const mlp_net *net,
 }
 
 // ---------------------------------------------------------------------------
-// The base: everything but the per-seed subsample
+// This process's copies: the preprocessed data, and the pretrained network
 
 typedef struct {
-    char *key;               // the in-memory key (settings + stat identity)
+    char *key;               // data_key: settings + the files' stat identity
+    char *dir;               // the folder, for messages
+    char *files;             // content_identity text ("" until first needed)
+    int npy;
+    labelled_data src_train; // the pretraining rows (pretrain.n of the source classes)
+    labelled_data src_test;  // every source-class test row
+    labelled_data tgt_train, tgt_test;   // every target-class row
+    int src_total;           // source-class training rows before pretrain.n
+} data_base;                 // every set centred by src_train's mean
+
+typedef struct {
+    char *key;               // pretrain_key (contents identity)
     mlp_net *net;
     pre_stats st;
-    labelled_data tgt_train, tgt_test;   // all target-class rows, centred
-    char *data;              // the folder, for messages
-    int from_cache;
-} mlp_base;
+    int from_cache;          // read from the disk cache
+} net_base;
 
-static mlp_base *last_base;   // this process's copy (see the top of the file)
+static data_base *last_data;
+static net_base *last_net;
 
-static void base_free(mlp_base *b)
+static void data_free(data_base *b)
+{
+    if (!b) return;
+    free(b->key), free(b->dir), free(b->files);
+    dataset_free(&b->src_train), dataset_free(&b->src_test);
+    dataset_free(&b->tgt_train), dataset_free(&b->tgt_test);
+    free(b);
+}
+
+static void net_free(net_base *b)
 {
     if (!b) return;
     free(b->key);
     mlp_net_free(b->net);
-    dataset_free(&b->tgt_train);
-    dataset_free(&b->tgt_test);
-    free(b->data);
     free(b);
 }
 
@@ -318,13 +337,142 @@ static int load_split(char *const paths[4], int npy, data_split split, labelled_
     return 0;
 }
 
-// The pretrained network of `key` for the centred source rows: from the
-// cache when it holds it, else pretrained now (and stored).  The lock
-// serialises workers needing the same file.
-static int pretrained(const spec *s, const char *cache_dir, const char *key, mlp_loss loss,
-                      const labelled_data *src_train, const labelled_data *src_test,
-                      mlp_base *b, lerr *e)
+// Load both splits; pool; select the source and target classes (labels ->
+// their list positions); take the pretraining rows; centre every set by
+// their mean.
+static int data_build(const spec *s, char *const paths[4], int npy, data_base *b, lerr *e)
 {
+    const char *dir = data_dir(s);
+    labelled_data tr = {0}, te = {0}, src_all = {0};
+    const int_list *sc = &s->teacher.source_classes, *tc = &s->teacher.target_classes;
+    int rc = load_split(paths, npy, DATA_TRAIN, &tr, dir, e) ||
+             load_split(paths, npy, DATA_TEST, &te, dir, e);
+    if (!rc && tr.d != te.d)
+        rc = lerr_input(e, "%s: training inputs have %d entries per row, test inputs %d", dir,
+                        tr.d, te.d);
+    if (!rc && s->teacher.pool == 2) rc = dataset_pool2(&tr, e) || dataset_pool2(&te, e);
+    if (!rc && (rc = dataset_select_classes(&tr, sc->v, sc->n, &src_all, e)))
+        lerr_prefix(e, "teacher.source_classes: ");
+    if (!rc && (rc = dataset_select_classes(&te, sc->v, sc->n, &b->src_test, e)))
+        lerr_prefix(e, "teacher.source_classes: ");
+    if (!rc && (rc = dataset_select_classes(&tr, tc->v, tc->n, &b->tgt_train, e)))
+        lerr_prefix(e, "teacher.target_classes: ");
+    if (!rc && (rc = dataset_select_classes(&te, tc->v, tc->n, &b->tgt_test, e)))
+        lerr_prefix(e, "teacher.target_classes: ");
+    dataset_free(&tr);
+    dataset_free(&te);
+    b->src_total = src_all.n;
+    if (!rc && s->pretrain.n > src_all.n)
+        rc = lerr_input(e, "pretrain.n = %d exceeds the %d training rows of the source classes "
+                           "in %s", s->pretrain.n, src_all.n, dir);
+    if (!rc) {
+        int n = s->pretrain.n > 0 ? s->pretrain.n : src_all.n;
+        rc = dataset_subsample(&src_all, n, s->pretrain.seed, "pretrain", &b->src_train, e);
+    }
+    dataset_free(&src_all);
+    if (!rc) {   // one shift for every set: the pretraining rows' mean
+        labelled_data *others[] = {&b->src_test, &b->tgt_train, &b->tgt_test};
+        dataset_centre(&b->src_train, others, 3);
+    }
+    return rc ? -1 : 0;
+}
+
+// The in-memory key of the data: what data_build depends on.
+static char *data_key(const spec *s, char *const paths[4], int npy)
+{
+    char ident[4096];
+    stat_identity(paths, ident, sizeof ident);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        fprintf(stderr, "loralab: out of memory\n");
+        exit(1);
+    }
+    fprintf(f, "%s|npy=%d|pool=%d", ident, npy, s->teacher.pool);
+    put_classes(f, "source", &s->teacher.source_classes);
+    put_classes(f, "target", &s->teacher.target_classes);
+    fprintf(f, "|pretrain.n=%d|pretrain.seed=%d", s->pretrain.n, s->pretrain.seed);
+    fclose(f);
+    return buf;
+}
+
+// This process's data for s (loaded now unless the last call's settings and
+// files were the same).
+static int data_for(const spec *s, const data_base **out, lerr *e)
+{
+    char *paths[4];
+    int npy;
+    if (mlp_source_files(s, paths, &npy, e)) return -1;
+    char *key = data_key(s, paths, npy);
+    int rc = 0;
+    if (!last_data || strcmp(last_data->key, key)) {
+        data_free(last_data);
+        last_data = NULL;
+        data_base *b = xcalloc(1, sizeof *b);
+        rc = data_build(s, paths, npy, b, e);
+        if (rc) {
+            data_free(b);
+        } else {
+            b->key = key, key = NULL;
+            b->dir = xstrdup(data_dir(s));
+            b->files = xstrdup("");
+            b->npy = npy;
+            last_data = b;
+        }
+    }
+    free(key);
+    free_paths(paths);
+    *out = last_data;
+    return rc;
+}
+
+// The row counts s asks for, against the data.
+static int check_counts(const spec *s, const data_base *b, lerr *e)
+{
+    if (s->teacher.n > b->tgt_train.n)
+        return lerr_input(e, "teacher.n = %d exceeds the %d training rows of the target "
+                             "classes in %s", s->teacher.n, b->tgt_train.n, b->dir);
+    if (s->teacher.n_test > b->tgt_test.n)
+        return lerr_input(e, "teacher.n_test = %d exceeds the %d test rows of the target "
+                             "classes in %s", s->teacher.n_test, b->tgt_test.n, b->dir);
+    return 0;
+}
+
+int mlp_source_check(const spec *s, lerr *e)
+{
+    const data_base *b;
+    return data_for(s, &b, e) || check_counts(s, b, e) ? -1 : 0;
+}
+
+// The pretrained network of s on b's source rows: this process's copy, the
+// disk cache's, or pretrained now (and stored).  The lock serialises
+// workers needing the same file.
+static int net_for(const spec *s, data_base *b, const char *cache_dir, mlp_loss loss,
+                   const net_base **out, int *hit, lerr *e)
+{
+    if (!b->files[0]) {   // the contents' hash, once per process and data
+        char *paths[4], files[128];
+        int npy;
+        if (mlp_source_files(s, paths, &npy, e)) return -1;
+        int rc = content_identity(paths, files, sizeof files, e);
+        free_paths(paths);
+        if (rc) return -1;
+        free(b->files);
+        b->files = xstrdup(files);
+    }
+    char *key = pretrain_key(s, b->npy, b->files);
+    if (last_net && !strcmp(last_net->key, key)) {
+        free(key);
+        *out = last_net;
+        *hit = 1;
+        return 0;
+    }
+    net_free(last_net);
+    last_net = NULL;
+    net_base *nb = xcalloc(1, sizeof *nb);
+    nb->key = key;
+    nb->net = mlp_net_new(b->src_train.d, s->teacher.hidden, s->teacher.source_classes.n);
     char name[64];
     snprintf(name, sizeof name, "mlp-%016llx.bin", fnv1a(FNV_OFFSET, key, strlen(key)));
     char *path = cache_dir ? path_join(cache_dir, name) : NULL;
@@ -338,94 +486,34 @@ static int pretrained(const spec *s, const char *cache_dir, const char *key, mlp
         if (lock >= 0) flock(lock, LOCK_EX);   // without it: each worker pretrains alone
     }
     int rc = 0;
-    if (path && cache_read(path, key, b->net, &b->st)) {
-        b->from_cache = 1;
+    const labelled_data *tr = &b->src_train, *te = &b->src_test;
+    if (path && cache_read(path, key, nb->net, &nb->st)) {
+        nb->from_cache = 1;
     } else {
         mlp_pretrain_opts o = {.epochs = s->pretrain.epochs,
-                               .batch = s->pretrain.batch < src_train->n ? s->pretrain.batch
-                                                                          : src_train->n,
+                               .batch = s->pretrain.batch < tr->n ? s->pretrain.batch : tr->n,
                                .lr = s->pretrain.lr, .seed = s->pretrain.seed,
                                .beta1 = PRE_BETA1, .beta2 = PRE_BETA2, .eps = PRE_EPS};
-        rc = mlp_pretrain(b->net, loss, src_train->X, src_train->label, src_train->n, &o,
-                          &b->st.pre_train_loss, &b->st.pre_train_acc, e);
+        rc = mlp_pretrain(nb->net, loss, tr->X, tr->label, tr->n, &o, &nb->st.pre_train_loss,
+                          &nb->st.pre_train_acc, e);
         if (rc) lerr_prefix(e, "pretraining: ");
         if (!rc) {
-            mlp_work *w = mlp_work_new(b->net->d, b->net->h, b->net->K);
-            b->st.pre_test_acc = src_test->n > 0 ? mlp_accuracy(b->net, src_test->X,
-                                                                src_test->label, src_test->n, w)
-                                                 : NAN;
+            mlp_work *w = mlp_work_new(nb->net->d, nb->net->h, nb->net->K);
+            nb->st.pre_test_acc = mlp_accuracy(nb->net, te->X, te->label, te->n, w);
             mlp_work_free(w);
-            if (path) rc = cache_write(path, key, b->net, &b->st, e);
+            if (path) rc = cache_write(path, key, nb->net, &nb->st, e);
         }
     }
     if (lock >= 0) close(lock);   // releases the lock
     free(path);
-    return rc;
-}
-
-static int base_build(const spec *s, const char *cache_dir, char *const paths[4], int npy,
-                      mlp_loss loss, mlp_base *b, lerr *e)
-{
-    const char *dir = data_dir(s);
-    labelled_data tr = {0}, te = {0}, src_all = {0}, src_tr = {0}, src_te = {0};
-    const int_list *sc = &s->teacher.source_classes, *tc = &s->teacher.target_classes;
-    int rc = load_split(paths, npy, DATA_TRAIN, &tr, dir, e) ||
-             load_split(paths, npy, DATA_TEST, &te, dir, e);
-    if (!rc && tr.d != te.d)
-        rc = lerr_input(e, "%s: training inputs have %d entries per row, test inputs %d",
-                        dir, tr.d, te.d);
-    if (!rc && s->teacher.pool == 2) rc = dataset_pool2(&tr, e) || dataset_pool2(&te, e);
-    if (!rc && (rc = dataset_select_classes(&tr, sc->v, sc->n, &src_all, e)))
-        lerr_prefix(e, "teacher.source_classes: ");
-    if (!rc && (rc = dataset_select_classes(&te, sc->v, sc->n, &src_te, e)))
-        lerr_prefix(e, "teacher.source_classes: ");
-    if (!rc && (rc = dataset_select_classes(&tr, tc->v, tc->n, &b->tgt_train, e)))
-        lerr_prefix(e, "teacher.target_classes: ");
-    if (!rc && (rc = dataset_select_classes(&te, tc->v, tc->n, &b->tgt_test, e)))
-        lerr_prefix(e, "teacher.target_classes: ");
-    dataset_free(&tr);
-    dataset_free(&te);
-    if (!rc && s->pretrain.n > src_all.n)
-        rc = lerr_input(e, "pretrain.n = %d exceeds the %d training rows of the source "
-                           "classes in %s", s->pretrain.n, src_all.n, dir);
-    if (!rc) {
-        int n = s->pretrain.n > 0 ? s->pretrain.n : src_all.n;
-        rc = dataset_subsample(&src_all, n, s->pretrain.seed, "pretrain", &src_tr, e);
+    if (rc) {
+        net_free(nb);
+        return -1;
     }
-    dataset_free(&src_all);
-    if (!rc) {   // one shift for every set: the pretraining rows' mean
-        labelled_data *others[] = {&src_te, &b->tgt_train, &b->tgt_test};
-        dataset_centre(&src_tr, others, 3);
-    }
-    if (!rc) {
-        char files[128];
-        rc = content_identity(paths, files, sizeof files, e);
-        if (!rc) {
-            char *key = pretrain_key(s, npy, files);
-            b->net = mlp_net_new(src_tr.d, s->teacher.hidden, sc->n);
-            rc = pretrained(s, cache_dir, key, loss, &src_tr, &src_te, b, e);
-            free(key);
-        }
-    }
-    dataset_free(&src_tr);
-    dataset_free(&src_te);
-    return rc ? -1 : 0;
-}
-
-// The in-memory key: every setting the base depends on.
-static char *base_key(const spec *s, char *const paths[4], int npy)
-{
-    char ident[4096];
-    stat_identity(paths, ident, sizeof ident);
-    char *pk = pretrain_key(s, npy, ident);
-    size_t n = strlen(pk) + 32 + 12 * (size_t)s->teacher.target_classes.n;
-    char *key = xmalloc(n);
-    size_t used = (size_t)snprintf(key, n, "%s|target=", pk);
-    for (int i = 0; i < s->teacher.target_classes.n; i++)
-        used += (size_t)snprintf(key + used, n - used, "%s%d", i ? "," : "",
-                                 s->teacher.target_classes.v[i]);
-    free(pk);
-    return key;
+    last_net = nb;
+    *out = nb;
+    *hit = nb->from_cache;
+    return 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -448,45 +536,22 @@ int mlp_source_load(const spec *s, long seed, const char *cache_dir, mlp_source 
     if (mlp_loss_find(s->teacher.loss, &loss))
         return lerr_input(e, "teacher.loss: '%s' is not one of: squared, cross_entropy",
                           s->teacher.loss);
-    char *paths[4];
-    int npy;
-    if (mlp_source_files(s, paths, &npy, e)) return -1;
-    char *key = base_key(s, paths, npy);
-    int hit = last_base && !strcmp(last_base->key, key);
-    if (!hit) {
-        base_free(last_base);
-        last_base = NULL;
-        mlp_base *b = xcalloc(1, sizeof *b);
-        if (base_build(s, cache_dir, paths, npy, loss, b, e)) {
-            base_free(b);
-            free(key);
-            free_paths(paths);
-            return -1;
-        }
-        b->key = key;
-        b->data = xstrdup(data_dir(s));
-        last_base = b;
-    } else {
-        free(key);
-    }
-    free_paths(paths);
-    const mlp_base *b = last_base;
-    if (s->teacher.n > b->tgt_train.n)
-        return lerr_input(e, "teacher.n = %d exceeds the %d training rows of the target "
-                             "classes in %s", s->teacher.n, b->tgt_train.n, b->data);
-    if (s->teacher.n_test > b->tgt_test.n)
-        return lerr_input(e, "teacher.n_test = %d exceeds the %d test rows of the target "
-                             "classes in %s", s->teacher.n_test, b->tgt_test.n, b->data);
+    const data_base *b;
+    const net_base *nb;
+    int hit = 0;
+    if (data_for(s, &b, e) || check_counts(s, b, e) ||
+        net_for(s, last_data, cache_dir, loss, &nb, &hit, e))
+        return -1;
     mlp_source *ms = xcalloc(1, sizeof *ms);
     ms->K = s->teacher.source_classes.n;
     ms->loss = loss;
-    ms->pre_train_loss = b->st.pre_train_loss;
-    ms->pre_train_acc = b->st.pre_train_acc;
-    ms->pre_test_acc = b->st.pre_test_acc;
-    ms->cache_hit = hit || b->from_cache;
-    ms->net = mlp_net_new(b->net->d, b->net->h, b->net->K);
-    memcpy(ms->net->W1, b->net->W1, sizeof(double) * (size_t)b->net->d * b->net->h);
-    memcpy(ms->net->V, b->net->V, sizeof(double) * (size_t)b->net->h * b->net->K);
+    ms->pre_train_loss = nb->st.pre_train_loss;
+    ms->pre_train_acc = nb->st.pre_train_acc;
+    ms->pre_test_acc = nb->st.pre_test_acc;
+    ms->cache_hit = hit;
+    ms->net = mlp_net_new(nb->net->d, nb->net->h, nb->net->K);
+    memcpy(ms->net->W1, nb->net->W1, sizeof(double) * (size_t)nb->net->d * nb->net->h);
+    memcpy(ms->net->V, nb->net->V, sizeof(double) * (size_t)nb->net->h * nb->net->K);
     int rc = dataset_subsample(&b->tgt_train, s->teacher.n, seed, "mlp-train", &ms->train, e);
     if (!rc && s->teacher.n_test > 0)
         rc = dataset_subsample(&b->tgt_test, s->teacher.n_test, seed, "mlp-test", &ms->test, e);

@@ -43,6 +43,12 @@ typedef struct {
 int mlp_source_load(const spec *s, long seed, const char *cache_dir, mlp_source **out, lerr *e);
 void mlp_source_free(mlp_source *ms);
 
+// The input errors mlp_source_load would meet in the data (files, classes
+// missing from a split, teacher.n, n_test or pretrain.n above the rows there
+// are), without pretraining: for the teacher's check before any cell runs.
+// The data stay loaded in this process for the next call (mlp_source.c).
+int mlp_source_check(const spec *s, lerr *e);
+
 // The folder teacher.data names (DATASET_FASHION_MNIST_DIR for the word
 // "fashion-mnist") and its four files: paths[0] training inputs, [1] training
 // labels, [2] test inputs, [3] test labels (new strings).  *npy = 1 when the

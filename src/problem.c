@@ -21,6 +21,8 @@ int teacher_nonlinear_new(const spec *s, long seed, const char *cache_dir, probl
                           lerr *e);
 int teacher_ntk_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e);
 int teacher_ntk_check(const spec *s, lerr *e);
+int teacher_mlp_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e);
+int teacher_mlp_check(const spec *s, lerr *e);
 
 static const struct {
     const char *name;
@@ -33,6 +35,7 @@ static const struct {
     {"linear", teacher_linear_new, 1, NULL, 1},
     {"nonlinear", teacher_nonlinear_new, 1, NULL, 1},
     {"ntk", teacher_ntk_new, 0, teacher_ntk_check, 0},
+    {"mlp", teacher_mlp_new, 0, teacher_mlp_check, 0},
 };
 enum { NTEACHERS = sizeof teachers / sizeof teachers[0] };
 
@@ -185,6 +188,8 @@ int problem_new(const spec *s, long seed, const char *cache_dir, problem **out, 
             int rc = teachers[i].make(s, seed, cache_dir, out, e);
             if (rc) return rc;
             (*out)->f_star = NAN;   // until a convex solve sets it
+            if (!(*out)->pretrained)
+                (*out)->pre_train_loss = (*out)->pre_train_acc = (*out)->pre_test_acc = NAN;
             rc = svd_of_g(*out, svd_needed(s, (*out)->rstar), seed, e);
             if (!rc && teachers[i].target_shift) rc = problem_truth_svd(*out, e);
             if (rc) {
@@ -320,6 +325,7 @@ double model_test_loss(model *m, const double *A, const double *B)
     const problem *p = m->p;
     if (p->n_test <= 0) return NAN;
     int nt = p->n_test, d = p->d, k = p->k;
+    if (A && p->ops->test_loss_factors) return p->ops->test_loss_factors(m, A, B);
     if (p->ops->test_loss_dense) {
         if (!A) return p->ops->test_loss_dense(m, B);
         if (!m->Dbuf) m->Dbuf = dalloc((size_t)d * k);   // once per run
@@ -341,4 +347,11 @@ double model_test_loss(model *m, const double *A, const double *B)
         acc += r * r;
     }
     return acc / (2.0 * nt);
+}
+
+double model_test_acc(model *m, const double *A, const double *B)
+{
+    const problem *p = m->p;
+    if (p->n_test <= 0 || !p->ops->test_acc) return NAN;
+    return p->ops->test_acc(m, A, B);
 }

@@ -63,6 +63,16 @@ typedef struct {
     // exact Hessian-vector products of the LoRA objective from it; without it
     // they are finite differences of the gradient).  D, dD, C: (d, k).
     int (*curvature_dense)(model *m, const double *D, const double *dD, double *C, lerr *e);
+    // Optional: the test loss at W = base + A B without forming A B
+    // (A: (d, r), B: (r, k)); without it model_test_loss forms A B and calls
+    // test_loss_dense.
+    double (*test_loss_factors)(model *m, const double *A, const double *B);
+    // Optional: classification accuracy on the test set (teachers whose
+    // outputs are class scores: mlp), the fraction of test rows whose largest
+    // output is their label, at W = base + A B (A: (d, r), B: (r, k)) or, with
+    // A == NULL, W = base + D (D passed as B: (d, k)).  Without it the
+    // test_acc column is nan.
+    double (*test_acc)(model *m, const double *A, const double *B);
 } problem_ops;
 
 struct problem {
@@ -97,6 +107,14 @@ struct problem {
     double *Xt, *Yt;
     activation_fn act;         // NULL: identity
     double slope;              // leaky ReLU slope
+    // 1: no ground truth at all (real data): risk and err_op are nan, as are
+    //   align_*_star (SD, UD, VD NULL); Delta = 0 and dq = 0 stand in for T.
+    int no_truth;
+    // The pretrained network's loss and accuracy on its own (source-class)
+    // training rows and its test accuracy on theirs, for summary.csv (the mlp
+    // teacher sets them and pretrained = 1; problem_new makes them nan otherwise).
+    int pretrained;
+    double pre_train_loss, pre_train_acc, pre_test_acc;
     void *impl;                // the teacher's own data
 };
 
@@ -146,6 +164,10 @@ static inline int model_set_batch(model *m, const int *rows, int nb, lerr *e)
 // Test loss at W = base + A B (A, B: (d, r), (r, k)) or, with A == NULL,
 // W = base + D (D passed as B: (d, k)); nan without a test set.
 double model_test_loss(model *m, const double *A, const double *B);
+
+// Test accuracy (problem_ops.test_acc) at the same W as model_test_loss;
+// nan without a test set or when the teacher does not classify.
+double model_test_acc(model *m, const double *A, const double *B);
 
 // 0 when problem_new keeps the full SVD of G for s (min(d, k) <= 1024), else
 // the number of top triplets it keeps besides r*: problems built from specs

@@ -46,7 +46,7 @@ static const char *const summary_extra[] = {
     "s_rstar_g",      "rho_init",     "lambda_rstar", "kappa_delta",
     "g_op",           "alpha_thm",    "alpha_init",   "f_star",       "rank_star",    "cert_star",
     "convex_iters",   "test_loss_star", "rank_bound", "min_hess_eig",
-    "grad_objective",
+    "grad_objective", "pre_train_loss", "pre_train_acc", "pre_test_acc",
     "seconds",        "setup_seconds", "step_seconds",
     "message"};
 enum { NEXTRA = sizeof summary_extra / sizeof summary_extra[0] };
@@ -98,7 +98,7 @@ static void summary_row(afile *f, long seed, const train_result *r)
                       r->s_rstar_g,    r->rho_init,     r->lambda_rstar,   r->kappa_delta,
                       r->g_op,         r->alpha_thm,    r->alpha_init,     r->f_star,       r->rank_star,      r->cert_star,
                       r->convex_iters, r->test_loss_star, r->rank_bound, r->min_hess_eig,
-                      r->grad_objective};
+                      r->grad_objective, r->pre_train_loss, r->pre_train_acc, r->pre_test_acc};
     _Static_assert(sizeof extra / sizeof extra[0] + 4 == NEXTRA, "summary columns");
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) csv_num(f, extra[i], 0);
     afile_printf(f, ",%.3f,%.3f,%.3f", r->seconds, r->setup_seconds, r->step_seconds);

@@ -306,8 +306,10 @@ static int problem_for(const spec *s, long seed, const char *cache_dir, problem 
     char *key = xmalloc(n);
     // (teacher.stats auto resolves to qr for minibatches: teacher_linear.c)
     int batched = s->optimizer.batch > 0 && !strcmp(s->teacher.model, "linear");
-    snprintf(key, n, "%s|%s|seed=%ld|svd=%d|batched=%d", tk, pk, seed, problem_svd_need(s),
-             batched);
+    // (the mlp teacher's r* is lora.rank: teacher_mlp.c)
+    int rstar = !strcmp(s->teacher.model, "mlp") ? s->lora.rank : 0;
+    snprintf(key, n, "%s|%s|seed=%ld|svd=%d|batched=%d|rstar=%d", tk, pk, seed,
+             problem_svd_need(s), batched, rstar);
     free(tk), free(pk);
     if (shared.p && !strcmp(shared.key, key)) {
         free(key);
@@ -450,7 +452,8 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
     LAPACKE_set_nancheck(0);
     double t0 = now_seconds();
     memset(res, 0, sizeof *res);
-    res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    res->last = (metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN,
+                          NAN};
     _Static_assert(sizeof(metrics) == NMETRICS * sizeof(double), "metrics initialiser");
     res->min_align_a = INFINITY;
     res->risk_init = res->err_op_init = res->steps_to_tol = res->steps_to_align = NAN;
@@ -460,6 +463,7 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
     res->f_star = res->cert_star = res->rank_star = res->convex_iters = NAN;
     res->test_loss_star = NAN;
     res->min_hess_eig = res->grad_objective = NAN;
+    res->pre_train_loss = res->pre_train_acc = res->pre_test_acc = NAN;
     {
         long kn = (long)s->teacher.outputs * s->teacher.n, rb = 0;
         while ((rb + 1) * (rb + 2) / 2 <= kn) rb++;
@@ -467,6 +471,9 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
     }
     int rc = problem_for(s, seed, cache_dir, &sr.p, e);
     if (!rc) {
+        res->pre_train_loss = sr.p->pre_train_loss;
+        res->pre_train_acc = sr.p->pre_train_acc;
+        res->pre_test_acc = sr.p->pre_test_acc;
         int d = sr.p->d, k = sr.p->k, r = s->lora.rank;
         sr.opt = optim_new(s, d, k, r, e);
         rc = sr.opt ? 0 : -1;

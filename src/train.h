@@ -57,6 +57,9 @@ typedef struct {
     double rank_bound;         // max{r : r(r+1)/2 <= K N}
     double min_hess_eig;       // at the final point (nan unless computed)
     double grad_objective;     // ||grad F|| at the final point, weight decay included
+    double pre_train_loss;     // the pretrained network (mlp teacher): loss and accuracy on
+    double pre_train_acc;      //   its source-class training rows, accuracy on their test
+    double pre_test_acc;       //   rows (nan for the other teachers)
     char message[sizeof(((lerr *)0)->msg)];
 } train_result;
 

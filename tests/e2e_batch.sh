@@ -1,5 +1,6 @@
 # e2e_batch.sh: minibatches (optimizer.batch; README "Minibatches").
-#   - the trace ends with the column batch_loss, equal to loss for full-batch runs;
+#   - the trace ends with the columns batch_loss, test_acc; batch_loss equals loss
+#     for full-batch runs;
 #   - batch: N reproduces full-batch training to 1e-12 relative, trace value
 #     by trace value, for nonlinear (gd, full, adamw, full-adam), linear with qr statistics
 #     (gd, precgd, full) and ntk (squared: gd, full; cross-entropy: gd);
@@ -95,8 +96,9 @@ for e in nl:300:124 lin:300:93 ntk:120:62 ce:120:31; do
   run "$TMP/$name.yaml" -o "$TMP/$name" || continue
   T=$TMP/$name/trace.csv
   same_to_1e12 "$name" "$T" "$n" "$rows"
-  [ "$(head -1 "$T" | awk -F, '{ print $NF }')" = batch_loss ] && ok "$name: last column batch_loss" \
-    || bad "$name: no batch_loss column at the end: $(head -1 "$T")"
+  [ "$(head -1 "$T" | awk -F, '{ print $(NF - 1) "," $NF }')" = batch_loss,test_acc ] \
+    && ok "$name: last columns batch_loss, test_acc" \
+    || bad "$name: no batch_loss, test_acc columns at the end: $(head -1 "$T")"
   awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
     $h["optimizer.batch"] == 0 && $h["batch_loss"] != $h["loss"] { bad++ } END { exit bad > 0 }' "$T" \
     && ok "$name: batch_loss = loss in every full-batch row" || bad "$name: batch_loss != loss at batch 0"

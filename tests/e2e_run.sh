@@ -9,7 +9,7 @@ expect_status 0 "$LORALAB" run "$Q" -o "$TMP/q1" --quiet
 for f in trace.csv summary.csv config.yaml meta.yaml; do
   [ -s "$TMP/q1/$f" ] && ok "wrote $f" || bad "missing $f"
 done
-head -1 "$TMP/q1/trace.csv" | grep -qx 'cell,seed,step,loss,risk,align_a,align_b,align_a_star,align_b_star,grad_norm,err_op,balance,test_loss,objective,gap,cert,rank_ab,batch_loss' \
+head -1 "$TMP/q1/trace.csv" | grep -qx 'cell,seed,step,loss,risk,align_a,align_b,align_a_star,align_b_star,grad_norm,err_op,balance,test_loss,objective,gap,cert,rank_ab,batch_loss,test_acc' \
   && ok "trace header" || bad "trace header: $(head -1 "$TMP/q1/trace.csv")"
 rows=$(($(wc -l <"$TMP/q1/trace.csv") - 1))
 [ "$rows" = 1501 ] && ok "1501 logged steps" || bad "$rows rows, wanted 1501"

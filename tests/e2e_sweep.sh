@@ -57,7 +57,7 @@ aligned=$(awk '{ n = 0; rest = $0; pos = 1
 expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/j1" -j 1 --quiet
 expect_status 0 "$LORALAB" run "$TMP/sw.yaml" -o "$TMP/j2" -j 2 --quiet
 same_results "$TMP/j1" "$TMP/j2" "-j 1 vs -j 2"
-head -1 "$TMP/j1/trace.csv" | grep -qx 'cell,init.alpha2,teacher.kappa,teacher.d,teacher.n,seed,step,loss,risk,align_a,align_b,align_a_star,align_b_star,grad_norm,err_op,balance,test_loss,objective,gap,cert,rank_ab,batch_loss' \
+head -1 "$TMP/j1/trace.csv" | grep -qx 'cell,init.alpha2,teacher.kappa,teacher.d,teacher.n,seed,step,loss,risk,align_a,align_b,align_a_star,align_b_star,grad_norm,err_op,balance,test_loss,objective,gap,cert,rank_ab,batch_loss,test_acc' \
   && ok "swept keys are columns" || bad "trace header: $(head -1 "$TMP/j1/trace.csv")"
 [ $(($(wc -l <"$TMP/j1/summary.csv") - 1)) = 16 ] && ok "16 summary rows" || bad "summary rows"
 grep -q 'cells: 16' "$TMP/j2/meta.yaml" && grep -q 'workers: 2' "$TMP/j2/meta.yaml" && ok "meta.yaml records the sweep" || bad "meta sweep"

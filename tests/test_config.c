@@ -431,6 +431,57 @@ static void test_ntk_files(void)
 // ---------------------------------------------------------------------------
 // .npy files given by path
 
+// The real-data keys with the mlp teacher on Debian's Fashion-MNIST (this
+// part is skipped when the folder is absent): d from the images' header after
+// pooling, k = hidden, outputs = the source classes, rank 0; the keys and the
+// pretrain section written and read back identically; a d that disagrees
+// with the data and a kappa are errors; the pretrain section's key is empty
+// for the linear teacher.
+static void test_real_data(void)
+{
+    spec s;
+    lerr e = {0};
+    CHECK(load_text("lin.yaml", "{}\n", NULL, &s, &e) == 0, "linear: %s", e.msg);
+    char *pk = config_section_key(&s, "pretrain");
+    CHECK(pk[0] == '\0', "pretrain section key of a linear spec: '%s'", pk);
+    free(pk);
+    spec_free(&s);
+    FILE *f = fopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
+    if (!f) {
+        printf("skip test_real_data: Fashion-MNIST not installed\n");
+        return;
+    }
+    fclose(f);
+    const char *mlp = "teacher:\n  model: mlp\n  pool: 2\n  hidden: 32\n"
+                      "  source_classes: [3, 1, 5]\n  target_classes: [0, 2]\n"
+                      "pretrain:\n  epochs: 2\n  n: 100\nlora:\n  rank: 4\n";
+    CHECK(load_text("mlp.yaml", mlp, NULL, &s, &e) == 0, "mlp: %s", e.msg);
+    CHECK(s.teacher.d == 196 && s.teacher.k == 32 && s.teacher.outputs == 3 &&
+              s.teacher.rank == 0,
+          "mlp: d %d (196), k %d (32), outputs %d (3), rank %d (0)", s.teacher.d, s.teacher.k,
+          s.teacher.outputs, s.teacher.rank);
+    char *out = written(&s);
+    CHECK(strstr(out, "\n  hidden: 32\n") && strstr(out, "\n  source_classes: [3, 1, 5]\n") &&
+              strstr(out, "\npretrain:\n  epochs: 2\n") && strstr(out, "\n  data: fashion-mnist\n"),
+          "mlp: real-data keys written:\n%s", out);
+    free(out);
+    pk = config_section_key(&s, "pretrain");
+    CHECK(strstr(pk, "pretrain.epochs=2;") != NULL, "pretrain section key: '%s'", pk);
+    free(pk);
+    check_round_trip("mlp", &s);
+    spec_free(&s);
+    const char *bad_d = "teacher:\n  model: mlp\n  pool: 2\n  d: 100\n";
+    CHECK(load_text("mlpd.yaml", bad_d, NULL, &s, &e) != 0 &&
+              strstr(e.msg, "mlpd.yaml:4:6: teacher.d is 100 but teacher.data (fashion-mnist) "
+                            "has 196 inputs after 2x2 pooling (leave d out)"),
+          "mlp with d: %s", e.msg);
+    const char *kappa = "teacher:\n  model: mlp\n  kappa: 2\n";
+    CHECK(load_text("mlpk.yaml", kappa, NULL, &s, &e) != 0 &&
+              strstr(e.msg, "mlpk.yaml:3:10: teacher.kappa: describes the Delta the teacher "
+                            "draws, but real data have no planted shift"),
+          "mlp with kappa: %s", e.msg);
+}
+
 static void test_npy(void)
 {
     char path[PATH_MAX + 64], dir[PATH_MAX + 64], want[PATH_MAX + 200];
@@ -709,11 +760,34 @@ static const error_case ERRORS[] = {
         init_names),
     ERRN("optimizer:\n  method: adamax\n", NULL, NULL,
         "c.yaml:2:11: optimizer.method: 'adamax' is not one of: ", optim_names),
-    ERRN("teacher:\n  model: mlp\n", NULL, NULL,
-        "c.yaml:2:10: teacher.model: 'mlp' is not one of: ",
+    ERRN("teacher:\n  model: cnn\n", NULL, NULL,
+        "c.yaml:2:10: teacher.model: 'cnn' is not one of: ",
         teacher_names),
     ERR("teacher:\n  spectrum: geo\n", NULL, NULL,
         "c.yaml:2:13: teacher.spectrum: 'geo' is not one of: linear, geometric"),
+    // the real-data keys (checks that need no data files)
+    ERR("teacher:\n  model: mlp\n  source_classes: [1, 1]\n", NULL, NULL,
+        "c.yaml:3:23: teacher.source_classes: entry 2 (1) repeats entry 1"),
+    ERR("teacher:\n  model: mlp\n  target_classes: [0, -2]\n", NULL, NULL,
+        "c.yaml:3:23: teacher.target_classes: entry 2 must be >= 0 (got -2)"),
+    ERR("teacher:\n  model: mlp\n  source_classes: []\n", NULL, NULL,
+        "c.yaml:3:19: teacher.source_classes: the list is empty; give at least one class"),
+    ERR("teacher:\n  model: mlp\n  source_classes: 1\n", NULL, NULL,
+        "c.yaml:3:19: teacher.source_classes: expected a list of class labels such as [0, 2, 4]"),
+    ERR("teacher:\n  model: mlp\n  source_classes: [a]\n", NULL, NULL,
+        "c.yaml:3:20: teacher.source_classes: entry 1: expected an integer"),
+    ERR("teacher:\n  model: mlp\n  pool: 3\n", NULL, NULL,
+        "c.yaml:3:9: teacher.pool must be 1 or 2 (got 3)"),
+    ERR("teacher:\n  model: mlp\n  target_classes: [0, 2, 4, 6, 8, 10]\n", NULL, NULL,
+        "c.yaml:3:19: teacher.target_classes: 6 classes, but the network has 5 outputs"),
+    ERR("teacher:\n  model: mlp\n  data: /nonexistent/folder\n", NULL, NULL,
+        "c.yaml:3:9: teacher.data: no data: neither .npy files"),
+    ERR("teacher:\n  hidden: 10\n", NULL, NULL,
+        "c.yaml:2:11: teacher.hidden: applies to real data only (teacher.model: mlp, or the "
+        "ntk teacher's features: mlp), and teacher.model is linear; leave it out"),
+    ERR("pretrain:\n  epochs: 2\n", NULL, NULL,
+        "c.yaml:2:11: pretrain.epochs: applies to real data only"),
+    ERR("pretrain:\n  lr: 0\n", NULL, NULL, "c.yaml:2:7: pretrain.lr must be > 0 (got 0)"),
     // matrices
     ERR("teacher:\n  w0: [[1, 2], [3]]\n", NULL, NULL,
         "c.yaml:2:16: teacher.w0: row 2 has 1 entry but row 1 has 2"),
@@ -1588,6 +1662,7 @@ int main(void)
     test_full();
     test_inline();
     test_npy();
+    test_real_data();
     test_ntk_files();
     test_set();
     test_errors();
