@@ -211,7 +211,7 @@ static int ntk_model_init(model *m, lerr *e)
     const ntk_data *T = p->impl;
     ntk_run *w = xcalloc(1, sizeof *w);
     w->op = ntk_op_new(&T->feat, m->r);
-    if (p->n_test > 0) w->op_test = ntk_op_new(&T->feat_t, 1);
+    if (p->n_test > 0) w->op_test = ntk_op_new(&T->feat_t, m->r);
     m->impl = w;
     return 0;
 }
@@ -401,6 +401,68 @@ static const problem_ops ntk_ops = {
     .test_loss_dense = ntk_test_loss,
 };
 
+// The test loss at delta = A B through the factored pass (features: mlp: no
+// (d, k) matrix is formed).
+static double ntk_test_loss_factors(model *m, const double *A, const double *B)
+{
+    const ntk_data *T = m->p->impl;
+    ntk_run *w = m->impl;
+    lerr e = {0};
+    if (!w->op_test) return NAN;
+    loss_ctx c = {T, T->f0t, T->yt, T->labelt, m->p->n_test, 1.0, 0.0};
+    if (ntk_op_pass_factors(w->op_test, A, B, m->r, loss_point, &c, NULL, NULL, &e)) return NAN;
+    return c.L / c.n;
+}
+
+// The per-point rule of the test accuracy: z_i <- f0_i + z_i; a hit when
+// its largest entry (the first on ties) is the label.
+typedef struct {
+    const ntk_data *T;
+    long hits;
+} acc_ctx;
+
+static void acc_point(void *ctx, int b, int i, double *z, const double *u, double *s)
+{
+    (void)b, (void)u, (void)s;
+    acc_ctx *c = ctx;
+    int K = c->T->K, best = 0;
+    const double *f0 = c->T->f0t + (size_t)i * K;
+    for (int o = 0; o < K; o++) z[o] = f0[o] + z[o];
+    for (int o = 1; o < K; o++)
+        if (z[o] > z[best]) best = o;
+    c->hits += best == c->T->labelt[i];
+}
+
+// The fraction of test points whose linearised outputs f0 + Phi vec(delta)
+// pick their class, at delta = A B (A not NULL) or delta = D (passed as B).
+static double ntk_test_acc(model *m, const double *A, const double *B)
+{
+    const ntk_data *T = m->p->impl;
+    ntk_run *w = m->impl;
+    lerr e = {0};
+    if (!w->op_test || !T->labelt) return NAN;
+    acc_ctx c = {T, 0};
+    if (!A) ntk_op_pass(w->op_test, B, NULL, acc_point, &c, NULL);
+    else if (ntk_op_pass_factors(w->op_test, A, B, m->r, acc_point, &c, NULL, NULL, &e))
+        return NAN;
+    return (double)c.hits / m->p->n_test;
+}
+
+// features: mlp: the same, with the factored test loss and the test accuracy
+// (the targets are classes).
+static const problem_ops ntk_mlp_ops = {
+    .eval_factors = ntk_eval_factors,
+    .eval_dense = ntk_eval_dense,
+    .model_init = ntk_model_init,
+    .model_free = ntk_model_free,
+    .problem_free = ntk_problem_free,
+    .set_batch = ntk_set_batch,
+    .curvature_dense = ntk_curvature,
+    .test_loss_dense = ntk_test_loss,
+    .test_loss_factors = ntk_test_loss_factors,
+    .test_acc = ntk_test_acc,
+};
+
 // features: mlp: teacher.n and teacher.n_test within the target classes'
 // rows of the training and test splits, counted from the label files alone
 // (the inputs are read, and the network pretrained, when a cell runs).
@@ -483,9 +545,9 @@ int teacher_ntk_points(ntk_points *train, ntk_points *test, int ce, problem **ou
     p->dq = 0;
     p->Dl = dalloc(1), p->Dr = dalloc(1);
     int rc = 0;
-    if (T->ce)
-        rc = mlp_check_labels(T->label, p->n, T->K, "ntk training points", e) ||
-             mlp_check_labels(T->labelt, p->n_test, T->K, "ntk test points", e);
+    if (T->label || T->labelt)
+        rc = (T->label && mlp_check_labels(T->label, p->n, T->K, "ntk training points", e)) ||
+             (T->labelt && mlp_check_labels(T->labelt, p->n_test, T->K, "ntk test points", e));
     if (!rc) rc = problem_finish(p, 1, e);
     if (rc) {
         problem_free(p);
@@ -506,10 +568,9 @@ static void mlp_set(const mlp_net *net, const labelled_data *ds, int ce, ntk_poi
     mlp_work *w = mlp_work_new(net->d, net->h, K);
     mlp_forward(net, ds->X, n, w, P->f0);
     mlp_work_free(w);
-    if (ce) {
-        P->label = xcalloc((size_t)(n > 0 ? n : 1), sizeof(int));
-        memcpy(P->label, ds->label, sizeof(int) * (size_t)n);
-    } else {
+    P->label = xcalloc((size_t)(n > 0 ? n : 1), sizeof(int));   // (also for test_acc)
+    memcpy(P->label, ds->label, sizeof(int) * (size_t)n);
+    if (!ce) {
         P->y = dalloc((size_t)(n > 0 ? n : 1) * K);
         for (int i = 0; i < n; i++) P->y[(size_t)i * K + ds->label[i]] = 1.0;
     }
@@ -527,8 +588,15 @@ static int mlp_problem(const spec *s, long seed, const char *cache_dir, problem 
     ntk_points tr = {0}, te = {0};
     mlp_set(ms->net, &ms->train, ce, &tr);
     if (ms->test.n > 0) mlp_set(ms->net, &ms->test, ce, &te);
+    double pre[3] = {ms->pre_train_loss, ms->pre_train_acc, ms->pre_test_acc};
     mlp_source_free(ms);
-    return teacher_ntk_points(&tr, &te, ce, out, e);
+    if (teacher_ntk_points(&tr, &te, ce, out, e)) return -1;
+    problem *p = *out;
+    p->ops = &ntk_mlp_ops;
+    p->no_truth = 1;   // real data: risk and err_op are nan
+    p->pretrained = 1;
+    p->pre_train_loss = pre[0], p->pre_train_acc = pre[1], p->pre_test_acc = pre[2];
+    return 0;
 }
 
 int teacher_ntk_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e)

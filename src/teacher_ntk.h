@@ -11,8 +11,8 @@ int teacher_ntk_check(const spec *s, lerr *e);
 
 // One set of points of the linearised model: the features of n points with
 // K outputs, the base outputs f0: (n, K), and the targets: y: (n, K) values
-// (squared loss) or label: (n) classes in 0 .. K-1 (cross-entropy), the
-// other NULL.
+// (squared loss) or label: (n) classes in 0 .. K-1 (cross-entropy; label may
+// also be given next to y, it is then only checked).
 typedef struct {
     ntk_features feat;
     double *f0, *y;

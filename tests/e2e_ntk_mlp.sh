@@ -10,8 +10,9 @@
 #    files gives the same convex optimum (f_star, rank_star, cert_star) and
 #    the same LoRA trajectory (loss, objective, gap at every logged step) as
 #    features: mlp, to 1e-9 relative;
-#  - the test set (n_test > 0): test_loss at step 0 equals the loss of the
-#    pretrained network's outputs on the target test rows computed here.
+#  - the test set (n_test > 0): test_loss and test_acc at step 0 equal the
+#    loss and accuracy of the pretrained network's outputs on the target test
+#    rows computed here; risk is nan (no ground truth), pre_train_acc is set.
 # The resolved config.yaml runs again to the same results.
 # Refused with exit 2 and the key named: features: mlp next to
 # teacher.targets, base, noise or a planted rank, outside the ntk teacher,
@@ -137,12 +138,24 @@ for i in range(n):
     else:
         m = max(z)
         L += m + math.log(sum(math.exp(v - m) for v in z)) - z[int(y[i])]
-print("%.17g" % (L / n))
+hits = 0
+for i in range(n):
+    z = f0[i * K:(i + 1) * K]
+    lab = int(y[i]) if sys.argv[2] != "squared" else max(range(K), key=lambda c: y[i * K + c])
+    hits += max(range(K), key=lambda c: (z[c], -c)) == lab
+print("%.17g %.17g" % (L / n, hits / n))
 PY
 )
+  set -- $want
   got=$(column "$TMP/t_$loss/trace.csv" test_loss | head -1)
-  rel_close "$got" "$want" && ok "$loss: test_loss at step 0 = the pretrained outputs' loss on the test rows ($got)" \
-    || bad "$loss: test_loss at step 0 $got vs $want"
+  rel_close "$got" "$1" && ok "$loss: test_loss at step 0 = the pretrained outputs' loss on the test rows ($got)" \
+    || bad "$loss: test_loss at step 0 $got vs $1"
+  acc=$(column "$TMP/t_$loss/trace.csv" test_acc | head -1)
+  rel_close "$acc" "$2" && ok "$loss: test_acc at step 0 = the pretrained outputs' accuracy ($acc)" \
+    || bad "$loss: test_acc at step 0 $acc vs $2"
+  risk=$(column "$TMP/t_$loss/summary.csv" risk); pre=$(column "$TMP/t_$loss/summary.csv" pre_train_acc)
+  [ "$risk" = nan ] && awk -v a="$pre" 'BEGIN { exit !(a > 0 && a <= 1) }' \
+    && ok "$loss: risk nan (no ground truth), pre_train_acc $pre" || bad "$loss: risk '$risk', pre_train_acc '$pre'"
   tls=$(column "$TMP/t_$loss/summary.csv" test_loss_star)
   awk -v a="$tls" 'BEGIN { exit !(a == a && a > 0) }' && ok "$loss: test_loss_star = $tls" \
     || bad "$loss: test_loss_star '$tls'"
