@@ -24,6 +24,14 @@
 //              rank 0: random targets (N(0, 1) values, or uniform labels).
 // The held-out test set uses fresh features and clean targets (noise 0).
 //
+// Real data (features: mlp, mlp_source.h): the Jacobians wrt W1 of the
+// network pretrained on the source classes, G_{i,c} = x_i (V_c . sigma'(W1^T
+// x_i))^T, at teacher.n target-class images; base f0 = f(x_i; W0), the
+// pretrained outputs (the linearisation is around W0, so delta = 0 is the
+// pretrained network); targets the labels (one-hot values under the squared
+// loss); the test set at teacher.n_test target-class test images, with a
+// test accuracy.  No ground truth: risk and err_op are nan.
+//
 // The features are an operator (ntk_features.h) with two backends: the
 // materialised Phi above, and the rank-one Jacobians of a two-layer network,
 // which are never formed.  Every evaluation is one pass of the operator with
