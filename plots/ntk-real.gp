@@ -55,7 +55,8 @@ nn = words(NS)
 # sorted by r.  A missing combination is one NaN row.
 real_awk = 'function idx(list, v,   n, a, k) { n = split(list, a, " "); for (k = 1; k <= n; k++) if (a[k] == v) return k; return 0 } ' . \
   'function clip(g) { return g < 1e-15 ? 1e-15 : g } ' . \
-  'NR == 1 { for (k = 1; k <= NF; k++) h[$k] = k; next } ' . \
+  'NR == 1 { for (k = 1; k <= NF; k++) h[$k] = k; m = split("teacher.n lora.rank optimizer.steps rank_star gap", need, " "); ' . \
+  '  for (k = 1; k <= m; k++) if (!(need[k] in h)) { print "ntk-real.gp: summary.csv has no column " need[k] > "/dev/stderr"; exit 1 } next } ' . \
   '{ l = ("teacher.loss" in h) ? idx(losses, $h["teacher.loss"]) : 1; if (!l) next; ' . \
   '  n = $h["teacher.n"] + 0; r = $h["lora.rank"] + 0; ' . \
   '  if ($h["optimizer.steps"] + 0 <= 1) { key = l SUBSEP n; v = $h["rank_star"] + 0; ' . \
