@@ -50,7 +50,6 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "idx.h"
 #include "linalg.h"
 #include "mlp.h"
 #include "mlp_source.h"
@@ -471,40 +470,15 @@ static const problem_ops ntk_mlp_ops = {
     .test_acc = ntk_test_acc,
 };
 
-// features: mlp: teacher.n and teacher.n_test within the target classes'
-// rows of the training and test splits, counted from the label files alone
-// (the inputs are read, and the network pretrained, when a cell runs).
-static int mlp_counts_check(const spec *s, lerr *e)
-{
-    char *paths[4];
-    int npy, rc = 0;
-    if (mlp_source_files(s, paths, &npy, e)) return -1;
-    const int_list *tc = &s->teacher.target_classes;
-    for (int split = 0; split < 2 && !rc; split++) {
-        const char *path = paths[2 * split + 1];
-        int n = 0, *ints = NULL, count = 0;
-        unsigned char *bytes = NULL;
-        rc = npy ? npy_read_ints(path, &ints, &n, e) : idx_read_labels(path, &bytes, &n, e);
-        for (int i = 0; !rc && i < n; i++)
-            for (int j = 0; j < tc->n; j++) count += (npy ? ints[i] : bytes[i]) == tc->v[j];
-        int want = split ? s->teacher.n_test : s->teacher.n;
-        if (!rc && want > count)
-            rc = lerr_input(e, "teacher.%s = %d exceeds the %d %s rows of the target classes in %s",
-                            split ? "n_test" : "n", want, count, split ? "test" : "training",
-                            path);
-        free(ints), free(bytes);
-    }
-    for (int i = 0; i < 4; i++) free(paths[i]);
-    return rc ? -1 : 0;
-}
-
 // Settings the files force (checked before anything is written): targets
 // from a file have no planted shift, so teacher.rank must be 0; a test set
 // needs generated features and targets.  The files themselves are read and
 // their shapes checked.
 int teacher_ntk_check(const spec *s, lerr *e)
 {
-    if (!strcmp(s->teacher.features, "mlp")) return mlp_counts_check(s, e);
+    // features: mlp: the data's input errors (files, classes, teacher.n and
+    // n_test above the target classes' rows), without pretraining
+    if (!strcmp(s->teacher.features, "mlp")) return mlp_source_check(s, e);
     int fromfile = is_file(s->teacher.features) || is_file(s->teacher.targets) ||
                    is_file(s->teacher.base);
     if (is_file(s->teacher.targets) && s->teacher.rank != 0)

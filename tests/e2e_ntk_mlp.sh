@@ -16,8 +16,8 @@
 # The resolved config.yaml runs again to the same results.
 # Refused with exit 2 and the key named: features: mlp next to
 # teacher.targets, base, noise or a planted rank, outside the ntk teacher,
-# and teacher.n / n_test beyond the target classes' rows (checked from the
-# label files before anything runs).
+# and teacher.n / n_test beyond the target classes' rows (checked before any
+# cell runs).
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null 2>&1 || { echo "skip: python3 not found"; exit 77; }
 EXPORT=${NTK_MLP_EXPORT:?set NTK_MLP_EXPORT to the ntk_mlp_export helper}
