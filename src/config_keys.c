@@ -67,7 +67,7 @@ const keydef KEYS[] = {
     {"teacher.loss", T_STRING, OFF(teacher.loss), "squared",
      .choices = "squared, cross_entropy"},
     {"teacher.features", T_STRING, OFF(teacher.features), "generated",
-     .choices = "generated, orthogonal", .path_ok = true},
+     .choices = "generated, orthogonal, mlp", .path_ok = true},
     {"teacher.targets", T_STRING, OFF(teacher.targets), "generated", .choices = "generated",
      .path_ok = true},
     {"teacher.base", T_STRING, OFF(teacher.base), "zero", .choices = "zero, generated",

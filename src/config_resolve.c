@@ -88,6 +88,16 @@ static const char *const REAL_DATA_KEYS[] = {"teacher.data", "teacher.hidden", "
                                              "teacher.target_classes"};
 static const char PRETRAIN_SECTION[] = "pretrain";
 
+// The ntk teacher's keys that features: mlp fixes (ntk_mlp_features), with
+// the reason; like the real-data keys elsewhere, config_write and
+// config_section_key leave them out then.
+static const char *const NTK_MLP_FIXED[][2] = {
+    {"teacher.targets", "the targets are the target classes' labels (one-hot values under "
+                        "the squared loss)"},
+    {"teacher.base", "the base outputs are the pretrained network's, f0 = f(x; W0)"},
+    {"teacher.noise", "the labels are the real data's, no noise is drawn"},
+};
+
 // Keys bounded above by min(d, k).
 static const char *const RANK_KEYS[] = {"teacher.rank", "lora.rank"};
 
@@ -412,6 +422,9 @@ static bool is_real_data_key(const keydef *k)
 // Whether row k applies to s (written by config_write, in section keys).
 static bool key_applies(const spec *s, const keydef *k)
 {
+    if (!strcmp(s->teacher.features, "mlp"))
+        for (size_t i = 0; i < COUNT(NTK_MLP_FIXED); i++)
+            if (!strcmp(k->key, NTK_MLP_FIXED[i][0])) return false;
     return !is_real_data_key(k) || spec_real_data(s);
 }
 
@@ -470,6 +483,29 @@ static int real_data(rctx *c)
     if (real_dim(c, "teacher.outputs", s->teacher.source_classes.n, why)) return -1;
     return real_dim(c, "teacher.rank", 0,
                     "real data have no planted shift, so the rank is 0");
+}
+
+// Phase 3f: the ntk teacher's features: mlp (the pretrained network's
+// Jacobians at the target-class points) take the base outputs and the
+// targets from the network and the labels, so teacher.targets, base and
+// noise must not be written; features: mlp is for the ntk teacher only.
+static int ntk_mlp_features(rctx *c)
+{
+    const spec *s = c->s;
+    if (strcmp(s->teacher.features, "mlp") != 0) return 0;
+    int fi = key_index("teacher.features");
+    if (strcmp(s->teacher.model, "ntk") != 0)
+        return key_fail(c, "teacher.features", c->val[fi],
+                        ": mlp features are the ntk teacher's (teacher.model: ntk), and "
+                        "teacher.model is %s", s->teacher.model);
+    for (size_t i = 0; i < COUNT(NTK_MLP_FIXED); i++) {
+        int ki = key_index(NTK_MLP_FIXED[i][0]);
+        if (c->val[ki])
+            return key_fail(c, NTK_MLP_FIXED[i][0], c->val[ki],
+                            ": does not apply with teacher.features: mlp (%s); leave it out",
+                            NTK_MLP_FIXED[i][1]);
+    }
+    return 0;
 }
 
 // Phase 4: checks that involve several keys.
@@ -541,7 +577,8 @@ int config_resolve(const config_doc *doc, spec *out, lerr *e)
     int rc = collect(&c) || set_all(&c) || read_file_shapes(&c) ||
              derive_dim(&c, "teacher.d") || derive_dim(&c, "teacher.k") ||
              derive_dim(&c, "teacher.n") || derive_dim(&c, "teacher.outputs") ||
-             derive_rank(&c) || real_data(&c) || unused_shift_keys(&c) || cross_check(&c);
+             derive_rank(&c) || ntk_mlp_features(&c) || real_data(&c) || unused_shift_keys(&c) ||
+             cross_check(&c);
     if (rc) {
         spec_free(out);
         return -1;

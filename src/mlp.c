@@ -455,6 +455,12 @@ struct mlp_ntk {
     double *S;           // (N, h) = sigma'(X W1)
     double *P;           // (N, h) scratch
     double *XA, *T;      // (N, rmax) scratch
+    // The evaluated rows (mlp_ntk_set_rows): Xe: (n, d), Se: (n, h) -- X and S
+    // themselves, or the batch's rows gathered into Xg: (cap, d), Sg: (cap, h).
+    const double *Xe, *Se;
+    int n;
+    double *Xg, *Sg;
+    int cap;
 };
 
 mlp_ntk *mlp_ntk_new(const double *X, int N, int d, const double *W1, int h, const double *V,
@@ -469,14 +475,33 @@ mlp_ntk *mlp_ntk_new(const double *X, int N, int d, const double *W1, int h, con
     t->T = dalloc((size_t)N * t->rmax);
     mm('N', 'N', N, h, d, 1.0, X, W1, 0.0, t->P);   // Z = X W1
     relu(t->P, t->S, (size_t)N * h);
+    t->Xe = X, t->Se = t->S, t->n = N;
     return t;
 }
 
 void mlp_ntk_free(mlp_ntk *t)
 {
     if (!t) return;
-    free(t->S), free(t->P), free(t->XA), free(t->T);
+    free(t->S), free(t->P), free(t->XA), free(t->T), free(t->Xg), free(t->Sg);
     free(t);
+}
+
+// Xe, Se = X, S (rows NULL) or their rows `rows` gathered (buffers grown to nb).
+void mlp_ntk_set_rows(mlp_ntk *t, const int *rows, int nb)
+{
+    if (!rows) {
+        t->Xe = t->X, t->Se = t->S, t->n = t->N;
+        return;
+    }
+    if (nb > t->cap) {
+        free(t->Xg), free(t->Sg);
+        t->Xg = dalloc((size_t)nb * t->d);
+        t->Sg = dalloc((size_t)nb * t->h);
+        t->cap = nb;
+    }
+    gather_rows(t->X, t->d, rows, nb, t->Xg);
+    gather_rows(t->S, t->h, rows, nb, t->Sg);
+    t->Xe = t->Xg, t->Se = t->Sg, t->n = nb;
 }
 
 // out = (((X A) B) . S) V.
@@ -493,10 +518,10 @@ int mlp_ntk_apply_factors(mlp_ntk *t, const double *A, const double *B, int r, d
                           lerr *e)
 {
     if (ntk_rank(t, r, e)) return -1;
-    int N = t->N, h = t->h;
-    mm('N', 'N', N, r, t->d, 1.0, t->X, A, 0.0, t->XA);
+    int N = t->n, h = t->h;
+    mm('N', 'N', N, r, t->d, 1.0, t->Xe, A, 0.0, t->XA);
     mm('N', 'N', N, h, r, 1.0, t->XA, B, 0.0, t->P);
-    mask(t->P, t->S, (size_t)N * h);
+    mask(t->P, t->Se, (size_t)N * h);
     mm('N', 'N', N, t->K, h, 1.0, t->P, t->V, 0.0, out);
     return 0;
 }
@@ -504,24 +529,24 @@ int mlp_ntk_apply_factors(mlp_ntk *t, const double *A, const double *B, int r, d
 // out = ((X D) . S) V.
 void mlp_ntk_apply_dense(mlp_ntk *t, const double *D, double *out)
 {
-    int N = t->N, h = t->h;
-    mm('N', 'N', N, h, t->d, 1.0, t->X, D, 0.0, t->P);
-    mask(t->P, t->S, (size_t)N * h);
+    int N = t->n, h = t->h;
+    mm('N', 'N', N, h, t->d, 1.0, t->Xe, D, 0.0, t->P);
+    mask(t->P, t->Se, (size_t)N * h);
     mm('N', 'N', N, t->K, h, 1.0, t->P, t->V, 0.0, out);
 }
 
 // P = (w V^T) . S: (N, h), the hidden-layer image of output weights w: (N, K).
 static void ntk_hidden(mlp_ntk *t, const double *w)
 {
-    mm('N', 'T', t->N, t->h, t->K, 1.0, w, t->V, 0.0, t->P);
-    mask(t->P, t->S, (size_t)t->N * t->h);
+    mm('N', 'T', t->n, t->h, t->K, 1.0, w, t->V, 0.0, t->P);
+    mask(t->P, t->Se, (size_t)t->n * t->h);
 }
 
 // out = X^T ((w V^T) . S).
 void mlp_ntk_adjoint(mlp_ntk *t, const double *w, double *out)
 {
     ntk_hidden(t, w);
-    mm('T', 'N', t->d, t->h, t->N, 1.0, t->X, t->P, 0.0, out);
+    mm('T', 'N', t->d, t->h, t->n, 1.0, t->Xe, t->P, 0.0, out);
 }
 
 // P = (w V^T) . S;  gA = X^T (P B^T);  gB = (X A)^T P.
@@ -529,14 +554,14 @@ int mlp_ntk_adjoint_factors(mlp_ntk *t, const double *w, const double *A, const 
                             int r, double *gA, double *gB, lerr *e)
 {
     if (ntk_rank(t, r, e)) return -1;
-    int N = t->N, d = t->d, h = t->h;
+    int N = t->n, d = t->d, h = t->h;
     ntk_hidden(t, w);
     if (gA) {
         mm('N', 'T', N, r, h, 1.0, t->P, B, 0.0, t->T);
-        mm('T', 'N', d, r, N, 1.0, t->X, t->T, 0.0, gA);
+        mm('T', 'N', d, r, N, 1.0, t->Xe, t->T, 0.0, gA);
     }
     if (gB) {
-        mm('N', 'N', N, r, d, 1.0, t->X, A, 0.0, t->XA);
+        mm('N', 'N', N, r, d, 1.0, t->Xe, A, 0.0, t->XA);
         mm('T', 'N', r, h, N, 1.0, t->XA, t->P, 0.0, gB);
     }
     return 0;
@@ -546,14 +571,14 @@ int mlp_ntk_adjoint_factors(mlp_ntk *t, const double *w, const double *A, const 
 // Kmat_{iK+c, jK+e} = XX_ij UU_{iK+c, jK+e}.
 void mlp_ntk_gram(mlp_ntk *t, double *Kmat)
 {
-    int N = t->N, h = t->h, K = t->K, NK = N * K;
+    int N = t->n, h = t->h, K = t->K, NK = N * K;
     double *U = dalloc((size_t)NK * h), *XX = dalloc((size_t)N * N);
     for (int i = 0; i < N; i++)
         for (int c = 0; c < K; c++)
             for (int j = 0; j < h; j++)
-                U[((size_t)i * K + c) * h + j] = t->V[(size_t)j * K + c] * t->S[(size_t)i * h + j];
+                U[((size_t)i * K + c) * h + j] = t->V[(size_t)j * K + c] * t->Se[(size_t)i * h + j];
     mm('N', 'T', NK, NK, h, 1.0, U, U, 0.0, Kmat);
-    mm('N', 'T', N, N, t->d, 1.0, t->X, t->X, 0.0, XX);
+    mm('N', 'T', N, N, t->d, 1.0, t->Xe, t->Xe, 0.0, XX);
     for (int a = 0; a < NK; a++)
         for (int b = 0; b < NK; b++) Kmat[(size_t)a * NK + b] *= XX[(size_t)(a / K) * N + b / K];
     free(U), free(XX);

@@ -185,6 +185,15 @@ mlp_ntk *mlp_ntk_new(const double *X, int N, int d, const double *W1, int h, con
                      int K, int rmax);
 void mlp_ntk_free(mlp_ntk *t);
 
+// Evaluate the rows `rows`: (nb) distinct indices in 0 .. N-1 from now on
+// (NULL: all N rows again): every product below then uses the features of
+// those rows only, in their order, with n = nb in place of N (outputs and
+// output weights (nb, K), the kernel (nb K, nb K)) -- a minibatch of points.
+// The rows' x_i and s_i are gathered here, O(nb (d + h)); buffers grow on the
+// first call with a larger nb, products never allocate.  rows need not stay
+// valid afterwards.
+void mlp_ntk_set_rows(mlp_ntk *t, const int *rows, int nb);
+
 // out: (N, K) = Phi vec(A B), A: (d, r), B: (r, h).  O(N r (d + h) + N h K).
 // LERR_RUN when r > rmax (also for mlp_ntk_adjoint_factors).
 int mlp_ntk_apply_factors(mlp_ntk *t, const double *A, const double *B, int r, double *out,

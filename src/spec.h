@@ -51,9 +51,11 @@ typedef struct {
         int n_test;          // teacher.n_test: 0, >= 0; fresh samples for test_loss
         int outputs;         // teacher.outputs: 1, >= 1 (ntk: K outputs per point)
         char *loss;          // teacher.loss: "squared" | cross_entropy (ntk; K >= 2)
-        char *features;      // teacher.features: "generated" | orthogonal | path to a .npy
-                             //   of shape (N, K, d, k) (ntk; an orthogonal design
-                             //   needs n * outputs >= d * k)
+        char *features;      // teacher.features: "generated" | orthogonal | mlp | path to a
+                             //   .npy of shape (N, K, d, k) (ntk; an orthogonal design
+                             //   needs n * outputs >= d * k; mlp: the Jacobians wrt W1
+                             //   of the network pretrained on real data, the real-data
+                             //   keys below; targets, base and noise do not apply)
         char *targets;       // teacher.targets: "generated" | path to a .npy: (N, K)
                              //   values (squared) or (N,) labels / (N, K) one-hot
         char *base;          // teacher.base: "zero" | generated | path (N, K): ntk f0

@@ -24,10 +24,25 @@
 //              rank 0: random targets (N(0, 1) values, or uniform labels).
 // The held-out test set uses fresh features and clean targets (noise 0).
 //
+// Real data (features: mlp, mlp_source.h): the Jacobians wrt W1 of the
+// network pretrained on the source classes, G_{i,c} = x_i (V_c . sigma'(W1^T
+// x_i))^T, at teacher.n target-class images; base f0 = f(x_i; W0), the
+// pretrained outputs (the linearisation is around W0, so delta = 0 is the
+// pretrained network); targets the labels (one-hot values under the squared
+// loss); the test set at teacher.n_test target-class test images, with a
+// test accuracy.  No ground truth: risk and err_op are nan.
+//
+// The features are an operator (ntk_features.h) with two backends: the
+// materialised Phi above, and the rank-one Jacobians of a two-layer network,
+// which are never formed.  Every evaluation is one pass of the operator with
+// a per-point rule of this file (the loss and dl/dz, or the curvature), so
+// both backends give the same loss, gradients and curvature products.
+//
 // Minibatches (problem.h: set_batch) take points: a batch of nb points uses
 // their K rows of Phi each, z_i = f0_i + Phi_i vec(delta) and
 // grad L_b = mat(sum_i Phi_i^T r_i) with r scaled by 1/nb: O(nb K d k) per
-// evaluation (plus d k r to form delta = A B), never a pass over all N K rows.
+// evaluation with dense features (plus d k r to form delta = A B), never a
+// pass over all N K rows.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,52 +51,28 @@
 #include <gsl/gsl_rng.h>
 
 #include "linalg.h"
+#include "mlp.h"
+#include "mlp_source.h"
 #include "npy.h"
 #include "problem.h"
 #include "random.h"
 #include "teacher_data.h"
+#include "teacher_ntk.h"
 
 typedef struct {
     int K, ce;            // outputs; 1 for cross-entropy
-    double *Phi, *f0, *y; // train: (N K, d k), (N, K), (N, K) values (squared)
+    ntk_features feat;    // train features: N points (ntk_features.h)
+    double *f0, *y;       // (N, K) base, (N, K) values (squared)
     int *label;           // (N) classes (cross-entropy)
-    double *Phit, *f0t, *yt;
-    int *labelt;          // the same for the test set
+    ntk_features feat_t;  // the same for the test set (n_test points)
+    double *f0t, *yt;
+    int *labelt;
 } ntk_data;
 
 typedef struct {
-    double *D, *grad;           // (d, k), (d, k)
-    double *z, *r, *s;          // (K) one point's outputs, dl/dz, curvature weights
-    const int *rows;            // the batch's points (nb), or NULL: all N
-    int nb;
+    ntk_op *op;           // the train features' operator (batch: ntk_op_set_rows)
+    ntk_op *op_test;      // the test set's (NULL without one)
 } ntk_run;
-
-// The two kernels below get an AVX2 clone on x86-64 (picked at load time):
-// twice the SSE2 width, and the same bits -- the operations and their order
-// do not change (ISO C: no contraction into fused multiply-adds).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define WIDE_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define WIDE_CLONES
-#endif
-
-// <a, b> over n entries, summed in a fixed order (eight running partial
-// sums, then a fixed tree): the same bits whatever the thread count.
-WIDE_CLONES static double dot(const double *a, const double *b, int n)
-{
-    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0}, tail = 0.0;
-    int j = 0;
-    for (; j + 8 <= n; j += 8)
-        for (int u = 0; u < 8; u++) s[u] += a[j + u] * b[j + u];
-    for (; j < n; j++) tail += a[j] * b[j];
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + tail;
-}
-
-// y += alpha x over n entries.
-WIDE_CLONES static void axpy(double *y, double alpha, const double *x, int n)
-{
-    for (int j = 0; j < n; j++) y[j] += alpha * x[j];
-}
 
 // One point's loss of outputs z: (K) against its target (y: (K) values,
 // squared) or class (label, cross-entropy); r (if not NULL) = dl/dz / n.
@@ -107,110 +98,98 @@ static double point_loss(const ntk_data *T, const double *z, const double *y, in
     return mx + log(sum) - z[label];
 }
 
-// A set of points: features Phi: (n K, d k), base f0: (n, K), targets y:
-// (n, K) (squared) or label: (n) (cross-entropy).
+// The per-point rule of a loss evaluation over n evaluated points of a set
+// (base f0: (., K), targets y: (., K) or label: (.)): z_i <- f0_i + Phi_i
+// vec(D), L += l(z_i), s_i = sign dl/dz_i / n -- so the pass's M is
+// sign grad L (sign -1: J = -grad L).
 typedef struct {
-    const double *Phi, *f0, *y;
+    const ntk_data *T;
+    const double *f0, *y;
     const int *label;
-} ntk_set;
+    int n;
+    double sign;
+    double L;             // sum of the points' losses so far
+} loss_ctx;
 
-// z_i = f0_i + Phi_i vec(D) for point i of set S; Phi_i: (K, d k), z: (K).
-static void point_outputs(const ntk_set *S, int K, int dk, size_t i, const double *D, double *z)
+static void loss_point(void *ctx, int b, int i, double *z, const double *u, double *s)
 {
-    const double *P = S->Phi + i * K * dk;
-    for (int c = 0; c < K; c++) z[c] = S->f0[i * K + c] + dot(P + (size_t)c * dk, D, dk);
+    (void)b, (void)u;
+    loss_ctx *c = ctx;
+    int K = c->T->K;
+    const double *f0 = c->f0 + (size_t)i * K;
+    for (int o = 0; o < K; o++) z[o] = f0[o] + z[o];
+    c->L += point_loss(c->T, z, c->y ? c->y + (size_t)i * K : NULL, c->label ? c->label[i] : 0,
+                       c->n, s);
+    if (s && c->sign < 0)
+        for (int o = 0; o < K; o++) s[o] = -s[o];
 }
 
-// z = f0 + Phi vec(D) for n points: z: (n, K).
-static void outputs(const ntk_data *T, int n, int dk, const double *Phi, const double *f0,
-                    const double *D, double *z)
-{
-    ntk_set S = {Phi, f0, NULL, NULL};
-    for (int i = 0; i < n; i++) point_outputs(&S, T->K, dk, (size_t)i, D, z + (size_t)i * T->K);
-}
-
-// The loss L = (1/n) sum_b l(z_b) over n points of S (rows[b], or b when rows
-// is NULL) and, if J is not NULL, J = -sum_b Phi_b^T r_b (r_b = dl/dz_b / n),
-// in one pass over the points' rows of Phi: each point's K rows are read from
-// memory once, for z_b, and again from cache for Phi_b^T r_b.  That is the
-// memory floor of the step (Phi read once); the sums run in a fixed order, so
-// the result does not depend on threads.  z, r: (K) work.
-static double ntk_pass(const ntk_data *T, const ntk_set *S, const int *rows, int n, int dk,
-                       const double *D, double *J, double *z, double *r)
-{
-    int K = T->K;
-    double L = 0.0;
-    if (J) memset(J, 0, sizeof(double) * (size_t)dk);
-    for (int b = 0; b < n; b++) {
-        size_t i = rows ? (size_t)rows[b] : (size_t)b;
-        point_outputs(S, K, dk, i, D, z);
-        L += point_loss(T, z, S->y ? S->y + i * K : NULL, S->label ? S->label[i] : 0, n,
-                        J ? r : NULL);
-        if (J)
-            for (int c = 0; c < K; c++) axpy(J, -r[c], S->Phi + (i * K + c) * dk, dk);
-    }
-    return L / n;
-}
-
-static ntk_set train_set(const ntk_data *T) { return (ntk_set){T->Phi, T->f0, T->y, T->label}; }
-
+// L = (1/n) sum_b l(z_b) over the train set's evaluated points (the batch, or
+// all N) and, if J is not NULL, J = -grad L = -sum_b Phi_b^T r_b
+// (r_b = dl/dz_b / n): one pass of the operator (ntk_features.h).
 static int ntk_eval_dense(model *m, const double *D, double *loss, double *J, lerr *e)
 {
     (void)e;
-    const problem *p = m->p;
-    const ntk_data *T = p->impl;
+    const ntk_data *T = m->p->impl;
     ntk_run *w = m->impl;
-    ntk_set S = train_set(T);
-    *loss = ntk_pass(T, &S, w->rows, w->rows ? w->nb : p->n, p->d * p->k, D, J, w->z, w->r);
+    loss_ctx c = {T, T->f0, T->y, T->label, ntk_op_points(w->op), -1.0, 0.0};
+    ntk_op_pass(w->op, D, NULL, loss_point, &c, J);
+    *loss = c.L / c.n;
     return 0;
+}
+
+// The per-point rule of the curvature: S_b u_b with u_b = Phi_b vec(dD) and
+// S = dr/dz block-diagonal over the points:
+//   squared        S_b = I / n
+//   cross_entropy  S_b = (diag(p_b) - p_b p_b^T) / n,  p_b = softmax(z_b)
+// (z_b = f0_b + Phi_b vec(D), asked for under cross-entropy only).
+typedef struct {
+    const ntk_data *T;
+    int n;
+} curv_ctx;
+
+static void curv_point(void *ctx, int b, int i, double *z, const double *u, double *s)
+{
+    (void)b;
+    const curv_ctx *c = ctx;
+    const ntk_data *T = c->T;
+    int K = T->K, n = c->n;
+    if (!T->ce) {
+        for (int o = 0; o < K; o++) s[o] = u[o] / n;
+        return;
+    }
+    const double *f0 = T->f0 + (size_t)i * K;
+    for (int o = 0; o < K; o++) z[o] = f0[o] + z[o];
+    double mx = z[0], sum = 0.0, pu = 0.0;
+    for (int o = 1; o < K; o++) mx = fmax(mx, z[o]);
+    for (int o = 0; o < K; o++) sum += (z[o] = exp(z[o] - mx));
+    for (int o = 0; o < K; o++) pu += (z[o] /= sum) * u[o];
+    for (int o = 0; o < K; o++) s[o] = z[o] * (u[o] - pu) / n;
 }
 
 // The curvature of the loss along dD at D: C = mat(Phi^T S Phi vec(dD)) =
-// d/dt grad L(D + t dD), with S = dr/dz block-diagonal over the points:
-//   squared        S_b = I / n
-//   cross_entropy  S_b = (diag(p_b) - p_b p_b^T) / n,  p_b = softmax(z_b)
-// One pass over the points' rows (as ntk_pass).  D, dD, C: (d, k).
+// d/dt grad L(D + t dD), exact (the loss is a function of z only, and z is
+// affine in delta).  One pass.  D, dD, C: (d, k).
 static int ntk_curvature(model *m, const double *D, const double *dD, double *C, lerr *e)
 {
     (void)e;
-    const problem *p = m->p;
-    const ntk_data *T = p->impl;
+    const ntk_data *T = m->p->impl;
     ntk_run *w = m->impl;
-    ntk_set S = train_set(T);
-    int K = T->K, dk = p->d * p->k, n = w->rows ? w->nb : p->n;
-    double *z = w->z, *u = w->r, *s = w->s;
-    memset(C, 0, sizeof(double) * (size_t)dk);
-    for (int b = 0; b < n; b++) {
-        size_t i = w->rows ? (size_t)w->rows[b] : (size_t)b;
-        const double *P = T->Phi + i * K * dk;
-        for (int c = 0; c < K; c++) u[c] = dot(P + (size_t)c * dk, dD, dk);
-        if (!T->ce) {
-            for (int c = 0; c < K; c++) s[c] = u[c] / n;
-        } else {
-            point_outputs(&S, K, dk, i, D, z);
-            double mx = z[0], sum = 0.0, pu = 0.0;
-            for (int c = 1; c < K; c++) mx = fmax(mx, z[c]);
-            for (int c = 0; c < K; c++) sum += (z[c] = exp(z[c] - mx));
-            for (int c = 0; c < K; c++) pu += (z[c] /= sum) * u[c];
-            for (int c = 0; c < K; c++) s[c] = z[c] * (u[c] - pu) / n;
-        }
-        for (int c = 0; c < K; c++) axpy(C, s[c], P + (size_t)c * dk, dk);
-    }
+    curv_ctx c = {T, ntk_op_points(w->op)};
+    ntk_op_pass(w->op, T->ce ? D : NULL, dD, curv_point, &c, C);
     return 0;
 }
 
+// Loss and dL/dA = grad B^T, dL/dB = A^T grad at delta = A B: the factored
+// pass (dense features: D = A B formed; mlp: never a (d, k) matrix).
 static int ntk_eval_factors(model *m, const double *A, const double *B, double *loss,
                             double *gA, double *gB, lerr *e)
 {
-    const problem *p = m->p;
+    const ntk_data *T = m->p->impl;
     ntk_run *w = m->impl;
-    int d = p->d, k = p->k, r = m->r;
-    mm('N', 'N', d, k, r, 1.0, A, B, 0.0, w->D);
-    int want = gA || gB;
-    if (ntk_eval_dense(m, w->D, loss, want ? w->grad : NULL, e)) return -1;
-    // grad = -J:  dL/dA = grad B^T,  dL/dB = A^T grad
-    if (gA) mm('N', 'T', d, r, k, -1.0, w->grad, B, 0.0, gA);
-    if (gB) mm('T', 'N', r, k, d, -1.0, A, w->grad, 0.0, gB);
+    loss_ctx c = {T, T->f0, T->y, T->label, ntk_op_points(w->op), 1.0, 0.0};
+    if (ntk_op_pass_factors(w->op, A, B, m->r, loss_point, &c, gA, gB, e)) return -1;
+    *loss = c.L / c.n;
     return 0;
 }
 
@@ -218,18 +197,18 @@ static int ntk_set_batch(model *m, const int *rows, int nb, lerr *e)
 {
     (void)e;
     ntk_run *w = m->impl;
-    w->rows = rows;
-    w->nb = rows ? nb : 0;
+    ntk_op_set_rows(w->op, rows, nb);
     return 0;
 }
 
 static double ntk_test_loss(model *m, const double *D)
 {
-    const problem *p = m->p;
-    const ntk_data *T = p->impl;
+    const ntk_data *T = m->p->impl;
     ntk_run *w = m->impl;
-    ntk_set S = {T->Phit, T->f0t, T->yt, T->labelt};
-    return ntk_pass(T, &S, NULL, p->n_test, p->d * p->k, D, NULL, w->z, NULL);
+    if (!w->op_test) return NAN;
+    loss_ctx c = {T, T->f0t, T->yt, T->labelt, m->p->n_test, 1.0, 0.0};
+    ntk_op_pass(w->op_test, D, NULL, loss_point, &c, NULL);
+    return c.L / c.n;
 }
 
 static int ntk_model_init(model *m, lerr *e)
@@ -238,12 +217,8 @@ static int ntk_model_init(model *m, lerr *e)
     const problem *p = m->p;
     const ntk_data *T = p->impl;
     ntk_run *w = xcalloc(1, sizeof *w);
-    size_t dk = (size_t)p->d * p->k;
-    w->D = dalloc(dk);
-    w->grad = dalloc(dk);
-    w->z = dalloc((size_t)T->K);
-    w->r = dalloc((size_t)T->K);
-    w->s = dalloc((size_t)T->K);
+    w->op = ntk_op_new(&T->feat, m->r);
+    if (p->n_test > 0) w->op_test = ntk_op_new(&T->feat_t, m->r);
     m->impl = w;
     return 0;
 }
@@ -252,7 +227,7 @@ static void ntk_model_free(model *m)
 {
     ntk_run *w = m->impl;
     if (!w) return;
-    free(w->D), free(w->grad), free(w->z), free(w->r), free(w->s);
+    ntk_op_free(w->op), ntk_op_free(w->op_test);
     free(w);
 }
 
@@ -260,8 +235,9 @@ static void ntk_problem_free(problem *p)
 {
     ntk_data *T = p->impl;
     if (!T) return;
-    free(T->Phi), free(T->f0), free(T->y), free(T->label);
-    free(T->Phit), free(T->f0t), free(T->yt), free(T->labelt);
+    ntk_features_clear(&T->feat), ntk_features_clear(&T->feat_t);
+    free(T->f0), free(T->y), free(T->label);
+    free(T->f0t), free(T->yt), free(T->labelt);
     free(T);
 }
 
@@ -330,7 +306,7 @@ static double *features(const spec *s, long seed, const char *stream, int n, int
     return Phi;
 }
 
-// Base outputs, targets and labels for n points with features Phi.
+// Base outputs, targets and labels for the n points of the features F.
 // Targets from a file: (n, K) values (squared loss) or, for cross-entropy,
 // (n,) class indices or (n, K) one-hot rows.
 static int file_targets(const spec *s, const ntk_data *T, int n, double **y, int **label,
@@ -367,10 +343,10 @@ static int file_targets(const spec *s, const ntk_data *T, int n, double **y, int
 }
 
 static int targets(const spec *s, long seed, const char *stream, const problem *p,
-                   const ntk_data *T, int n, const double *Phi, double noise, double **f0,
+                   const ntk_data *T, const ntk_features *F, double noise, double **f0,
                    double **y, int **label, lerr *e)
 {
-    int K = T->K, dk = p->d * p->k;
+    int K = T->K, n = F->n;
     char tag[96];
     int train = !strcmp(stream, "ntk");
     if (train && is_file(s->teacher.base)) {
@@ -388,8 +364,11 @@ static int targets(const spec *s, long seed, const char *stream, const problem *
         gaussian_fill(rng, *f0, n, K, 1.0);
         gsl_rng_free(rng);
     }
-    double *z = dalloc((size_t)n * K);
-    outputs(T, n, dk, Phi, *f0, p->Delta, z);
+    double *z = dalloc((size_t)n * K);   // z = f0 + Phi vec(Delta)
+    ntk_op *op = ntk_op_new(F, 1);
+    ntk_op_apply(op, p->Delta, z);
+    ntk_op_free(op);
+    for (size_t i = 0; i < (size_t)n * K; i++) z[i] = (*f0)[i] + z[i];
     snprintf(tag, sizeof tag, "%s-targets|K=%d", stream, K);
     gsl_rng *rng = stream_new(seed, tag);
     int random = s->teacher.rank == 0;
@@ -429,7 +408,67 @@ static const problem_ops ntk_ops = {
     .test_loss_dense = ntk_test_loss,
 };
 
-int teacher_ntk_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e);
+// The test loss at delta = A B through the factored pass (features: mlp: no
+// (d, k) matrix is formed).
+static double ntk_test_loss_factors(model *m, const double *A, const double *B)
+{
+    const ntk_data *T = m->p->impl;
+    ntk_run *w = m->impl;
+    lerr e = {0};
+    if (!w->op_test) return NAN;
+    loss_ctx c = {T, T->f0t, T->yt, T->labelt, m->p->n_test, 1.0, 0.0};
+    if (ntk_op_pass_factors(w->op_test, A, B, m->r, loss_point, &c, NULL, NULL, &e)) return NAN;
+    return c.L / c.n;
+}
+
+// The per-point rule of the test accuracy: z_i <- f0_i + z_i; a hit when
+// its largest entry (the first on ties) is the label.
+typedef struct {
+    const ntk_data *T;
+    long hits;
+} acc_ctx;
+
+static void acc_point(void *ctx, int b, int i, double *z, const double *u, double *s)
+{
+    (void)b, (void)u, (void)s;
+    acc_ctx *c = ctx;
+    int K = c->T->K, best = 0;
+    const double *f0 = c->T->f0t + (size_t)i * K;
+    for (int o = 0; o < K; o++) z[o] = f0[o] + z[o];
+    for (int o = 1; o < K; o++)
+        if (z[o] > z[best]) best = o;
+    c->hits += best == c->T->labelt[i];
+}
+
+// The fraction of test points whose linearised outputs f0 + Phi vec(delta)
+// pick their class, at delta = A B (A not NULL) or delta = D (passed as B).
+static double ntk_test_acc(model *m, const double *A, const double *B)
+{
+    const ntk_data *T = m->p->impl;
+    ntk_run *w = m->impl;
+    lerr e = {0};
+    if (!w->op_test || !T->labelt) return NAN;
+    acc_ctx c = {T, 0};
+    if (!A) ntk_op_pass(w->op_test, B, NULL, acc_point, &c, NULL);
+    else if (ntk_op_pass_factors(w->op_test, A, B, m->r, acc_point, &c, NULL, NULL, &e))
+        return NAN;
+    return (double)c.hits / m->p->n_test;
+}
+
+// features: mlp: the same, with the factored test loss and the test accuracy
+// (the targets are classes).
+static const problem_ops ntk_mlp_ops = {
+    .eval_factors = ntk_eval_factors,
+    .eval_dense = ntk_eval_dense,
+    .model_init = ntk_model_init,
+    .model_free = ntk_model_free,
+    .problem_free = ntk_problem_free,
+    .set_batch = ntk_set_batch,
+    .curvature_dense = ntk_curvature,
+    .test_loss_dense = ntk_test_loss,
+    .test_loss_factors = ntk_test_loss_factors,
+    .test_acc = ntk_test_acc,
+};
 
 // Settings the files force (checked before anything is written): targets
 // from a file have no planted shift, so teacher.rank must be 0; a test set
@@ -437,6 +476,9 @@ int teacher_ntk_new(const spec *s, long seed, const char *cache_dir, problem **o
 // their shapes checked.
 int teacher_ntk_check(const spec *s, lerr *e)
 {
+    // features: mlp: the data's input errors (files, classes, teacher.n and
+    // n_test above the target classes' rows), without pretraining
+    if (!strcmp(s->teacher.features, "mlp")) return mlp_source_check(s, e);
     int fromfile = is_file(s->teacher.features) || is_file(s->teacher.targets) ||
                    is_file(s->teacher.base);
     if (is_file(s->teacher.targets) && s->teacher.rank != 0)
@@ -453,16 +495,97 @@ int teacher_ntk_check(const spec *s, lerr *e)
     return rc;
 }
 
-int teacher_ntk_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e)
+// A problem of this teacher with its data T (owned from now on).
+static problem *ntk_problem(ntk_data *T)
 {
-    (void)cache_dir;   // (features: mlp will keep its pretrained network there)
     problem *p = xcalloc(1, sizeof *p);
-    ntk_data *T = xcalloc(1, sizeof *T);
     p->ops = &ntk_ops;
     p->impl = T;
     p->teacher = "ntk";
     p->convex_reference = 1;
     p->sigma_dev = NAN;   // no input covariance: sigma_dev and err_op_bound do not apply
+    return p;
+}
+
+int teacher_ntk_points(ntk_points *train, ntk_points *test, int ce, problem **out, lerr *e)
+{
+    ntk_data *T = xcalloc(1, sizeof *T);
+    T->feat = train->feat, T->f0 = train->f0, T->y = train->y, T->label = train->label;
+    if (test) {
+        T->feat_t = test->feat, T->f0t = test->f0, T->yt = test->y, T->labelt = test->label;
+        memset(test, 0, sizeof *test);
+    }
+    memset(train, 0, sizeof *train);
+    problem *p = ntk_problem(T);
+    T->K = T->feat.K;
+    T->ce = ce;
+    p->d = T->feat.d, p->k = T->feat.k, p->n = T->feat.n;
+    p->n_test = T->feat_t.n;
+    size_t dk = (size_t)p->d * p->k;
+    p->W0 = dalloc(dk);      // the change delta starts at 0
+    p->Delta = dalloc(dk);   // no planted shift
+    p->dq = 0;
+    p->Dl = dalloc(1), p->Dr = dalloc(1);
+    int rc = 0;
+    if (T->label || T->labelt)
+        rc = (T->label && mlp_check_labels(T->label, p->n, T->K, "ntk training points", e)) ||
+             (T->labelt && mlp_check_labels(T->labelt, p->n_test, T->K, "ntk test points", e));
+    if (!rc) rc = problem_finish(p, 1, e);
+    if (rc) {
+        problem_free(p);
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+// One set of target-class points of the real-data setting: the network's
+// Jacobians wrt W1 at their inputs, the base f0 = f(x; W0): (n, K) and the
+// targets (labels, one-hot values under the squared loss).
+static void mlp_set(const mlp_net *net, const labelled_data *ds, int ce, ntk_points *P)
+{
+    int n = ds->n, K = net->K;
+    ntk_features_set_mlp(&P->feat, ds->X, n, net->d, net->W1, net->h, net->V, K);
+    P->f0 = dalloc((size_t)(n > 0 ? n : 1) * K);
+    mlp_work *w = mlp_work_new(net->d, net->h, K);
+    mlp_forward(net, ds->X, n, w, P->f0);
+    mlp_work_free(w);
+    P->label = xcalloc((size_t)(n > 0 ? n : 1), sizeof(int));   // (also for test_acc)
+    memcpy(P->label, ds->label, sizeof(int) * (size_t)n);
+    if (!ce) {
+        P->y = dalloc((size_t)(n > 0 ? n : 1) * K);
+        for (int i = 0; i < n; i++) P->y[(size_t)i * K + ds->label[i]] = 1.0;
+    }
+}
+
+// features: mlp -- the linearisation of the network pretrained on the source
+// classes around its weights W0, at teacher.n target-class training points
+// (and teacher.n_test test points): z = f(x; W0) + <G(x), delta> with
+// G_c(x) = d f_c(x) / d W1, the structured backend of ntk_features.h.
+static int mlp_problem(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e)
+{
+    mlp_source *ms;
+    if (mlp_source_load(s, seed, cache_dir, &ms, e)) return -1;
+    int ce = ms->loss == MLP_CROSS_ENTROPY;
+    ntk_points tr = {0}, te = {0};
+    mlp_set(ms->net, &ms->train, ce, &tr);
+    if (ms->test.n > 0) mlp_set(ms->net, &ms->test, ce, &te);
+    double pre[3] = {ms->pre_train_loss, ms->pre_train_acc, ms->pre_test_acc};
+    mlp_source_free(ms);
+    if (teacher_ntk_points(&tr, &te, ce, out, e)) return -1;
+    problem *p = *out;
+    p->ops = &ntk_mlp_ops;
+    p->no_truth = 1;   // real data: risk and err_op are nan
+    p->pretrained = 1;
+    p->pre_train_loss = pre[0], p->pre_train_acc = pre[1], p->pre_test_acc = pre[2];
+    return 0;
+}
+
+int teacher_ntk_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e)
+{
+    if (!strcmp(s->teacher.features, "mlp")) return mlp_problem(s, seed, cache_dir, out, e);
+    ntk_data *T = xcalloc(1, sizeof *T);
+    problem *p = ntk_problem(T);
     p->d = s->teacher.d, p->k = s->teacher.k, p->n = s->teacher.n;
     T->K = s->teacher.outputs;
     T->ce = !strcmp(s->teacher.loss, "cross_entropy");
@@ -477,15 +600,21 @@ int teacher_ntk_new(const spec *s, long seed, const char *cache_dir, problem **o
         p->dq = 0;
         p->Dl = dalloc(1), p->Dr = dalloc(1);
     }
-    if (!rc && !(T->Phi = features(s, seed, "ntk-features", p->n, T->K, dk, e))) rc = -1;
-    if (!rc)
-        rc = targets(s, seed, "ntk", p, T, p->n, T->Phi, s->teacher.noise, &T->f0, &T->y,
+    double *Phi = NULL;
+    if (!rc && !(Phi = features(s, seed, "ntk-features", p->n, T->K, dk, e))) rc = -1;
+    if (!rc) {
+        ntk_features_set_dense(&T->feat, Phi, p->n, T->K, d, k);
+        rc = targets(s, seed, "ntk", p, T, &T->feat, s->teacher.noise, &T->f0, &T->y,
                      &T->label, e);
+    }
     if (!rc && s->teacher.n_test > 0) {
         p->n_test = s->teacher.n_test;
-        T->Phit = features(s, seed, "ntk-features-test", p->n_test, T->K, dk, e);
-        rc = targets(s, seed, "ntk-test", p, T, p->n_test, T->Phit, 0.0, &T->f0t, &T->yt,
-                     &T->labelt, e);
+        if (!(Phi = features(s, seed, "ntk-features-test", p->n_test, T->K, dk, e))) rc = -1;
+        if (!rc) {
+            ntk_features_set_dense(&T->feat_t, Phi, p->n_test, T->K, d, k);
+            rc = targets(s, seed, "ntk-test", p, T, &T->feat_t, 0.0, &T->f0t, &T->yt,
+                         &T->labelt, e);
+        }
     }
     if (!rc) rc = problem_finish(p, s->teacher.rank > 0 ? s->teacher.rank : 1, e);
     if (rc) {

@@ -359,7 +359,17 @@ static void convex_key(const spec *s, long seed, char *out, size_t n)
     for (int i = 0; i < 3 && len > 0 && (size_t)len < sizeof buf; i++)
         len += snprintf(buf + len, sizeof buf - (size_t)len, "|%d:%s", (int)ms[i]->kind,
                         ms[i]->path ? ms[i]->path : "");
-    snprintf(out, n, "convex-%016llx.txt", fnv1a(FNV_OFFSET, buf, strlen(buf)));
+    unsigned long long h = fnv1a(FNV_OFFSET, buf, strlen(buf));
+    if (spec_real_data(s)) {   // ntk features: mlp: the data, classes, network and pretraining
+        static const char *const sections[] = {"teacher", "pretrain"};
+        for (int i = 0; i < 2; i++) {
+            char *key = config_section_key(s, sections[i]);
+            h = fnv1a(h, "\n", 1);
+            h = fnv1a(h, key, strlen(key));
+            free(key);
+        }
+    }
+    snprintf(out, n, "convex-%016llx.txt", h);
 }
 
 // f_star etc. from the cache, or solved and stored there.
