@@ -161,17 +161,25 @@ static void put_classes(FILE *f, const char *name, const int_list *l)
     for (int i = 0; i < l->n; i++) fprintf(f, "%s%d", i ? "," : "", l->v[i]);
 }
 
+// A stream writing into a growing string (*buf, *len once closed); out of
+// memory ends the process, as xmalloc does.
+static FILE *memstream(char **buf, size_t *len)
+{
+    FILE *f = open_memstream(buf, len);
+    if (!f) {
+        fprintf(stderr, "loralab: out of memory\n");
+        exit(1);
+    }
+    return f;
+}
+
 // The settings the pretrained network depends on, except the data files'
 // identity, which `files` (text) gives.
 static char *pretrain_key(const spec *s, int npy, const char *files)
 {
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
-        fprintf(stderr, "loralab: out of memory\n");
-        exit(1);
-    }
+    FILE *f = memstream(&buf, &len);
     fprintf(f, "%s|layout=%s|pool=%d", files, npy ? "npy" : "idx", s->teacher.pool);
     put_classes(f, "source", &s->teacher.source_classes);
     fprintf(f, "|hidden=%d|loss=%s|epochs=%d|batch=%d|lr=%.17g|seed=%d|n=%d|adam=%.17g,%.17g,%.17g",
@@ -384,11 +392,7 @@ static char *data_key(const spec *s, char *const paths[4], int npy)
     stat_identity(paths, ident, sizeof ident);
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
-        fprintf(stderr, "loralab: out of memory\n");
-        exit(1);
-    }
+    FILE *f = memstream(&buf, &len);
     fprintf(f, "%s|npy=%d|pool=%d", ident, npy, s->teacher.pool);
     put_classes(f, "source", &s->teacher.source_classes);
     put_classes(f, "target", &s->teacher.target_classes);
