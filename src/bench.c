@@ -450,9 +450,11 @@ static void child(const char *yaml, const char *name, int threads, int workers,
     _exit(0);
 }
 
-// Run a child for `yaml`; fills *t and *peak_mb; returns 0 on success.
-static int measure(const char *yaml, const char *name, int threads, int workers,
-                   char *const *sets, int nsets, int reps, timing *t, double *peak_mb)
+// Run body(args, fd) in a forked child, which writes `size` bytes of results
+// to fd and exits 0; read them into out.  *peak_mb (if not NULL) = the
+// child's peak resident memory.  Returns 0 on success.
+static int in_child(void (*body)(const void *args, int fd), const void *args, void *out,
+                    size_t size, double *peak_mb)
 {
     int fds[2];
     if (pipe(fds) != 0) return -1;
@@ -461,16 +463,38 @@ static int measure(const char *yaml, const char *name, int threads, int workers,
     if (pid < 0) return -1;
     if (pid == 0) {
         close(fds[0]);
-        child(yaml, name, threads, workers, sets, nsets, reps, fds[1]);
+        body(args, fds[1]);
+        _exit(0);
     }
     close(fds[1]);
-    ssize_t got = read(fds[0], t, sizeof *t);
+    ssize_t got = read(fds[0], out, size);
     close(fds[0]);
     int st;
     struct rusage ru;
     wait4(pid, &st, 0, &ru);
-    *peak_mb = ru.ru_maxrss / 1024.0;
-    return got == (ssize_t)sizeof *t && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    if (peak_mb) *peak_mb = ru.ru_maxrss / 1024.0;
+    return got == (ssize_t)size && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+typedef struct {
+    const char *yaml, *name;
+    int threads, workers;
+    char *const *sets;
+    int nsets, reps;
+} child_args;
+
+static void child_body(const void *args, int fd)
+{
+    const child_args *c = args;
+    child(c->yaml, c->name, c->threads, c->workers, c->sets, c->nsets, c->reps, fd);
+}
+
+// Run a child for `yaml`; fills *t and *peak_mb; returns 0 on success.
+static int measure(const char *yaml, const char *name, int threads, int workers,
+                   char *const *sets, int nsets, int reps, timing *t, double *peak_mb)
+{
+    child_args c = {yaml, name, threads, workers, sets, nsets, reps};
+    return in_child(child_body, &c, t, sizeof *t, peak_mb);
 }
 
 // Two configurations of one workload, timed alternately (a, b, a, b, ...)
@@ -516,25 +540,24 @@ static void child_pair(const char *yaml, const char *name, char *const *sets_a, 
     _exit(0);
 }
 
+typedef struct {
+    const char *yaml, *name;
+    char *const *sets_a, *const *sets_b;
+    int na, nb, reps;
+} pair_args;
+
+static void pair_body(const void *args, int fd)
+{
+    const pair_args *c = args;
+    child_pair(c->yaml, c->name, c->sets_a, c->na, c->sets_b, c->nb, c->reps, fd);
+}
+
 // measure_pair: child_pair in a forked child (one BLAS thread, one worker).
 static int measure_pair(const char *yaml, const char *name, char *const *sets_a, int na,
                         char *const *sets_b, int nb, int reps, timing_pair *t)
 {
-    int fds[2];
-    if (pipe(fds) != 0) return -1;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        close(fds[0]);
-        child_pair(yaml, name, sets_a, na, sets_b, nb, reps, fds[1]);
-    }
-    close(fds[1]);
-    ssize_t got = read(fds[0], t, sizeof *t);
-    close(fds[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return got == (ssize_t)sizeof *t && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    pair_args c = {yaml, name, sets_a, sets_b, na, nb, reps};
+    return in_child(pair_body, &c, t, sizeof *t, NULL);
 }
 
 // ---------------------------------------------------------------------------
