@@ -69,6 +69,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "blas_core.h"
 #include "build_info.h"
 #include "csv.h"
 #include "gram.h"
@@ -331,30 +332,22 @@ static double read_rate(const double *x, size_t n, int threads)
 
 // OpenBLAS picks its kernels from the CPU it detects (openblas_get_corename);
 // on a CPU it does not know it falls back to generic ones (Prescott: SSE3,
-// no AVX), several times slower at dgemm (measured on an AVX-512 Xeon that
-// OpenBLAS 0.3.21 does not recognise: 12-15 GFLOP/s on one core against 36-38
-// with OPENBLAS_CORETYPE=Haswell and 64-66 with SkylakeX).  When the kernels
-// in use are older than what this CPU runs, *hint is the OPENBLAS_CORETYPE
-// to try (AVX-512: SkylakeX; AVX2: Haswell), else NULL.  Nothing is changed
-// here: other kernels give other roundings, so the choice stays the user's.
+// no AVX), several times slower at dgemm; loralab then chooses others itself
+// (blas_core.h) unless told not to.  When the kernels in use are still older
+// than what this CPU runs (LORALAB_BLAS_CORE=keep, OPENBLAS_CORETYPE set by
+// hand, or an OpenBLAS without DYNAMIC_ARCH), *hint is the OPENBLAS_CORETYPE
+// to try (AVX-512: SkylakeX; AVX2: Haswell), else NULL.
 static const char *blas_core_hint(const char *core, const char **hint)
 {
     static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
     static const char *const avx2[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake",
                                        "SapphireRapids"};
-    *hint = NULL;
-#if defined(__x86_64__) && defined(__GNUC__)
-    int n512 = sizeof avx512 / sizeof *avx512, n2 = sizeof avx2 / sizeof *avx2, known = 0;
-    if (__builtin_cpu_supports("avx512f")) {
-        for (int i = 0; i < n512; i++) known |= !strcmp(core, avx512[i]);
-        if (!known) *hint = "SkylakeX";
-    } else if (__builtin_cpu_supports("avx2")) {
-        for (int i = 0; i < n2; i++) known |= !strcmp(core, avx2[i]);
-        if (!known) *hint = "Haswell";
-    }
-#else
-    (void)avx512, (void)avx2;
-#endif
+    const char *best = blas_core_for_cpu();
+    int big = best && !strcmp(best, "SkylakeX"), known = 0;
+    const char *const *list = big ? avx512 : avx2;
+    int n = big ? (int)(sizeof avx512 / sizeof *avx512) : (int)(sizeof avx2 / sizeof *avx2);
+    for (int i = 0; best && i < n; i++) known |= !strcmp(core, list[i]);
+    *hint = best && !known ? best : NULL;
     return core;
 }
 
@@ -1041,8 +1034,9 @@ int bench_main(char *const *args, int nargs)
            "%.1f GFLOP/s on %d; stream (read-sum, median of 5): %.1f GB/s on one core, "
            "%.1f GB/s on %d; medians of %d runs after a warm-up\n",
            cores, one, all, cores, bw_one / 1e9, bw_all / 1e9, cores, reps);
-    const char *hint, *core = blas_core_hint(openblas_get_corename(), &hint);
-    printf("OpenBLAS kernels: %s", core);
+    const char *hint;
+    blas_core_hint(openblas_get_corename(), &hint);
+    printf("OpenBLAS kernels: %s", blas_core_description());
     if (hint)
         printf(" (generic for this CPU, which has %s: OpenBLAS did not recognise it; "
                "OPENBLAS_CORETYPE=%s selects its kernels for such CPUs, several times "

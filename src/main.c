@@ -15,6 +15,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "blas_core.h"
 #include "build_info.h"
 #include "meta.h"
 #include "bench.h"
@@ -360,6 +361,9 @@ static int cmd_merge(int argc, char **argv, char *command)
 
 int main(int argc, char **argv)
 {
+    // OpenBLAS's generic kernels on a CPU it did not recognise: run again
+    // with the ones this CPU runs (blas_core.h; LORALAB_BLAS_CORE=keep: not)
+    blas_core_choose(argv);
     // GSL's default handler aborts; every GSL status is checked instead.
     gsl_set_error_handler_off();
     // A file-size limit (ulimit -f) then surfaces as a write error (EFBIG)
@@ -390,8 +394,8 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("loralab %s (commit %s, %s, BLAS %s)\n", LORALAB_VERSION, LORALAB_GIT_COMMIT,
-               LORALAB_COMPILER, blas_library());
+        printf("loralab %s (commit %s, %s, BLAS %s, kernels %s)\n", LORALAB_VERSION,
+               LORALAB_GIT_COMMIT, LORALAB_COMPILER, blas_library(), blas_core_description());
         return EXIT_OK;
     }
     if (!strcmp(cmd, "bench")) return bench_main(argv + 2, argc - 2);

@@ -10,6 +10,7 @@
 
 #include <gsl/gsl_version.h>
 
+#include "blas_core.h"
 #include "build_info.h"
 #include "train.h"
 #include "version.h"
@@ -70,8 +71,10 @@ int meta_write(const char *dir, const run_meta *m, lerr *e)
     yq(&f, blas_library());
     afile_printf(&f, "\n  config: ");
     yq(&f, openblas_get_config());
-    afile_printf(&f, "\n  core: %s\n  threads: %d\n", openblas_get_corename(),
-                 m->blas_threads ? m->blas_threads : openblas_get_num_threads());
+    const char *detected, *origin = blas_core_origin(&detected);
+    afile_printf(&f, "\n  core: %s\n  core_chosen_by: %s\n", openblas_get_corename(), origin);
+    if (detected) afile_printf(&f, "  core_detected: %s\n", detected);
+    afile_printf(&f, "  threads: %d\n", m->blas_threads ? m->blas_threads : openblas_get_num_threads());
     afile_printf(&f, "started: %s\nfinished: %s\nseconds: %.3f\n", m->started, finished,
                  now_seconds() - m->t0);
     _Static_assert(sizeof m->status / sizeof m->status[0] == RUN_NSTATUS, "status counts");

@@ -31,7 +31,7 @@ unset OPENBLAS_CORETYPE
 core=$(sed -n 's/^OpenBLAS kernels: \([A-Za-z0-9]*\).*/\1/p' "$TMP/out")
 [ -n "$core" ] && ok "the header names OpenBLAS's kernels: $core" || bad "no OpenBLAS kernels line"
 if [ $avx2 = 1 ] && [ "$core" = Prescott ]; then
-  grep -q '^OpenBLAS kernels: Prescott (generic for this CPU.*OPENBLAS_CORETYPE=\(SkylakeX\|Haswell\)' "$TMP/out" \
+  grep -q '^OpenBLAS kernels: Prescott.* (generic for this CPU.*OPENBLAS_CORETYPE=\(SkylakeX\|Haswell\)' "$TMP/out" \
     && ok "generic kernels on an AVX2 CPU: the hint names OPENBLAS_CORETYPE" \
     || bad "no OPENBLAS_CORETYPE hint for Prescott kernels on an AVX2 CPU"
 fi
