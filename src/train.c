@@ -464,7 +464,8 @@ int train_cell(const spec *s, long seed, const char *prefix, afile *trace,
     res->test_loss_star = NAN;
     res->min_hess_eig = res->grad_objective = NAN;
     res->pre_train_loss = res->pre_train_acc = res->pre_test_acc = NAN;
-    {
+    res->rank_bound = NAN;   // N1-i's bound: the ntk teacher's K N outputs only
+    if (!strcmp(s->teacher.model, "ntk")) {
         long kn = (long)s->teacher.outputs * s->teacher.n, rb = 0;
         while ((rb + 1) * (rb + 2) / 2 <= kn) rb++;
         res->rank_bound = (double)rb;

@@ -6,7 +6,9 @@
 #    generated Delta, rho_init = sqrt(2 risk_init) / lambda_rstar, alpha_init =
 #    sqrt(alpha2) for lora and nan for spectral, alpha_thm from its formula;
 #    the angles to Delta are numbers in [0, 1];
-#  - ntk teacher: no target shift, so those columns are nan (g_op is not).
+#  - ntk teacher: no target shift, so those columns are nan (g_op is not);
+#  - rank_bound (N1-i's max{r : r(r+1)/2 <= K N}) is the ntk teacher's only:
+#    nan for the linear teacher, a number for ntk.
 . "$(dirname "$0")/lib.sh"
 has() { head -1 "$1" | tr ',' '\n' | grep -qx "$2"; }
 cat >"$TMP/lin.yaml" <<'YAML'
@@ -26,6 +28,8 @@ for c in rho_init lambda_rstar kappa_delta g_op alpha_thm alpha_init sigma_dev a
 done
 for c in align_a_star align_b_star; do has "$T" "$c" || missing="$missing trace:$c"; done
 [ -z "$missing" ] && ok "summary and trace have the new columns" || bad "missing columns:$missing"
+[ "$(column "$S" rank_bound | sort -u)" = nan ] && ok "linear teacher: rank_bound nan" \
+  || bad "linear teacher: rank_bound $(column "$S" rank_bound | sort -u | tr '\n' ' ')"
 # one line per cell: method lambda kappa rho risk_init alpha_init alpha_thm g_op
 paste -d' ' <(column "$S" init.method) <(column "$S" lambda_rstar) <(column "$S" kappa_delta) \
   <(column "$S" rho_init) <(column "$S" risk_init) <(column "$S" alpha_init) <(column "$S" alpha_thm) \
@@ -60,4 +64,7 @@ vals=$(for c in rho_init lambda_rstar kappa_delta alpha_thm align_a_star align_b
   || bad "ntk: $(echo "$vals" | sort -u | tr '\n' ' ')"
 g=$(column "$S" g_op)
 awk -v g="$g" 'BEGIN { exit !(g > 0) }' && ok "ntk: g_op = $g" || bad "ntk: g_op $g"
+rb=$(column "$S" rank_bound)
+awk -v b="$rb" 'BEGIN { exit !(b >= 1 && b == int(b)) }' && ok "ntk: rank_bound = $rb" \
+  || bad "ntk: rank_bound $rb"
 finish
