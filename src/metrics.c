@@ -69,6 +69,7 @@ struct metrics_work {
     double *tau1, *tau2;      // (c)
     double *R1, *R2, *small;  // (s, s) cm, low-rank path only
     double *Rf, *U, *core;    // (r, r) cm: a factor's R, its left singular vectors; RA RB^T
+    double *U2, *Sv2, *ework2;   // (r, r), (r), (max(s, r)): B^T's U, eigenvalues, scratch (small path)
     double *Q, *C;            // (max(d, k), q) cm, (rs, q) cm
     double *P;                // (max(d, k), q) cm: Q's residual against a reference
     double *gram, *ev;        // (q, q), (q)
@@ -171,6 +172,9 @@ metrics_work *metrics_work_new(model *m)
     w->lwork = lw;
     w->work = dalloc((size_t)lw);
     w->ework = dalloc((size_t)sr);
+    w->U2 = dalloc((size_t)rr * rr);
+    w->Sv2 = dalloc((size_t)rr);
+    w->ework2 = dalloc((size_t)sr);
     w->use_small = lowrank && w->s <= SMALL_MAX_S && rs <= SMALL_MAX_RSTAR;
     w->iwork = xcalloc((size_t)8 * imax(w->s, rr), sizeof(int));
     return w;
@@ -185,6 +189,7 @@ void metrics_work_free(metrics_work *w)
     free(w->E), free(w->gram1), free(w->gram2);
     free(w->Dw), free(w->Jw), free(w->Sv), free(w->ework);
     free(w->UGc), free(w->VGc), free(w->UDc), free(w->VDc);
+    free(w->U2), free(w->Sv2), free(w->ework2);
     free(w);
 }
 
@@ -301,21 +306,11 @@ static int error_norms(metrics_work *w, const double *A, const double *B, double
 // The top-q left singular subspace of a factor X: (n, r) whose QR is
 // QR: (n, >= r) cm, tau, into w->Q: (n, q) cm.  With X = Q_X R_X and
 // R_X = U S V^T (an (r, r) SVD), that subspace is Q_X U_q: O(n r^2) instead of
-// an (n, r) SVD.  Returns 1 (w->Q undefined) when s_q(X) = 0 (no subspace).
+// an (n, r) SVD (LAPACK path; alignments_small for the small one).  Returns 1
+// (w->Q undefined) when s_q(X) = 0 (no subspace).
 static int factor_subspace(metrics_work *w, const double *QR, const double *tau, int n, lerr *e)
 {
     int r = w->r, q = w->q;
-    if (w->use_small) {
-        // R's left singular vectors are the eigenvectors of R R^T: (r, r)
-        upper_times_upper_t(QR, n, QR, n, r, w->U);
-        if (sl_sym_eig(w->U, r, w->Sv, 1, w->ework))
-            return lerr_run(e, "eigenvalue solver failed while computing the alignment");
-        if (!(w->Sv[q - 1] > 0.0)) return 1;
-        memset(w->Q, 0, sizeof(double) * (size_t)n * q);
-        for (int j = 0; j < q; j++) memcpy(w->Q + (size_t)j * n, w->U + (size_t)j * r, sizeof(double) * r);
-        sl_qr_apply(QR, n, r, tau, w->Q, q);
-        return 0;
-    }
     upper_of(QR, n, r, w->Rf);
     if (svd_cm(w->Rf, r, r, w->Sv, w->U, w->work, w->lwork, w->iwork))
         return lerr_run(e, "SVD failed while computing the alignment");
@@ -371,6 +366,41 @@ static int alignments(metrics_work *w, const double *QR, const double *tau, int 
     }
     if (residual_angle(w, Uref_g, Urefc_g, n, out_g, e)) return -1;
     return residual_angle(w, Uref_t, Urefc_t, n, out_t, e);
+}
+
+// The small path's four angles: each factor's left singular vectors are the
+// eigenvectors of R R^T: (r, r) for its R (R_A of A, R_B of B^T), both
+// eigenproblems solved at once (sl_sym_eig2: their QL iterations
+// interleaved); then, per factor, Q = Q_X [U_q; 0] and its angles to the two
+// references as in alignments().  A factor with s_q = 0 has nan angles.
+static int alignments_small(metrics_work *w, metrics *out, lerr *e)
+{
+    int d = w->d, k = w->k, r = w->r, q = w->q;
+    upper_times_upper_t(w->Mc, d, w->Mc, d, r, w->U);
+    upper_times_upper_t(w->Nc, k, w->Nc, k, r, w->U2);
+    if (sl_sym_eig2(w->U, w->U2, r, w->Sv, w->Sv2, 1, w->ework, w->ework2))
+        return lerr_run(e, "eigenvalue solver failed while computing the alignment");
+    const double *QR[2] = {w->Mc, w->Nc}, *tau[2] = {w->tau1, w->tau2};
+    const double *U[2] = {w->U, w->U2}, *S[2] = {w->Sv, w->Sv2};
+    const double *ref_g[2] = {w->UGr, w->VGr}, *ref_t[2] = {w->UDr, w->VDr};
+    const double *refc_g[2] = {w->UGc, w->VGc}, *refc_t[2] = {w->UDc, w->VDc};
+    double *out_g[2] = {&out->align_a, &out->align_b};
+    double *out_t[2] = {&out->align_a_star, &out->align_b_star};
+    for (int f = 0; f < 2; f++) {
+        int n = f == 0 ? d : k;
+        if (!(S[f][q - 1] > 0.0)) {
+            *out_g[f] = *out_t[f] = NAN;
+            continue;
+        }
+        memset(w->Q, 0, sizeof(double) * (size_t)n * q);
+        for (int j = 0; j < q; j++)
+            memcpy(w->Q + (size_t)j * n, U[f] + (size_t)j * r, sizeof(double) * r);
+        sl_qr_apply(QR[f], n, r, tau[f], w->Q, q);
+        if (residual_angle(w, ref_g[f], refc_g[f], n, out_g[f], e) ||
+            residual_angle(w, ref_t[f], refc_t[f], n, out_t[f], e))
+            return -1;
+    }
+    return 0;
 }
 
 // Number of values of S: (q) (decreasing) above RANK_REL_TOL S[0].
@@ -452,11 +482,14 @@ int metrics_factors(metrics_work *w, const double *A, const double *B, const dou
     int d = w->d, k = w->k, r = w->r;
     out->loss = out->batch_loss = loss;
     if (factor_qrs(w, A, B, e) || error_norms(w, A, B, &out->risk, &out->err_op, e)) return -1;
-    if (alignments(w, w->Mc, w->tau1, d, w->UGr, w->UDr, w->UGc, w->UDc, &out->align_a,
-                   &out->align_a_star, e) ||
-        alignments(w, w->Nc, w->tau2, k, w->VGr, w->VDr, w->VGc, w->VDc, &out->align_b,
-                   &out->align_b_star, e))
+    if (w->use_small) {
+        if (alignments_small(w, out, e)) return -1;
+    } else if (alignments(w, w->Mc, w->tau1, d, w->UGr, w->UDr, w->UGc, w->UDc, &out->align_a,
+                          &out->align_a_star, e) ||
+               alignments(w, w->Nc, w->tau2, k, w->VGr, w->VDr, w->VGc, w->VDc, &out->align_b,
+                          &out->align_b_star, e)) {
         return -1;
+    }
     double ga = fro(gA, d, r), gb = fro(gB, r, k);
     out->grad_norm = sqrt(ga * ga + gb * gb);
     if (w->use_small) {   // A^T A = R_A^T R_A, B B^T = R_B^T R_B (factor_qrs)

@@ -42,57 +42,61 @@ __attribute__((always_inline)) static inline double dot(const double *x, const d
     return (s0 + s2) + (s1 + s3);
 }
 
-// s[c] = x^T y_c for the nc <= 4 columns y_c = y + c ld: (n), each summed
-// exactly as dot() sums it (the same bits), the columns' partial sums
-// interleaved so that four independent chains of additions are in flight
-// and every x[i] is loaded once.
+// s[c] = x^T y_c for the NC <= 4 columns y_c = y + c ld: (n), each summed
+// exactly as dot() sums it (the same bits: lane l of a column's vector
+// accumulator is dot()'s partial sum s_l), the columns interleaved so that NC
+// independent chains of vector additions are in flight and every x[i] is
+// loaded once.  NC is a compile-time constant at every call (dots()).
+__attribute__((always_inline)) static inline void dots_nc(const double *x, const double *y,
+                                                         size_t ld, int NC, int n, double *s)
+{
+    v4d a[4] = {{0.0, 0.0, 0.0, 0.0}, {0.0, 0.0, 0.0, 0.0}, {0.0, 0.0, 0.0, 0.0},
+                {0.0, 0.0, 0.0, 0.0}};
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4d xi;
+        LOAD4(xi, x + i);
+        for (int c = 0; c < NC; c++) {
+            v4d u;
+            LOAD4(u, y + c * ld + i);
+            a[c] += xi * u;
+        }
+    }
+    for (; i < n; i++)
+        for (int c = 0; c < NC; c++) a[c][0] += x[i] * y[c * ld + i];
+    for (int c = 0; c < NC; c++) s[c] = (a[c][0] + a[c][2]) + (a[c][1] + a[c][3]);
+}
+
 __attribute__((always_inline)) static inline void dots(const double *x, const double *y, size_t ld,
                                                       int nc, int n, double *s)
 {
-    if (nc < 4) {
-        for (int c = 0; c < nc; c++) s[c] = dot(x, y + c * ld, n);
-        return;
+    switch (nc) {
+    case 4: dots_nc(x, y, ld, 4, n, s); break;
+    case 3: dots_nc(x, y, ld, 3, n, s); break;
+    case 2: dots_nc(x, y, ld, 2, n, s); break;
+    case 1: dots_nc(x, y, ld, 1, n, s); break;
+    default: break;
     }
-    const double *y0 = y, *y1 = y + ld, *y2 = y + 2 * ld, *y3 = y + 3 * ld;
-    v4d a0 = {0.0, 0.0, 0.0, 0.0}, a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        v4d xi, u0, u1, u2, u3;
-        LOAD4(xi, x + i), LOAD4(u0, y0 + i), LOAD4(u1, y1 + i);
-        LOAD4(u2, y2 + i), LOAD4(u3, y3 + i);
-        a0 += xi * u0;
-        a1 += xi * u1;
-        a2 += xi * u2;
-        a3 += xi * u3;
-    }
-    for (; i < n; i++) {
-        a0[0] += x[i] * y0[i];
-        a1[0] += x[i] * y1[i];
-        a2[0] += x[i] * y2[i];
-        a3[0] += x[i] * y3[i];
-    }
-    s[0] = (a0[0] + a0[2]) + (a0[1] + a0[3]);
-    s[1] = (a1[0] + a1[2]) + (a1[1] + a1[3]);
-    s[2] = (a2[0] + a2[2]) + (a2[1] + a2[3]);
-    s[3] = (a3[0] + a3[2]) + (a3[1] + a3[3]);
 }
 
 // y_c <- y_c - t[c] x for the nc <= 4 columns y_c = y + c ld: (n) (each entry
 // as a separate axpy computes it).
+__attribute__((always_inline)) static inline void axpys_nc(const double *x, double *y, size_t ld,
+                                                          int NC, int n, const double *t)
+{
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < NC; c++) y[c * ld + i] -= t[c] * x[i];
+}
+
 __attribute__((always_inline)) static inline void axpys(const double *x, double *y, size_t ld,
                                                        int nc, int n, const double *t)
 {
-    if (nc < 4) {
-        for (int c = 0; c < nc; c++)
-            for (int i = 0; i < n; i++) y[c * ld + i] -= t[c] * x[i];
-        return;
-    }
-    double *y0 = y, *y1 = y + ld, *y2 = y + 2 * ld, *y3 = y + 3 * ld;
-    for (int i = 0; i < n; i++) {
-        y0[i] -= t[0] * x[i];
-        y1[i] -= t[1] * x[i];
-        y2[i] -= t[2] * x[i];
-        y3[i] -= t[3] * x[i];
+    switch (nc) {
+    case 4: axpys_nc(x, y, ld, 4, n, t); break;
+    case 3: axpys_nc(x, y, ld, 3, n, t); break;
+    case 2: axpys_nc(x, y, ld, 2, n, t); break;
+    case 1: axpys_nc(x, y, ld, 1, n, t); break;
+    default: break;
     }
 }
 
@@ -186,30 +190,36 @@ WIDE_CLONES void sl_qr_apply(const double *QR, int m, int nr, const double *tau,
     }
 }
 
-// C = U^T P (dot products), then P <- P - U C column by column (axpys): the
-// residual of P against span(U), formed explicitly.
+// C = U^T P (dot products), then P <- P - U C (axpys): the residual of P
+// against span(U), formed explicitly.  Four columns of P at a time, each
+// entry summed as dot() sums it and updated in the order a = 0 .. p-1.
 WIDE_CLONES void sl_project_out(const double *U, int n, int p, double *P, int q,
-                    double *C)   // U: (n, p) cm, P: (n, q) cm, C: (p, q) cm
+                                double *C)   // U: (n, p) cm, P: (n, q) cm, C: (p, q) cm
 {
-    for (int j = 0; j < q; j++) {
-        double *pj = P + (size_t)j * n, *cj = C + (size_t)j * p;
-        for (int a = 0; a < p; a++) cj[a] = dot(U + (size_t)a * n, pj, n);
+    for (int j = 0; j < q; j += 4) {
+        int nc = q - j < 4 ? q - j : 4;
+        double *pj = P + (size_t)j * n, t[4];
         for (int a = 0; a < p; a++) {
-            const double *ua = U + (size_t)a * n;
-            double t = cj[a];
-            for (int i = 0; i < n; i++) pj[i] -= t * ua[i];
+            dots(U + (size_t)a * n, pj, (size_t)n, nc, n, t);
+            for (int c = 0; c < nc; c++) C[a + (size_t)(j + c) * p] = t[c];
+        }
+        for (int a = 0; a < p; a++) {
+            for (int c = 0; c < nc; c++) t[c] = C[a + (size_t)(j + c) * p];
+            axpys(U + (size_t)a * n, pj, (size_t)n, nc, n, t);
         }
     }
 }
 
-// G_ab = sum_i X_ia X_ib for b >= a, mirrored.
+// G_ab = sum_i X_ia X_ib for a <= b (as dot() sums it), mirrored.
 WIDE_CLONES void sl_gram(const double *X, int m, int n, double *G)   // X: (m, n) cm, G: (n, n) cm
 {
     for (int b = 0; b < n; b++) {
         const double *xb = X + (size_t)b * m;
-        for (int a = 0; a <= b; a++) {
-            double s = dot(X + (size_t)a * m, xb, m);
-            G[a + (size_t)b * n] = G[b + (size_t)a * n] = s;
+        for (int a = 0; a <= b; a += 4) {
+            int nc = b + 1 - a < 4 ? b + 1 - a : 4;
+            double t[4];
+            dots(xb, X + (size_t)a * m, (size_t)m, nc, m, t);
+            for (int c = 0; c < nc; c++) G[a + c + (size_t)b * n] = G[b + (size_t)(a + c) * n] = t[c];
         }
     }
 }
@@ -287,69 +297,125 @@ static void tridiagonalise(double *z, int n, double *d, double *e, int vectors)
 // |d[m]| + |d[m+1]|; if m > l, one QL sweep of plane rotations from m - 1 up to
 // l, shifted by the eigenvalue of the leading 2 x 2 closer to d[l].  With
 // vectors the rotations are accumulated into z: (n, n) cm.  Each absolute
-// eigenvalue error is about eps ||T||.  Returns 1 after 30 sweeps without
+// eigenvalue error is about eps ||T||.  Fails after 30 sweeps without
 // convergence for one eigenvalue.
-static int tridiagonal_ql(double *d, double *e, int n, double *z)
+//
+// Written as a state machine that advances by one plane rotation (or one
+// search for the next sweep) per ql_advance call, so that two independent
+// problems can be advanced alternately (tridiagonal_ql2): each rotation is one
+// long chain of dependent operations (a square root, a division, then the
+// next rotation's input), and two interleaved chains take about the time of
+// one.  The operations of each problem and their order are those of the
+// plain loop: the same bits whether solved alone or in a pair.
+typedef struct {
+    double *d, *e, *z;            // (n), (n), (n, n) cm or NULL
+    int n, l, m, i, iter, phase;  // phase: QL_FIND, QL_ROTATE, QL_DONE, QL_FAILED
+    double s, c, p, g;            // the sweep's running rotation and shift
+} ql_state;
+
+enum { QL_FIND, QL_ROTATE, QL_DONE, QL_FAILED };
+
+static void ql_start(ql_state *q, double *d, double *e, int n, double *z)
 {
     for (int i = 1; i < n; i++) e[i - 1] = e[i];
     e[n - 1] = 0.0;
-    for (int l = 0; l < n; l++) {
-        int iter = 0, m;
-        do {
+    *q = (ql_state){.d = d, .e = e, .z = z, .n = n, .phase = QL_FIND};
+}
+
+__attribute__((always_inline)) static inline void ql_advance(ql_state *q)
+{
+    double *d = q->d, *e = q->e;
+    int n = q->n, l = q->l, m;
+    if (q->phase == QL_FIND) {
+        for (;;) {   // the next l with a non-negligible e[l .. m-1]
             for (m = l; m < n - 1; m++) {
                 double dd = fabs(d[m]) + fabs(d[m + 1]);
                 if (fabs(e[m]) <= 0x1p-53 * dd) break;
             }
-            if (m == l) break;
-            if (iter++ == 30) return 1;
-            double g = (d[l + 1] - d[l]) / (2.0 * e[l]), r = pythag(g, 1.0);
-            g = d[m] - d[l] + e[l] / (g + copysign(r, g));
-            double s = 1.0, c = 1.0, p = 0.0;
-            int i;
-            for (i = m - 1; i >= l; i--) {
-                double f = s * e[i], b = c * e[i];
-                e[i + 1] = (r = pythag(f, g));
-                if (r == 0.0) {   // underflow: deflate and start again
-                    d[i + 1] -= p;
-                    e[m] = 0.0;
-                    break;
-                }
-                double rinv = 1.0 / r;
-                s = f * rinv;
-                c = g * rinv;
-                g = d[i + 1] - p;
-                r = (d[i] - g) * s + 2.0 * c * b;
-                d[i + 1] = g + (p = s * r);
-                g = c * r - b;
-                if (z) {
-                    double *zi = z + (size_t)i * n, *zi1 = z + (size_t)(i + 1) * n;
-                    for (int k = 0; k < n; k++) {
-                        f = zi1[k];
-                        zi1[k] = s * zi[k] + c * f;
-                        zi[k] = c * zi[k] - s * f;
-                    }
-                }
+            if (m != l) break;
+            q->iter = 0;
+            if (++l == n) {
+                q->l = l, q->phase = QL_DONE;
+                return;
             }
-            if (r == 0.0 && i >= l) continue;
-            d[l] -= p;
-            e[l] = g;
-            e[m] = 0.0;
-        } while (m != l);
+        }
+        q->l = l;
+        if (q->iter++ == 30) {
+            q->phase = QL_FAILED;
+            return;
+        }
+        double g = (d[l + 1] - d[l]) / (2.0 * e[l]), r = pythag(g, 1.0);
+        q->g = d[m] - d[l] + e[l] / (g + copysign(r, g));
+        q->s = 1.0, q->c = 1.0, q->p = 0.0;
+        q->m = m, q->i = m - 1, q->phase = QL_ROTATE;
+        return;
     }
-    return 0;
+    // one rotation of the sweep, in plane (i, i + 1)
+    int i = q->i;
+    m = q->m;
+    double s = q->s, c = q->c, p = q->p, g = q->g;
+    double f = s * e[i], b = c * e[i], r;
+    e[i + 1] = (r = pythag(f, g));
+    if (r == 0.0) {   // underflow: deflate and start again
+        d[i + 1] -= p;
+        e[m] = 0.0;
+        q->phase = QL_FIND;
+        return;
+    }
+    double rinv = 1.0 / r;
+    s = f * rinv;
+    c = g * rinv;
+    g = d[i + 1] - p;
+    r = (d[i] - g) * s + 2.0 * c * b;
+    d[i + 1] = g + (p = s * r);
+    g = c * r - b;
+    if (q->z) {
+        double *zi = q->z + (size_t)i * n, *zi1 = q->z + (size_t)(i + 1) * n;
+        for (int k = 0; k < n; k++) {
+            f = zi1[k];
+            zi1[k] = s * zi[k] + c * f;
+            zi[k] = c * zi[k] - s * f;
+        }
+    }
+    q->s = s, q->c = c, q->p = p, q->g = g, q->i = --i;
+    if (i < l) {   // sweep complete
+        d[l] -= p;
+        e[l] = g;
+        e[m] = 0.0;
+        q->phase = QL_FIND;
+    }
 }
 
-// A = Q T Q^T (tridiagonalise), T = P diag(w) P^T (tridiagonal_ql), the
-// eigenvectors Q P; then sorted into decreasing order (selection sort, columns
-// swapped alongside).
-int sl_sym_eig(double *A, int n, double *w, int vectors, double *e)   // A: (n, n) cm, w, e: (n)
+// Returns 1 without convergence (d then partly reduced), else 0.
+static int tridiagonal_ql(double *d, double *e, int n, double *z)
 {
-    double *z = A;
-    tridiagonalise(A, n, w, e, vectors);
-    if (tridiagonal_ql(w, e, n, vectors ? A : NULL)) {
-        for (int i = 0; i < n; i++) w[i] = NAN;
-        return 1;
+    ql_state q;
+    ql_start(&q, d, e, n, z);
+    while (q.phase < QL_DONE) ql_advance(&q);
+    return q.phase == QL_FAILED;
+}
+
+// Two independent problems (d1, e1, z1: n1) and (d2, e2, z2: n2), advanced
+// alternately; the status of each into fail[0], fail[1].
+static void tridiagonal_ql2(double *d1, double *e1, int n1, double *z1, double *d2, double *e2,
+                            int n2, double *z2, int *fail)
+{
+    ql_state q1, q2;
+    ql_start(&q1, d1, e1, n1, z1);
+    ql_start(&q2, d2, e2, n2, z2);
+    while (q1.phase < QL_DONE && q2.phase < QL_DONE) {
+        ql_advance(&q1);
+        ql_advance(&q2);
     }
+    while (q1.phase < QL_DONE) ql_advance(&q1);
+    while (q2.phase < QL_DONE) ql_advance(&q2);
+    fail[0] = q1.phase == QL_FAILED, fail[1] = q2.phase == QL_FAILED;
+}
+
+// Eigenvalues w: (n) into decreasing order, the columns of z: (n, n) cm (if
+// not NULL) alongside (selection sort).
+static void sort_decreasing(double *w, int n, double *z)
+{
     for (int i = 0; i < n - 1; i++) {
         int best = i;
         for (int j = i + 1; j < n; j++)
@@ -357,13 +423,43 @@ int sl_sym_eig(double *A, int n, double *w, int vectors, double *e)   // A: (n, 
         if (best == i) continue;
         double t = w[i];
         w[i] = w[best], w[best] = t;
-        if (vectors)
+        if (z)
             for (int k = 0; k < n; k++) {
                 t = Z(k, i);
                 Z(k, i) = Z(k, best), Z(k, best) = t;
             }
     }
+}
+
+// A = Q T Q^T (tridiagonalise), T = P diag(w) P^T (tridiagonal_ql), the
+// eigenvectors Q P; then sorted into decreasing order.
+int sl_sym_eig(double *A, int n, double *w, int vectors, double *e)   // A: (n, n) cm, w, e: (n)
+{
+    tridiagonalise(A, n, w, e, vectors);
+    if (tridiagonal_ql(w, e, n, vectors ? A : NULL)) {
+        for (int i = 0; i < n; i++) w[i] = NAN;
+        return 1;
+    }
+    sort_decreasing(w, n, vectors ? A : NULL);
     return 0;
+}
+
+// sl_sym_eig on two matrices, their QL iterations interleaved.
+int sl_sym_eig2(double *A1, double *A2, int n, double *w1, double *w2, int vectors, double *e1,
+                double *e2)   // A1, A2: (n, n) cm; w1, w2, e1, e2: (n)
+{
+    int fail[2];
+    tridiagonalise(A1, n, w1, e1, vectors);
+    tridiagonalise(A2, n, w2, e2, vectors);
+    tridiagonal_ql2(w1, e1, n, vectors ? A1 : NULL, w2, e2, n, vectors ? A2 : NULL, fail);
+    double *w[2] = {w1, w2}, *A[2] = {A1, A2};
+    for (int t = 0; t < 2; t++) {
+        if (fail[t])
+            for (int i = 0; i < n; i++) w[t][i] = NAN;
+        else
+            sort_decreasing(w[t], n, vectors ? A[t] : NULL);
+    }
+    return fail[0] || fail[1];
 }
 
 // Largest eigenvalue of the symmetric tridiagonal T (diagonal d: (n),

@@ -428,6 +428,25 @@ static void check_kernels(void)
             CHECK(sqrt(res) <= 8 * n * DBL_EPSILON * wl[0] && fabs(nv - 1) <= 1e-14,
                   "sl_sym_eig n = %d: vector %d residual %g, norm^2 %.17g", n, j, sqrt(res), nv);
         }
+        // sl_sym_eig2 on (A0, a second Gram matrix): the eigenvalues of the
+        // second against Jacobi, and both results bit for bit those of
+        // sl_sym_eig on each alone (its interleaving must not change them)
+        double Y2[16 * 16], P1[16 * 16], P2[16 * 16], G2[16 * 16], w1[16], w2[16], e2[16];
+        gaussian_fill(rng, Y2, n, n, 1.0);
+        sl_gram(Y2, n, n, G2);
+        for (int i = 0; i < n * n; i++) S[i] = G2[i];
+        ld_jacobi(S, n, wl, V);
+        memcpy(P1, A0, sizeof(double) * n * n);
+        memcpy(P2, G2, sizeof(double) * n * n);
+        CHECK(sl_sym_eig2(P1, P2, n, w1, w2, 1, ework, e2) == 0, "sl_sym_eig2 n = %d failed", n);
+        for (int j = 0; j < n; j++)
+            CHECK(fabsl(w2[j] - wl[j]) <= 8 * n * DBL_EPSILON * wl[0],
+                  "sl_sym_eig2 n = %d: lambda_%d %.17g, Jacobi %.17Lg", n, j, w2[j], wl[j]);
+        CHECK(memcmp(P1, G, sizeof(double) * n * n) == 0 && memcmp(w1, w, sizeof(double) * n) == 0,
+              "sl_sym_eig2 n = %d: first problem differs from sl_sym_eig", n);
+        sl_sym_eig(G2, n, w, 1, ework);
+        CHECK(memcmp(P2, G2, sizeof(double) * n * n) == 0 && memcmp(w2, w, sizeof(double) * n) == 0,
+              "sl_sym_eig2 n = %d: second problem differs from sl_sym_eig", n);
     }
     // lambda_max of a double top eigenvalue, of graded and of zero matrices
     for (int kind = 0; kind < 3; kind++) {
