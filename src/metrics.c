@@ -69,7 +69,9 @@ struct metrics_work {
     double *tau1, *tau2;      // (c)
     double *R1, *R2, *small;  // (s, s) cm, low-rank path only
     double *Rf, *U, *core;    // (r, r) cm: a factor's R, its left singular vectors; RA RB^T
-    double *U2, *Sv2, *ework2;   // (r, r), (r), (max(s, r)): B^T's U, eigenvalues, scratch (small path)
+    // small path: B^T's eigenvectors; the rank core's Gram; the four angles'
+    // residual Gram matrices; eigen scratch for the batches, (max(s, r)) each
+    double *U2, *gram_r, *agram[4], *ew[4], *ee[4];
     double *Q, *C;            // (max(d, k), q) cm, (rs, q) cm
     double *P;                // (max(d, k), q) cm: Q's residual against a reference
     double *gram, *ev;        // (q, q), (q)
@@ -173,8 +175,12 @@ metrics_work *metrics_work_new(model *m)
     w->work = dalloc((size_t)lw);
     w->ework = dalloc((size_t)sr);
     w->U2 = dalloc((size_t)rr * rr);
-    w->Sv2 = dalloc((size_t)rr);
-    w->ework2 = dalloc((size_t)sr);
+    w->gram_r = dalloc((size_t)rr * rr);
+    for (int i = 0; i < 4; i++) {
+        w->agram[i] = dalloc((size_t)q * q);
+        w->ew[i] = dalloc((size_t)sr);
+        w->ee[i] = dalloc((size_t)sr);
+    }
     w->use_small = lowrank && w->s <= SMALL_MAX_S && rs <= SMALL_MAX_RSTAR;
     w->iwork = xcalloc((size_t)8 * imax(w->s, rr), sizeof(int));
     return w;
@@ -189,9 +195,13 @@ void metrics_work_free(metrics_work *w)
     free(w->E), free(w->gram1), free(w->gram2);
     free(w->Dw), free(w->Jw), free(w->Sv), free(w->ework);
     free(w->UGc), free(w->VGc), free(w->UDc), free(w->VDc);
-    free(w->U2), free(w->Sv2), free(w->ework2);
+    free(w->U2), free(w->gram_r);
+    for (int i = 0; i < 4; i++) free(w->agram[i]), free(w->ew[i]), free(w->ee[i]);
     free(w);
 }
+
+// ||X||_F of X: (m, n) by sl_norm (fro's signature).
+static double fro_small(const double *X, int m, int n) { return sl_norm(X, (size_t)m * n); }
 
 // R: (n, n) cm = the leading n x n upper triangle of a qr_cm result X: (m, >= n) cm.
 static void upper_of(const double *X, int m, int n, double *R)
@@ -282,14 +292,6 @@ static int error_norms(metrics_work *w, const double *A, const double *B, double
         mm('N', 'N', d, k, tq, -1.0, m->Tl, m->Tr, 1.0, w->E);
         return norms_of(w->E, d, k, risk, err_op, e);
     }
-    if (w->use_small) {
-        upper_times_upper_t(w->Mc, d, w->Nc, k, s, w->small);
-        double f = fro(w->small, s, s);
-        *risk = 0.5 * f * f;
-        if (sl_op_norm(w->small, s, s, w->gram_s, w->Sv, w->ework, err_op))
-            return lerr_run(e, "eigenvalue solver failed while computing err_op");
-        return 0;
-    }
     upper_of(w->Mc, d, s, w->R1);
     upper_of(w->Nc, k, s, w->R2);
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, s, s, s, 1.0, w->R1, s, w->R2, s, 0.0,
@@ -326,8 +328,7 @@ static int factor_subspace(metrics_work *w, const double *QR, const double *tau,
 // row-major, i.e. (rs, n) cm) and span(w->Q: (n, q) cm, orthonormal):
 // ||(I - Uref Uref^T) Q||_op, with the residual formed explicitly so tiny
 // angles keep their accuracy.  nan when Uref is NULL (no such reference).
-static int residual_angle(metrics_work *w, const double *Uref, const double *Urefc, int n,
-                          double *out, lerr *e)
+static int residual_angle(metrics_work *w, const double *Uref, int n, double *out, lerr *e)
 {
     int q = w->q, rs = w->rs;
     if (!Uref) {
@@ -336,12 +337,6 @@ static int residual_angle(metrics_work *w, const double *Uref, const double *Ure
     }
     // C = Uref^T Q: (rs, q);  P = Q - Uref C
     memcpy(w->P, w->Q, sizeof(double) * (size_t)n * q);
-    if (w->use_small) {
-        sl_project_out(Urefc, n, rs, w->P, q, w->C);
-        if (sl_op_norm(w->P, n, q, w->gram, w->ev, w->ework, out))
-            return lerr_run(e, "eigenvalue solver failed while computing the alignment");
-        return 0;
-    }
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, rs, q, n, 1.0, Uref, rs, w->Q, n,
                 0.0, w->C, rs);
     cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, n, q, rs, -1.0, Uref, rs, w->C, rs,
@@ -355,8 +350,8 @@ static int residual_angle(metrics_work *w, const double *Uref, const double *Ure
 // the truth's Uref_t (both (n, rs) row-major; Uref_t may be NULL): nan when
 // the factor has no top-q subspace.
 static int alignments(metrics_work *w, const double *QR, const double *tau, int n,
-                      const double *Uref_g, const double *Uref_t, const double *Urefc_g,
-                      const double *Urefc_t, double *out_g, double *out_t, lerr *e)
+                      const double *Uref_g, const double *Uref_t, double *out_g, double *out_t,
+                      lerr *e)
 {
     int rc = factor_subspace(w, QR, tau, n, e);
     if (rc < 0) return rc;
@@ -364,42 +359,69 @@ static int alignments(metrics_work *w, const double *QR, const double *tau, int 
         *out_g = *out_t = NAN;
         return 0;
     }
-    if (residual_angle(w, Uref_g, Urefc_g, n, out_g, e)) return -1;
-    return residual_angle(w, Uref_t, Urefc_t, n, out_t, e);
+    if (residual_angle(w, Uref_g, n, out_g, e)) return -1;
+    return residual_angle(w, Uref_t, n, out_t, e);
 }
 
-// The small path's four angles: each factor's left singular vectors are the
-// eigenvectors of R R^T: (r, r) for its R (R_A of A, R_B of B^T), both
-// eigenproblems solved at once (sl_sym_eig2: their QL iterations
-// interleaved); then, per factor, Q = Q_X [U_q; 0] and its angles to the two
-// references as in alignments().  A factor with s_q = 0 has nan angles.
-static int alignments_small(metrics_work *w, metrics *out, lerr *e)
+// The small path's risk, err_op, rank_ab and four angles, after factor_qrs,
+// in two batches of eigenproblems (sl_eig_batch: their iterations
+// interleaved, each result the bits it gets alone):
+//   1. err_op = sqrt(lambda_max) of the Gram matrix of R1 R2^T: (s, s) (the
+//      file header), rank_ab from that of the (r, r) core (R_A R_B^T, the
+//      leading blocks), and each factor's left singular vectors as the
+//      eigenvectors of R R^T: (r, r) (R_A of A, R_B of B^T);
+//   2. per factor with s_q > 0, Q = Q_X [U_q; 0] and its residuals against
+//      the two references, explicitly formed (sl_project_out); each angle
+//      sqrt(lambda_max) of its residual's (q, q) Gram matrix.
+// Angles nan without a reference or for a factor with s_q = 0.
+static int row_small(metrics_work *w, metrics *out, int *rank, lerr *e)
 {
-    int d = w->d, k = w->k, r = w->r, q = w->q;
+    int d = w->d, k = w->k, r = w->r, s = w->s, q = w->q, rs = w->rs;
+    upper_times_upper_t(w->Mc, d, w->Nc, k, s, w->small);
+    double f = sl_norm(w->small, (size_t)s * s);
+    out->risk = 0.5 * f * f;
+    sl_gram(w->small, s, s, w->gram_s);
+    upper_times_upper_t(w->Mc, d, w->Nc, k, r, w->core);
+    sl_gram(w->core, r, r, w->gram_r);
     upper_times_upper_t(w->Mc, d, w->Mc, d, r, w->U);
     upper_times_upper_t(w->Nc, k, w->Nc, k, r, w->U2);
-    if (sl_sym_eig2(w->U, w->U2, r, w->Sv, w->Sv2, 1, w->ework, w->ework2))
-        return lerr_run(e, "eigenvalue solver failed while computing the alignment");
+    sl_eig b1[4] = {{.A = w->gram_s, .n = s, .want = SL_MAX, .w = w->ew[0], .e = w->ee[0]},
+                    {.A = w->gram_r, .n = r, .want = SL_RANK, .rel = RANK_REL_TOL, .w = w->ew[1],
+                     .e = w->ee[1]},
+                    {.A = w->U, .n = r, .want = SL_VECTORS, .w = w->ew[2], .e = w->ee[2]},
+                    {.A = w->U2, .n = r, .want = SL_VECTORS, .w = w->ew[3], .e = w->ee[3]}};
+    if (sl_eig_batch(b1, 4))
+        return lerr_run(e, "eigenvalue solver failed while computing the metrics");
+    out->err_op = sqrt(b1[0].lmax > 0.0 ? b1[0].lmax : 0.0);
+    *rank = b1[1].rank;
+
     const double *QR[2] = {w->Mc, w->Nc}, *tau[2] = {w->tau1, w->tau2};
-    const double *U[2] = {w->U, w->U2}, *S[2] = {w->Sv, w->Sv2};
-    const double *ref_g[2] = {w->UGr, w->VGr}, *ref_t[2] = {w->UDr, w->VDr};
-    const double *refc_g[2] = {w->UGc, w->VGc}, *refc_t[2] = {w->UDc, w->VDc};
-    double *out_g[2] = {&out->align_a, &out->align_b};
-    double *out_t[2] = {&out->align_a_star, &out->align_b_star};
-    for (int f = 0; f < 2; f++) {
-        int n = f == 0 ? d : k;
-        if (!(S[f][q - 1] > 0.0)) {
-            *out_g[f] = *out_t[f] = NAN;
-            continue;
-        }
-        memset(w->Q, 0, sizeof(double) * (size_t)n * q);
+    const double *refc[4] = {w->UGc, w->UDc, w->VGc, w->VDc};
+    double *angle[4] = {&out->align_a, &out->align_a_star, &out->align_b, &out->align_b_star};
+    sl_eig b2[4];
+    int nb = 0, slot[4];
+    for (int f2 = 0; f2 < 2; f2++) {
+        int n = f2 == 0 ? d : k;
+        const sl_eig *eig = &b1[2 + f2];
+        *angle[2 * f2] = *angle[2 * f2 + 1] = NAN;
+        if (!(eig->w[q - 1] > 0.0)) continue;   // no top-q subspace
+        memset(w->Q, 0, sizeof(double) * (size_t)n * q);   // Q = Q_X [U_q; 0]: (n, q) cm
         for (int j = 0; j < q; j++)
-            memcpy(w->Q + (size_t)j * n, U[f] + (size_t)j * r, sizeof(double) * r);
-        sl_qr_apply(QR[f], n, r, tau[f], w->Q, q);
-        if (residual_angle(w, ref_g[f], refc_g[f], n, out_g[f], e) ||
-            residual_angle(w, ref_t[f], refc_t[f], n, out_t[f], e))
-            return -1;
+            memcpy(w->Q + (size_t)j * n, eig->A + (size_t)j * r, sizeof(double) * r);
+        sl_qr_apply(QR[f2], n, r, tau[f2], w->Q, q);
+        for (int t = 2 * f2; t < 2 * f2 + 2; t++) {
+            if (!refc[t]) continue;   // no such reference (the truth's, unknown)
+            memcpy(w->P, w->Q, sizeof(double) * (size_t)n * q);
+            sl_project_out(refc[t], n, rs, w->P, q, w->C);
+            sl_gram(w->P, n, q, w->agram[nb]);
+            b2[nb] = (sl_eig){.A = w->agram[nb], .n = q, .want = SL_MAX, .w = w->ew[nb],
+                              .e = w->ee[nb]};
+            slot[nb++] = t;
+        }
     }
+    if (sl_eig_batch(b2, nb))
+        return lerr_run(e, "eigenvalue solver failed while computing the alignment");
+    for (int i = 0; i < nb; i++) *angle[slot[i]] = sqrt(b2[i].lmax > 0.0 ? b2[i].lmax : 0.0);
     return 0;
 }
 
@@ -417,12 +439,6 @@ static int count_rank(const double *S, int q)
 static int rank_of_product(metrics_work *w, lerr *e)
 {
     int d = w->d, k = w->k, r = w->r;
-    if (w->use_small) {
-        upper_times_upper_t(w->Mc, d, w->Nc, k, r, w->core);
-        int rank = sl_gram_rank(w->core, r, r, RANK_REL_TOL, w->gram_s, w->Sv, w->ework);
-        if (rank < 0) return lerr_run(e, "eigenvalue solver failed while computing rank_ab");
-        return rank;
-    }
     upper_of(w->Mc, d, r, w->Rf);
     upper_of(w->Nc, k, r, w->U);
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, r, r, r, 1.0, w->Rf, r, w->U, r, 0.0,
@@ -481,16 +497,21 @@ int metrics_factors(metrics_work *w, const double *A, const double *B, const dou
 {
     int d = w->d, k = w->k, r = w->r;
     out->loss = out->batch_loss = loss;
-    if (factor_qrs(w, A, B, e) || error_norms(w, A, B, &out->risk, &out->err_op, e)) return -1;
+    int rank = -1;
+    if (factor_qrs(w, A, B, e)) return -1;
     if (w->use_small) {
-        if (alignments_small(w, out, e)) return -1;
-    } else if (alignments(w, w->Mc, w->tau1, d, w->UGr, w->UDr, w->UGc, w->UDc, &out->align_a,
+        if (row_small(w, out, &rank, e)) return -1;
+    } else if (error_norms(w, A, B, &out->risk, &out->err_op, e) ||
+               alignments(w, w->Mc, w->tau1, d, w->UGr, w->UDr, &out->align_a,
                           &out->align_a_star, e) ||
-               alignments(w, w->Nc, w->tau2, k, w->VGr, w->VDr, w->VGc, w->VDc, &out->align_b,
+               alignments(w, w->Nc, w->tau2, k, w->VGr, w->VDr, &out->align_b,
                           &out->align_b_star, e)) {
         return -1;
     }
-    double ga = fro(gA, d, r), gb = fro(gB, r, k);
+    // Frobenius norms: sl_norm on the small path (BLAS's call costs more
+    // than these 800-entry sums)
+    double (*fnorm)(const double *, int, int) = w->use_small ? fro_small : fro;
+    double ga = fnorm(gA, d, r), gb = fnorm(gB, r, k);
     out->grad_norm = sqrt(ga * ga + gb * gb);
     if (w->use_small) {   // A^T A = R_A^T R_A, B B^T = R_B^T R_B (factor_qrs)
         upper_t_times_upper(w->Mc, d, r, w->gram1);
@@ -503,10 +524,9 @@ int metrics_factors(metrics_work *w, const double *A, const double *B, const dou
     out->test_loss = model_test_loss(w->m, A, B);
     out->test_acc = model_test_acc(w->m, A, B);
     if (w->m->p->no_truth) out->risk = out->err_op = NAN;
-    int rank = rank_of_product(w, e);
-    if (rank < 0) return -1;
+    if (!w->use_small && (rank = rank_of_product(w, e)) < 0) return -1;
     if (w->Dw) mm('N', 'N', d, k, r, 1.0, A, B, 0.0, w->Dw);
-    double na = fro(A, d, r), nb = fro(B, r, k);
+    double na = fnorm(A, d, r), nb = fnorm(B, r, k);
     return regularised(w, w->Dw, 0.5 * w->m->wd * (na * na + nb * nb), rank, out, e);
 }
 

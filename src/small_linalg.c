@@ -120,6 +120,37 @@ static double norm2(const double *x, int n)
     return scale * sqrt(ssq);
 }
 
+// ||x||_2 of a long x: (n): the sum of squares in sixteen interleaved partial
+// sums (four vector accumulators: four independent chains of additions, where
+// dot()'s one chain waits on each addition), or scaled as norm2 when that sum
+// under- or overflows.
+WIDE_CLONES double sl_norm(const double *x, size_t n)   // x: (n)
+{
+    v4d a0 = {0.0, 0.0, 0.0, 0.0}, a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v4d x0, x1, x2, x3;
+        LOAD4(x0, x + i), LOAD4(x1, x + i + 4), LOAD4(x2, x + i + 8), LOAD4(x3, x + i + 12);
+        a0 += x0 * x0, a1 += x1 * x1, a2 += x2 * x2, a3 += x3 * x3;
+    }
+    for (; i < n; i++) a0[0] += x[i] * x[i];
+    v4d t = (a0 + a2) + (a1 + a3);
+    double s = (t[0] + t[2]) + (t[1] + t[3]);
+    if (s > 1e-290 && s < 1e290) return sqrt(s);
+    double scale = 0.0, ssq = 1.0;   // scaled, as norm2
+    for (i = 0; i < n; i++) {
+        double v = fabs(x[i]);
+        if (v == 0.0) continue;
+        if (scale < v) {
+            ssq = 1.0 + ssq * (scale / v) * (scale / v);
+            scale = v;
+        } else {
+            ssq += (v / scale) * (v / scale);
+        }
+    }
+    return scale * sqrt(ssq);
+}
+
 // sqrt(a^2 + b^2) without overflow or destructive underflow: directly when
 // a^2 + b^2 is safely in range (one square root), else scaled.
 static inline double pythag(double a, double b)
@@ -301,11 +332,10 @@ static void tridiagonalise(double *z, int n, double *d, double *e, int vectors)
 // convergence for one eigenvalue.
 //
 // Written as a state machine that advances by one plane rotation (or one
-// search for the next sweep) per ql_advance call, so that two independent
-// problems can be advanced alternately (tridiagonal_ql2): each rotation is one
-// long chain of dependent operations (a square root, a division, then the
-// next rotation's input), and two interleaved chains take about the time of
-// one.  The operations of each problem and their order are those of the
+// search for the next sweep) per ql_advance call, so that independent
+// problems can be advanced in turn (sl_eig_batch): each rotation is one long
+// chain of dependent operations (a square root, a division, then the next
+// rotation's input), and two interleaved chains take about the time of one.  The operations of each problem and their order are those of the
 // plain loop: the same bits whether solved alone or in a pair.
 typedef struct {
     double *d, *e, *z;            // (n), (n), (n, n) cm or NULL
@@ -395,23 +425,6 @@ static int tridiagonal_ql(double *d, double *e, int n, double *z)
     return q.phase == QL_FAILED;
 }
 
-// Two independent problems (d1, e1, z1: n1) and (d2, e2, z2: n2), advanced
-// alternately; the status of each into fail[0], fail[1].
-static void tridiagonal_ql2(double *d1, double *e1, int n1, double *z1, double *d2, double *e2,
-                            int n2, double *z2, int *fail)
-{
-    ql_state q1, q2;
-    ql_start(&q1, d1, e1, n1, z1);
-    ql_start(&q2, d2, e2, n2, z2);
-    while (q1.phase < QL_DONE && q2.phase < QL_DONE) {
-        ql_advance(&q1);
-        ql_advance(&q2);
-    }
-    while (q1.phase < QL_DONE) ql_advance(&q1);
-    while (q2.phase < QL_DONE) ql_advance(&q2);
-    fail[0] = q1.phase == QL_FAILED, fail[1] = q2.phase == QL_FAILED;
-}
-
 // Eigenvalues w: (n) into decreasing order, the columns of z: (n, n) cm (if
 // not NULL) alongside (selection sort).
 static void sort_decreasing(double *w, int n, double *z)
@@ -431,37 +444,6 @@ static void sort_decreasing(double *w, int n, double *z)
     }
 }
 
-// A = Q T Q^T (tridiagonalise), T = P diag(w) P^T (tridiagonal_ql), the
-// eigenvectors Q P; then sorted into decreasing order.
-int sl_sym_eig(double *A, int n, double *w, int vectors, double *e)   // A: (n, n) cm, w, e: (n)
-{
-    tridiagonalise(A, n, w, e, vectors);
-    if (tridiagonal_ql(w, e, n, vectors ? A : NULL)) {
-        for (int i = 0; i < n; i++) w[i] = NAN;
-        return 1;
-    }
-    sort_decreasing(w, n, vectors ? A : NULL);
-    return 0;
-}
-
-// sl_sym_eig on two matrices, their QL iterations interleaved.
-int sl_sym_eig2(double *A1, double *A2, int n, double *w1, double *w2, int vectors, double *e1,
-                double *e2)   // A1, A2: (n, n) cm; w1, w2, e1, e2: (n)
-{
-    int fail[2];
-    tridiagonalise(A1, n, w1, e1, vectors);
-    tridiagonalise(A2, n, w2, e2, vectors);
-    tridiagonal_ql2(w1, e1, n, vectors ? A1 : NULL, w2, e2, n, vectors ? A2 : NULL, fail);
-    double *w[2] = {w1, w2}, *A[2] = {A1, A2};
-    for (int t = 0; t < 2; t++) {
-        if (fail[t])
-            for (int i = 0; i < n; i++) w[t][i] = NAN;
-        else
-            sort_decreasing(w[t], n, vectors ? A[t] : NULL);
-    }
-    return fail[0] || fail[1];
-}
-
 // Largest eigenvalue of the symmetric tridiagonal T (diagonal d: (n),
 // e[i] = T(i, i-1), e[0] unused) by Laguerre's iteration on
 // q(x) = det(x I - T), scaled by its Gershgorin bound g (T / g has
@@ -477,58 +459,158 @@ int sl_sym_eig2(double *A1, double *A2, int n, double *w1, double *w2, int vecto
 // iterations on average for n = 4..12).  Stops when a pivot is no longer
 // negative (x at lambda_max to rounding), x stops decreasing, or the step is
 // below eps x.  One division per pivot and no square root in the recurrence:
-// 3.5x faster than the full QL at n = 12.  Returns 1 without convergence in
-// 100 iterations (the caller falls back to QL).
-static int lambda_max_tridiagonal(const double *d, const double *e, int n, double *out)
+// 3.5x faster than the full QL at n = 12.  Fails without convergence in 100
+// iterations (the caller then falls back to QL).
+//
+// Written as a state machine advanced by one iteration per lag_advance call,
+// for sl_eig_batch's interleaving (see ql_state); the same operations alone
+// or interleaved.
+typedef struct {
+    const double *d, *e;   // (n), (n)
+    int n, it, phase;      // phase: LAG_RUN, LAG_DONE, LAG_FAILED
+    double bound, inv, x, out;
+} lag_state;
+
+enum { LAG_RUN, LAG_DONE, LAG_FAILED };
+
+static void lag_start(lag_state *q, const double *d, const double *e, int n)
 {
     double bound = 0.0;
     for (int i = 0; i < n; i++) {
         double g = fabs(d[i]) + (i > 0 ? fabs(e[i]) : 0.0) + (i + 1 < n ? fabs(e[i + 1]) : 0.0);
         if (g > bound) bound = g;
     }
-    *out = 0.0;
-    if (bound == 0.0) return 0;
-    double inv = 1.0 / bound, x = 1.0 + 0x1p-20;
-    for (int it = 0; it < 100; it++) {
-        double piv = d[0] * inv - x, dp = -1.0, dpp = 0.0, G = 0.0, H = 0.0;
-        for (int i = 0;; i++) {
-            if (!(piv < 0.0)) {
-                *out = x * bound;
-                return 0;
-            }
-            double r = 1.0 / piv, g = dp * r;
-            G += g;
-            H += g * g - dpp * r;
-            if (i + 1 == n) break;
-            double b2 = (e[i + 1] * inv) * (e[i + 1] * inv);
-            double next_dp = -1.0 + b2 * g * r, next_dpp = b2 * r * r * (dpp - 2.0 * dp * g);
-            piv = d[i + 1] * inv - x - b2 * r;
-            dp = next_dp, dpp = next_dpp;
-        }
-        double disc = (n - 1) * (n * H - G * G);
-        double step = n / (G + sqrt(disc > 0.0 ? disc : 0.0)), next = x - step;
-        *out = x * bound;
-        if (!(next < x)) return 0;
-        x = next;
-        *out = x * bound;
-        if (step <= 0x1p-53 * x) return 0;
-    }
-    return 1;
+    *q = (lag_state){.d = d, .e = e, .n = n, .bound = bound, .out = 0.0, .phase = LAG_DONE};
+    if (bound == 0.0) return;
+    q->inv = 1.0 / bound, q->x = 1.0 + 0x1p-20, q->phase = LAG_RUN;
 }
 
-// Tridiagonalise, then lambda_max_tridiagonal (QL if that does not converge).
+__attribute__((always_inline)) static inline void lag_advance(lag_state *q)
+{
+    if (q->it == 100) {   // no convergence: the caller falls back to QL
+        q->phase = LAG_FAILED;
+        return;
+    }
+    q->it++;
+    const double *d = q->d, *e = q->e;
+    int n = q->n;
+    double inv = q->inv, x = q->x, bound = q->bound;
+    double piv = d[0] * inv - x, dp = -1.0, dpp = 0.0, G = 0.0, H = 0.0;
+    for (int i = 0;; i++) {
+        if (!(piv < 0.0)) {
+            q->out = x * bound, q->phase = LAG_DONE;
+            return;
+        }
+        double r = 1.0 / piv, g = dp * r;
+        G += g;
+        H += g * g - dpp * r;
+        if (i + 1 == n) break;
+        double b2 = (e[i + 1] * inv) * (e[i + 1] * inv);
+        double next_dp = -1.0 + b2 * g * r, next_dpp = b2 * r * r * (dpp - 2.0 * dp * g);
+        piv = d[i + 1] * inv - x - b2 * r;
+        dp = next_dp, dpp = next_dpp;
+    }
+    double disc = (n - 1) * (n * H - G * G);
+    double step = n / (G + sqrt(disc > 0.0 ? disc : 0.0)), next = x - step;
+    q->out = x * bound;
+    if (!(next < x)) {
+        q->phase = LAG_DONE;
+        return;
+    }
+    q->x = x = next;
+    q->out = x * bound;
+    if (step <= 0x1p-53 * x) q->phase = LAG_DONE;
+}
+
+// #{eigenvalues of the tridiagonal (d, e) above x}: the LDL^T pivots of
+// T - x I,  p_0 = d_0 - x,  p_i = d_i - x - e_i^2 / p_{i-1},  have as many
+// negative entries as T has eigenvalues below x (Sylvester's law of inertia; a
+// zero pivot is taken as -tiny: x counts as above).
+static int count_above(const double *d, const double *e, int n, double x)
+{
+    double piv = d[0] - x;
+    int below = 0;
+    for (int i = 0;; i++) {
+        if (piv == 0.0) piv = -0x1p-1000;
+        below += piv < 0.0;
+        if (i + 1 == n) break;
+        piv = d[i + 1] - x - e[i + 1] * e[i + 1] / piv;
+    }
+    return n - below;
+}
+
+// A batch of eigenproblems (small_linalg.h): each tridiagonalised, then their
+// iterations (QL sweeps' rotations, Laguerre iterations) advanced in turn, one
+// step of each per round, until all are done; then each finished alone (sort,
+// rank count, QL where Laguerre did not converge).  Each problem's operations
+// are those it takes alone: the batch changes the time, not the bits.
+int sl_eig_batch(sl_eig *t, int count)
+{
+    ql_state ql[SL_EIG_BATCH_MAX];
+    lag_state lag[SL_EIG_BATCH_MAX];
+    int failed = 0;
+    for (int b = 0; b < count; b++) {
+        sl_eig *p = &t[b];
+        p->failed = 0, p->rank = 0, p->lmax = NAN;
+        tridiagonalise(p->A, p->n, p->w, p->e, p->want == SL_VECTORS);
+        if (p->want == SL_VECTORS || p->want == SL_VALUES)
+            ql_start(&ql[b], p->w, p->e, p->n, p->want == SL_VECTORS ? p->A : NULL);
+        else
+            lag_start(&lag[b], p->w, p->e, p->n);
+    }
+    for (int running = 1; running;) {
+        running = 0;
+        for (int b = 0; b < count; b++) {
+            if (t[b].want == SL_VECTORS || t[b].want == SL_VALUES) {
+                if (ql[b].phase < QL_DONE) ql_advance(&ql[b]), running = 1;
+            } else if (lag[b].phase == LAG_RUN) {
+                lag_advance(&lag[b]), running = 1;
+            }
+        }
+    }
+    for (int b = 0; b < count; b++) {
+        sl_eig *p = &t[b];
+        int n = p->n;
+        double *d = p->w;
+        if (p->want == SL_VECTORS || p->want == SL_VALUES) {
+            p->failed = ql[b].phase == QL_FAILED;
+            if (p->failed)
+                for (int i = 0; i < n; i++) d[i] = NAN;
+            else
+                sort_decreasing(d, n, p->want == SL_VECTORS ? p->A : NULL);
+        } else if (lag[b].phase == LAG_DONE) {
+            p->lmax = lag[b].out;
+            if (p->want == SL_RANK)
+                p->rank = p->lmax > 0.0 ? count_above(d, p->e, n, p->rel * p->rel * p->lmax) : 0;
+        } else if (tridiagonal_ql(d, p->e, n, NULL)) {   // Laguerre failed, and QL
+            p->failed = 1;
+        } else {
+            double lmax = d[0];
+            for (int i = 1; i < n; i++) lmax = d[i] > lmax ? d[i] : lmax;
+            p->lmax = lmax;
+            if (p->want == SL_RANK)
+                for (int i = 0; i < n && lmax > 0.0; i++) p->rank += d[i] > p->rel * p->rel * lmax;
+        }
+        failed |= p->failed;
+    }
+    return failed;
+}
+
+// A = Q T Q^T (tridiagonalise), T = P diag(w) P^T (tridiagonal_ql), the
+// eigenvectors Q P; then sorted into decreasing order (a batch of one).
+int sl_sym_eig(double *A, int n, double *w, int vectors, double *e)   // A: (n, n) cm, w, e: (n)
+{
+    sl_eig p = {.A = A, .n = n, .want = vectors ? SL_VECTORS : SL_VALUES, .w = w, .e = e};
+    return sl_eig_batch(&p, 1);
+}
+
+// Tridiagonalise, then Laguerre's iteration (QL if that does not converge).
 int sl_sym_eig_max(double *A, int n, double *out, double *d, double *e)   // A: (n, n) cm; d, e: (n)
 {
-    tridiagonalise(A, n, d, e, 0);
-    if (!lambda_max_tridiagonal(d, e, n, out)) return 0;
-    if (tridiagonal_ql(d, e, n, NULL)) {
-        *out = NAN;
-        return 1;
-    }
-    *out = d[0];
-    for (int i = 1; i < n; i++)
-        if (d[i] > *out) *out = d[i];
-    return 0;
+    sl_eig p = {.A = A, .n = n, .want = SL_MAX, .w = d, .e = e};
+    int rc = sl_eig_batch(&p, 1);
+    *out = p.lmax;
+    return rc;
 }
 
 // s_1 = sqrt(lambda_max(X^T X)).
@@ -543,35 +625,15 @@ int sl_op_norm(const double *X, int m, int n, double *gram, double *d, double *e
 }
 
 // rank = #{i : s_i > rel s_1} = #{i : lambda_i > rel^2 lambda_max} of G = X^T X:
-// lambda_max as in sl_sym_eig_max, then one Sturm count on the tridiagonal T:
-// the LDL^T pivots of T - x I, p_0 = d_0 - x, p_i = d_i - x - e_i^2 / p_{i-1},
-// have as many negative entries as T has eigenvalues below x (Sylvester's law
-// of inertia; a zero pivot is taken as -tiny: x counts as above).  The count is
-// exact for a matrix within about n eps ||G|| of G, as the eigenvalues are.
+// lambda_max as in sl_sym_eig_max, then one Sturm count (count_above) on the
+// tridiagonal T at rel^2 lambda_max.  The count is exact for a matrix within
+// about n eps ||G|| of G, as the eigenvalues are.
 int sl_gram_rank(const double *X, int m, int n, double rel, double *gram, double *d,
                  double *e)   // X: (m, n) cm, gram: (n, n), d, e: (n)
 {
     sl_gram(X, m, n, gram);
-    tridiagonalise(gram, n, d, e, 0);
-    double lmax;
-    if (lambda_max_tridiagonal(d, e, n, &lmax)) {
-        if (tridiagonal_ql(d, e, n, NULL)) return -1;
-        int rank = 0;
-        lmax = d[0];
-        for (int i = 1; i < n; i++) lmax = d[i] > lmax ? d[i] : lmax;
-        for (int i = 0; i < n && lmax > 0.0; i++) rank += d[i] > rel * rel * lmax;
-        return rank;
-    }
-    if (!(lmax > 0.0)) return 0;
-    double x = rel * rel * lmax, piv = d[0] - x;
-    int below = 0;
-    for (int i = 0;; i++) {
-        if (piv == 0.0) piv = -0x1p-1000;
-        below += piv < 0.0;
-        if (i + 1 == n) break;
-        piv = d[i + 1] - x - e[i + 1] * e[i + 1] / piv;
-    }
-    return n - below;
+    sl_eig p = {.A = gram, .n = n, .want = SL_RANK, .rel = rel, .w = d, .e = e};
+    return sl_eig_batch(&p, 1) ? -1 : p.rank;
 }
 
 // S_i = sqrt(lambda_i(X^T X)), a rounding-negative lambda read as 0.

@@ -428,25 +428,39 @@ static void check_kernels(void)
             CHECK(sqrt(res) <= 8 * n * DBL_EPSILON * wl[0] && fabs(nv - 1) <= 1e-14,
                   "sl_sym_eig n = %d: vector %d residual %g, norm^2 %.17g", n, j, sqrt(res), nv);
         }
-        // sl_sym_eig2 on (A0, a second Gram matrix): the eigenvalues of the
-        // second against Jacobi, and both results bit for bit those of
-        // sl_sym_eig on each alone (its interleaving must not change them)
-        double Y2[16 * 16], P1[16 * 16], P2[16 * 16], G2[16 * 16], w1[16], w2[16], e2[16];
+        // sl_eig_batch on (A0: vectors, a second Gram matrix G2: vectors,
+        // A0: lambda_max, G2: rank at 1e-3): the second's eigenvalues against
+        // Jacobi, and every result bit for bit what the problem gets alone
+        // (the interleaving must not change it)
+        double Y2[16 * 16], P[4][16 * 16], G2[16 * 16], wb[4][16], eb[4][16];
         gaussian_fill(rng, Y2, n, n, 1.0);
         sl_gram(Y2, n, n, G2);
         for (int i = 0; i < n * n; i++) S[i] = G2[i];
         ld_jacobi(S, n, wl, V);
-        memcpy(P1, A0, sizeof(double) * n * n);
-        memcpy(P2, G2, sizeof(double) * n * n);
-        CHECK(sl_sym_eig2(P1, P2, n, w1, w2, 1, ework, e2) == 0, "sl_sym_eig2 n = %d failed", n);
+        for (int b = 0; b < 4; b++) memcpy(P[b], b % 2 ? G2 : A0, sizeof(double) * n * n);
+        sl_eig batch[4] = {{.A = P[0], .n = n, .want = SL_VECTORS, .w = wb[0], .e = eb[0]},
+                           {.A = P[1], .n = n, .want = SL_VECTORS, .w = wb[1], .e = eb[1]},
+                           {.A = P[2], .n = n, .want = SL_MAX, .w = wb[2], .e = eb[2]},
+                           {.A = P[3], .n = n, .want = SL_RANK, .rel = 1e-3, .w = wb[3], .e = eb[3]}};
+        CHECK(sl_eig_batch(batch, 4) == 0, "sl_eig_batch n = %d failed", n);
         for (int j = 0; j < n; j++)
-            CHECK(fabsl(w2[j] - wl[j]) <= 8 * n * DBL_EPSILON * wl[0],
-                  "sl_sym_eig2 n = %d: lambda_%d %.17g, Jacobi %.17Lg", n, j, w2[j], wl[j]);
-        CHECK(memcmp(P1, G, sizeof(double) * n * n) == 0 && memcmp(w1, w, sizeof(double) * n) == 0,
-              "sl_sym_eig2 n = %d: first problem differs from sl_sym_eig", n);
+            CHECK(fabsl(wb[1][j] - wl[j]) <= 8 * n * DBL_EPSILON * wl[0],
+                  "sl_eig_batch n = %d: lambda_%d %.17g, Jacobi %.17Lg", n, j, wb[1][j], wl[j]);
+        int want_rank = 0;
+        for (int j = 0; j < n; j++) want_rank += wl[j] > 1e-6L * wl[0];
+        CHECK(batch[3].rank == want_rank, "sl_eig_batch n = %d: rank %d, Jacobi %d", n,
+              batch[3].rank, want_rank);
+        CHECK(memcmp(P[0], G, sizeof(double) * n * n) == 0 && memcmp(wb[0], w, sizeof(double) * n) == 0,
+              "sl_eig_batch n = %d: first problem differs from sl_sym_eig", n);
+        CHECK(batch[2].lmax == lmax, "sl_eig_batch n = %d: lambda_max %.17g, alone %.17g", n,
+              batch[2].lmax, lmax);
+        double G3[16 * 16], w3[16], e3[16];
+        memcpy(G3, G2, sizeof(double) * n * n);
+        CHECK(sl_gram_rank(Y2, n, n, 1e-3, G3, w3, e3) == batch[3].rank,
+              "sl_eig_batch n = %d: rank differs from sl_gram_rank", n);
         sl_sym_eig(G2, n, w, 1, ework);
-        CHECK(memcmp(P2, G2, sizeof(double) * n * n) == 0 && memcmp(w2, w, sizeof(double) * n) == 0,
-              "sl_sym_eig2 n = %d: second problem differs from sl_sym_eig", n);
+        CHECK(memcmp(P[1], G2, sizeof(double) * n * n) == 0 && memcmp(wb[1], w, sizeof(double) * n) == 0,
+              "sl_eig_batch n = %d: second problem differs from sl_sym_eig", n);
     }
     // lambda_max of a double top eigenvalue, of graded and of zero matrices
     for (int kind = 0; kind < 3; kind++) {
