@@ -66,6 +66,7 @@ struct metrics_work {
     const double *UDr, *VDr;  // (d, rs), (k, rs): Delta's (the problem's UD, VD; may be NULL)
     double *UGc, *VGc, *UDc, *VDc;   // the same four, column-major (UDc, VDc NULL with UDr)
     double *Mc, *Nc;          // (d, c), (k, c) cm: [A, -Tl], [B^T, Tr^T], then their QR
+    double *negTlc;           // (d, tq) cm: -Tl, copied into Mc by each row
     double *tau1, *tau2;      // (c)
     double *R1, *R2, *small;  // (s, s) cm, low-rank path only
     double *Rf, *U, *core;    // (r, r) cm: a factor's R, its left singular vectors; RA RB^T
@@ -147,6 +148,9 @@ metrics_work *metrics_work_new(model *m)
         w->Jw = dalloc((size_t)d * k);
     }
     w->Mc = dalloc((size_t)d * w->c);
+    w->negTlc = dalloc((size_t)d * (m->tq > 0 ? m->tq : 1));
+    for (int j = 0; j < m->tq; j++)
+        for (int i = 0; i < d; i++) w->negTlc[i + (size_t)j * d] = -m->Tl[(size_t)i * m->tq + j];
     w->Nc = dalloc((size_t)k * w->c);
     w->tau1 = dalloc((size_t)w->c);
     w->tau2 = dalloc((size_t)w->c);
@@ -195,7 +199,7 @@ void metrics_work_free(metrics_work *w)
     free(w->E), free(w->gram1), free(w->gram2);
     free(w->Dw), free(w->Jw), free(w->Sv), free(w->ework);
     free(w->UGc), free(w->VGc), free(w->UDc), free(w->VDc);
-    free(w->U2), free(w->gram_r);
+    free(w->U2), free(w->gram_r), free(w->negTlc);
     for (int i = 0; i < 4; i++) free(w->agram[i]), free(w->ew[i]), free(w->ee[i]);
     free(w);
 }
@@ -230,16 +234,15 @@ static int norms_of(const double *E, int m, int n, double *risk, double *err_op,
 static int factor_qrs(metrics_work *w, const double *A, const double *B, lerr *e)
 {
     const model *m = w->m;
-    int d = w->d, k = w->k, r = w->r, tq = m->tq, c = w->c;
+    int d = w->d, k = w->k, r = w->r, c = w->c;
     for (int j = 0; j < r; j++) {
         double *col = w->Mc + (size_t)j * d;
         for (int i = 0; i < d; i++) col[i] = A[(size_t)i * r + j];
         memcpy(w->Nc + (size_t)j * k, B + (size_t)j * k, sizeof(double) * k);
     }
-    for (int j = 0; j < c - r; j++) {
-        double *col = w->Mc + (size_t)(r + j) * d;
-        for (int i = 0; i < d; i++) col[i] = -m->Tl[(size_t)i * tq + j];
-        memcpy(w->Nc + (size_t)(r + j) * k, m->Tr + (size_t)j * k, sizeof(double) * k);
+    if (c > r) {
+        memcpy(w->Mc + (size_t)r * d, w->negTlc, sizeof(double) * (size_t)d * (c - r));
+        memcpy(w->Nc + (size_t)r * k, m->Tr, sizeof(double) * (size_t)k * (c - r));
     }
     if (w->use_small) {
         sl_qr(w->Mc, d, c, w->tau1);

@@ -10,8 +10,9 @@
 // (true sine 1e-10 .. 1e-16), tiny factors (scaled by 1e-3 .. 1e-6),
 // rank-deficient (B = 0: B's angles nan, rank_ab 0), near-converged (risk
 // ~1e-24).  Then the kernels alone: sl_qr against the long-double R, and
-// sl_sym_eig and sl_sym_eig_max against Jacobi eigenvalues; sl_gram_rank on
-// singular values graded across its threshold.
+// sl_sym_eig, sl_sym_eig_max and sl_eig_batch against Jacobi eigenvalues (the
+// batch also bit for bit against the single calls); sl_gram_rank on singular
+// values graded across its threshold; sl_norm against the long double norm.
 #include <float.h>
 #include <stdio.h>
 #include <math.h>
@@ -399,6 +400,27 @@ static void check_kernels(void)
             CHECK(fabs(t - X0[i + j * M]) <= 1e-14 * pow(10.0, -j) * 10,
                   "sl_qr: (Q R - X)[%d,%d] = %g", i, j, t - X0[i + j * M]);
         }
+    // sl_norm against the long double norm: lengths around its 16-wide blocks,
+    // and entries scaled to under- and overflow its plain sum of squares
+    {
+        const int lens[] = {1, 3, 15, 16, 17, 63, 800, 801};
+        const double scales[] = {1.0, 1e-160, 1e160, 1e-300};
+        double x[801];
+        for (int li = 0; li < 8; li++)
+            for (int si = 0; si < 4; si++) {
+                int len = lens[li];
+                gaussian_fill(rng, x, len, 1, 1.0);
+                ld ref = 0;
+                for (int i = 0; i < len; i++) {
+                    x[i] *= scales[si];
+                    ref += ((ld)x[i] / scales[si]) * ((ld)x[i] / scales[si]);
+                }
+                ref = sqrtl(ref) * scales[si];
+                double got = sl_norm(x, (size_t)len);
+                CHECK(fabsl(got - ref) <= 1e-14L * ref, "sl_norm length %d scale %g: %.17g, reference %.17Lg",
+                      len, scales[si], got, ref);
+            }
+    }
     // eigenproblems of n = 1 .. 16, including a repeated eigenvalue and zeros
     for (int n = 1; n <= 16; n++) {
         double Y[16 * 16], G[16 * 16], w[16], ework[16];
