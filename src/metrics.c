@@ -256,18 +256,21 @@ static int factor_qrs(metrics_work *w, const double *A, const double *B, lerr *e
 }
 
 // P = R1 R2^T for the upper triangles R1, R2: (n, n) of X: (ldx, >= n) cm and
-// Y: (ldy, >= n) cm (qr results): P_ab = sum_{c >= max(a, b)} R1_ac R2_bc.
-// P: (n, n) cm.
+// Y: (ldy, >= n) cm (qr results): P_ab = sum_{c >= max(a, b)} R1_ac R2_bc,
+// accumulated as rank-one updates P[0:c+1, 0:c+1] += R1[0:c+1, c] R2[0:c+1, c]^T
+// for c = 0 .. n-1 (contiguous columns: vector loops), which adds each entry's
+// terms in the order of the plain sum (the same bits).  P: (n, n) cm.
 static void upper_times_upper_t(const double *X, int ldx, const double *Y, int ldy, int n,
                                 double *P)
 {
-    for (int b = 0; b < n; b++)
-        for (int a = 0; a < n; a++) {
-            double t = 0.0;
-            for (int c = a > b ? a : b; c < n; c++)
-                t += X[a + (size_t)c * ldx] * Y[b + (size_t)c * ldy];
-            P[a + (size_t)b * n] = t;
+    memset(P, 0, sizeof(double) * (size_t)n * n);
+    for (int c = 0; c < n; c++) {
+        const double *xc = X + (size_t)c * ldx, *yc = Y + (size_t)c * ldy;
+        for (int b = 0; b <= c; b++) {
+            double *pb = P + (size_t)b * n, ybc = yc[b];
+            for (int a = 0; a <= c; a++) pb[a] += xc[a] * ybc;
         }
+    }
 }
 
 // G = R^T R for the upper triangle R: (n, n) of X: (ldx, >= n) cm (a qr
