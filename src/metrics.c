@@ -19,9 +19,11 @@
 // lora init) has no defined subspace: the metric is nan.
 //
 // Small shapes (see SMALL_MAX_S) take the same steps through small_linalg.c
-// instead of LAPACK: the factor's left singular vectors as the eigenvectors of
-// R R^T, and every ||.||_op as sqrt(lambda_max) of the Gram matrix of an
-// explicitly formed matrix (full relative accuracy for s_1).
+// instead of LAPACK (row_small): the factor's left singular vectors as the
+// eigenvectors of R R^T, and every ||.||_op as sqrt(lambda_max) of the Gram
+// matrix of an explicitly formed matrix (full relative accuracy for s_1).
+// Their small eigenproblems go in two batches (sl_eig_batch, whose
+// iterations, chains of dependent divisions and square roots, overlap).
 #include "metrics.h"
 
 #include <cblas.h>
@@ -95,18 +97,23 @@ static int imax(int a, int b) { return a > b ? a : b; }
 // LAPACK (dgeqrf, dormqr, dgesvd, dsyev, dgemm) above.  Measured: CPU time of
 // metrics_factors per row, d = k, lora init (tq = r*), one BLAS thread, medians
 // of 9, small / LAPACK path in one process, on the 2-core development machine
-// under load (so read the ratios, not the times):
-//   d = 100, r =  8, r* =  4 (toy, s = 12):  27.5 / 51.6 us  (0.53)
-//   d = 200, r = 16, r* =  4 (s = 20):      107 / 169 us     (0.63)
-//   d = 200, r = 32, r* =  8 (s = 40):      484 / 683 us     (0.71)
-//   d = 200, r = 60, r* =  4 (s = 64):     1693 / 2332 us    (0.73)
-//   d = 1000, r = 8, r* =  4 (s = 12):      179 / 207 us     (0.86)
-//   d = 200, r = 16, r* = 16 (s = 32):      335 / 374 us     (0.90)
-//   d = 400, r =  8, r* = 16 (s = 24):      288 / 282 us     (1.02)
-//   d = 400, r = 16, r* = 16 (s = 32):      647 / 617 us     (1.05)
-// So the switch is set by r* (the four angles' projections, r* dot products
-// and axpys per column, lose to dgemm from r* = 16 as d grows), not by s up to
-// 64 (not measured above 64: LAPACK there).
+// under load (so read the ratios, not the times), with the eigenproblems
+// batched (sl_eig_batch); in brackets the small path before that, in the
+// same minutes:
+//   d = 100, r =  8, r* =  4 (toy, s = 12):  27.4 / 78.7 us   (0.35) [34.2]
+//   d = 200, r = 16, r* =  4 (s = 20):      123 / 212 us      (0.58) [115]
+//   d = 200, r = 32, r* =  8 (s = 40):      384 / 739 us      (0.52) [645]
+//   d = 200, r = 60, r* =  4 (s = 64):     1349 / 2358 us     (0.57) [1589]
+//   d = 1000, r = 8, r* =  4 (s = 12):      112 / 213 us      (0.52) [132]
+//   d = 200, r = 16, r* = 16 (s = 32):      206 / 384 us      (0.54) [260]
+//   d = 400, r =  8, r* = 16 (s = 24):      161 / 280 us      (0.58) [209]
+//   d = 400, r = 16, r* = 16 (s = 32):      381 / 628 us      (0.61) [473]
+// An earlier measurement had LAPACK ahead from r* = 16 as d grew (1.02 and
+// 1.05 at d = 400: the four angles' projections, r* dot products and axpys
+// per column, against dgemm), which set SMALL_MAX_RSTAR; on these numbers
+// the small path wins there too, but the limit stays at 8, where the small
+// path's accuracy is tested (tests/test_small_linalg.c).  Not measured above
+// s = 64: LAPACK there.
 enum { SMALL_MAX_S = 64, SMALL_MAX_RSTAR = 8 };
 
 // X: (n, c) row-major as a new (n, c) cm array; NULL for NULL.
