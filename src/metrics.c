@@ -95,19 +95,21 @@ static int imax(int a, int b) { return a > b ? a : b; }
 // eigensolver, explicitly projected residuals; no LAPACK call) serves the
 // low-rank route while s = r + tq <= SMALL_MAX_S and r* <= SMALL_MAX_RSTAR;
 // LAPACK (dgeqrf, dormqr, dgesvd, dsyev, dgemm) above.  Measured: CPU time of
-// metrics_factors per row, d = k, lora init (tq = r*), one BLAS thread, medians
-// of 9, small / LAPACK path in one process, on the 2-core development machine
-// under load (so read the ratios, not the times), with the eigenproblems
-// batched (sl_eig_batch); in brackets the small path before that, in the
-// same minutes:
-//   d = 100, r =  8, r* =  4 (toy, s = 12):  27.4 / 78.7 us   (0.35) [34.2]
-//   d = 200, r = 16, r* =  4 (s = 20):      123 / 212 us      (0.58) [115]
-//   d = 200, r = 32, r* =  8 (s = 40):      384 / 739 us      (0.52) [645]
-//   d = 200, r = 60, r* =  4 (s = 64):     1349 / 2358 us     (0.57) [1589]
-//   d = 1000, r = 8, r* =  4 (s = 12):      112 / 213 us      (0.52) [132]
-//   d = 200, r = 16, r* = 16 (s = 32):      206 / 384 us      (0.54) [260]
-//   d = 400, r =  8, r* = 16 (s = 24):      161 / 280 us      (0.58) [209]
-//   d = 400, r = 16, r* = 16 (s = 32):      381 / 628 us      (0.61) [473]
+// metrics_factors per row, d = k, lora init (tq = r*), one BLAS thread, small /
+// LAPACK path in one process (medians of 9), medians of 3 such runs, on the
+// 2-core development machine under load (load average 2-3: read the ratios,
+// not the times), with the eigenproblems batched (sl_eig_batch); in brackets
+// the small path before that, runs alternated with these:
+//   d = 100, r =  8, r* =  4 (toy, s = 12):  19.8 / 58.5 us   (0.34) [28.0]
+//   d = 200, r = 16, r* =  4 (s = 20):       76 / 212 us      (0.36) [88]
+//   d = 200, r = 32, r* =  8 (s = 40):      384 / 721 us      (0.53) [494]
+//   d = 200, r = 60, r* =  4 (s = 64):     1625 / 4004 us     (0.41) [1589]
+//   d = 1000, r = 8, r* =  4 (s = 12):      155 / 232 us      (0.67) [141]
+//   d = 200, r = 16, r* = 16 (s = 32):      218 / 401 us      (0.54) [319]
+//   d = 400, r =  8, r* = 16 (s = 24):      170 / 290 us      (0.59) [272]
+//   d = 400, r = 16, r* = 16 (s = 32):      381 / 637 us      (0.60) [477]
+// (single runs varied by up to 40%: the batching shows no gain at s = 64 or
+// d = 1000, where the eigenproblems are a smaller share.)
 // An earlier measurement had LAPACK ahead from r* = 16 as d grew (1.02 and
 // 1.05 at d = 400: the four angles' projections, r* dot products and axpys
 // per column, against dgemm), which set SMALL_MAX_RSTAR; on these numbers
