@@ -19,9 +19,11 @@
 // lora init) has no defined subspace: the metric is nan.
 //
 // Small shapes (see SMALL_MAX_S) take the same steps through small_linalg.c
-// instead of LAPACK: the factor's left singular vectors as the eigenvectors of
-// R R^T, and every ||.||_op as sqrt(lambda_max) of the Gram matrix of an
-// explicitly formed matrix (full relative accuracy for s_1).
+// instead of LAPACK (row_small): the factor's left singular vectors as the
+// eigenvectors of R R^T, and every ||.||_op as sqrt(lambda_max) of the Gram
+// matrix of an explicitly formed matrix (full relative accuracy for s_1).
+// Their small eigenproblems go in two batches (sl_eig_batch, whose
+// iterations, chains of dependent divisions and square roots, overlap).
 #include "metrics.h"
 
 #include <cblas.h>
@@ -66,9 +68,13 @@ struct metrics_work {
     const double *UDr, *VDr;  // (d, rs), (k, rs): Delta's (the problem's UD, VD; may be NULL)
     double *UGc, *VGc, *UDc, *VDc;   // the same four, column-major (UDc, VDc NULL with UDr)
     double *Mc, *Nc;          // (d, c), (k, c) cm: [A, -Tl], [B^T, Tr^T], then their QR
+    double *negTlc;           // (d, tq) cm: -Tl, copied into Mc by each row
     double *tau1, *tau2;      // (c)
     double *R1, *R2, *small;  // (s, s) cm, low-rank path only
     double *Rf, *U, *core;    // (r, r) cm: a factor's R, its left singular vectors; RA RB^T
+    // small path: B^T's eigenvectors; the rank core's Gram; the four angles'
+    // residual Gram matrices; eigen scratch for the batches, (max(s, r)) each
+    double *U2, *gram_r, *agram[4], *ew[4], *ee[4];
     double *Q, *C;            // (max(d, k), q) cm, (rs, q) cm
     double *P;                // (max(d, k), q) cm: Q's residual against a reference
     double *gram, *ev;        // (q, q), (q)
@@ -89,20 +95,27 @@ static int imax(int a, int b) { return a > b ? a : b; }
 // eigensolver, explicitly projected residuals; no LAPACK call) serves the
 // low-rank route while s = r + tq <= SMALL_MAX_S and r* <= SMALL_MAX_RSTAR;
 // LAPACK (dgeqrf, dormqr, dgesvd, dsyev, dgemm) above.  Measured: CPU time of
-// metrics_factors per row, d = k, lora init (tq = r*), one BLAS thread, medians
-// of 9, small / LAPACK path in one process, on the 2-core development machine
-// under load (so read the ratios, not the times):
-//   d = 100, r =  8, r* =  4 (toy, s = 12):  27.5 / 51.6 us  (0.53)
-//   d = 200, r = 16, r* =  4 (s = 20):      107 / 169 us     (0.63)
-//   d = 200, r = 32, r* =  8 (s = 40):      484 / 683 us     (0.71)
-//   d = 200, r = 60, r* =  4 (s = 64):     1693 / 2332 us    (0.73)
-//   d = 1000, r = 8, r* =  4 (s = 12):      179 / 207 us     (0.86)
-//   d = 200, r = 16, r* = 16 (s = 32):      335 / 374 us     (0.90)
-//   d = 400, r =  8, r* = 16 (s = 24):      288 / 282 us     (1.02)
-//   d = 400, r = 16, r* = 16 (s = 32):      647 / 617 us     (1.05)
-// So the switch is set by r* (the four angles' projections, r* dot products
-// and axpys per column, lose to dgemm from r* = 16 as d grows), not by s up to
-// 64 (not measured above 64: LAPACK there).
+// metrics_factors per row, d = k, lora init (tq = r*), one BLAS thread, small /
+// LAPACK path in one process (medians of 9), medians of 3 such runs, on the
+// 2-core development machine under load (load average 2-3: read the ratios,
+// not the times), with the eigenproblems batched (sl_eig_batch); in brackets
+// the small path before that, runs alternated with these:
+//   d = 100, r =  8, r* =  4 (toy, s = 12):  19.8 / 58.5 us   (0.34) [28.0]
+//   d = 200, r = 16, r* =  4 (s = 20):       76 / 212 us      (0.36) [88]
+//   d = 200, r = 32, r* =  8 (s = 40):      384 / 721 us      (0.53) [494]
+//   d = 200, r = 60, r* =  4 (s = 64):     1625 / 4004 us     (0.41) [1589]
+//   d = 1000, r = 8, r* =  4 (s = 12):      155 / 232 us      (0.67) [141]
+//   d = 200, r = 16, r* = 16 (s = 32):      218 / 401 us      (0.54) [319]
+//   d = 400, r =  8, r* = 16 (s = 24):      170 / 290 us      (0.59) [272]
+//   d = 400, r = 16, r* = 16 (s = 32):      381 / 637 us      (0.60) [477]
+// (single runs varied by up to 40%: the batching shows no gain at s = 64 or
+// d = 1000, where the eigenproblems are a smaller share.)
+// An earlier measurement had LAPACK ahead from r* = 16 as d grew (1.02 and
+// 1.05 at d = 400: the four angles' projections, r* dot products and axpys
+// per column, against dgemm), which set SMALL_MAX_RSTAR; on these numbers
+// the small path wins there too, but the limit stays at 8, where the small
+// path's accuracy is tested (tests/test_small_linalg.c).  Not measured above
+// s = 64: LAPACK there.
 enum { SMALL_MAX_S = 64, SMALL_MAX_RSTAR = 8 };
 
 // X: (n, c) row-major as a new (n, c) cm array; NULL for NULL.
@@ -144,6 +157,9 @@ metrics_work *metrics_work_new(model *m)
         w->Jw = dalloc((size_t)d * k);
     }
     w->Mc = dalloc((size_t)d * w->c);
+    w->negTlc = dalloc((size_t)d * (m->tq > 0 ? m->tq : 1));
+    for (int j = 0; j < m->tq; j++)
+        for (int i = 0; i < d; i++) w->negTlc[i + (size_t)j * d] = -m->Tl[(size_t)i * m->tq + j];
     w->Nc = dalloc((size_t)k * w->c);
     w->tau1 = dalloc((size_t)w->c);
     w->tau2 = dalloc((size_t)w->c);
@@ -171,6 +187,13 @@ metrics_work *metrics_work_new(model *m)
     w->lwork = lw;
     w->work = dalloc((size_t)lw);
     w->ework = dalloc((size_t)sr);
+    w->U2 = dalloc((size_t)rr * rr);
+    w->gram_r = dalloc((size_t)rr * rr);
+    for (int i = 0; i < 4; i++) {
+        w->agram[i] = dalloc((size_t)q * q);
+        w->ew[i] = dalloc((size_t)sr);
+        w->ee[i] = dalloc((size_t)sr);
+    }
     w->use_small = lowrank && w->s <= SMALL_MAX_S && rs <= SMALL_MAX_RSTAR;
     w->iwork = xcalloc((size_t)8 * imax(w->s, rr), sizeof(int));
     return w;
@@ -185,8 +208,13 @@ void metrics_work_free(metrics_work *w)
     free(w->E), free(w->gram1), free(w->gram2);
     free(w->Dw), free(w->Jw), free(w->Sv), free(w->ework);
     free(w->UGc), free(w->VGc), free(w->UDc), free(w->VDc);
+    free(w->U2), free(w->gram_r), free(w->negTlc);
+    for (int i = 0; i < 4; i++) free(w->agram[i]), free(w->ew[i]), free(w->ee[i]);
     free(w);
 }
+
+// ||X||_F of X: (m, n) by sl_norm (fro's signature).
+static double fro_small(const double *X, int m, int n) { return sl_norm(X, (size_t)m * n); }
 
 // R: (n, n) cm = the leading n x n upper triangle of a qr_cm result X: (m, >= n) cm.
 static void upper_of(const double *X, int m, int n, double *R)
@@ -215,16 +243,15 @@ static int norms_of(const double *E, int m, int n, double *risk, double *err_op,
 static int factor_qrs(metrics_work *w, const double *A, const double *B, lerr *e)
 {
     const model *m = w->m;
-    int d = w->d, k = w->k, r = w->r, tq = m->tq, c = w->c;
+    int d = w->d, k = w->k, r = w->r, c = w->c;
     for (int j = 0; j < r; j++) {
         double *col = w->Mc + (size_t)j * d;
         for (int i = 0; i < d; i++) col[i] = A[(size_t)i * r + j];
         memcpy(w->Nc + (size_t)j * k, B + (size_t)j * k, sizeof(double) * k);
     }
-    for (int j = 0; j < c - r; j++) {
-        double *col = w->Mc + (size_t)(r + j) * d;
-        for (int i = 0; i < d; i++) col[i] = -m->Tl[(size_t)i * tq + j];
-        memcpy(w->Nc + (size_t)(r + j) * k, m->Tr + (size_t)j * k, sizeof(double) * k);
+    if (c > r) {
+        memcpy(w->Mc + (size_t)r * d, w->negTlc, sizeof(double) * (size_t)d * (c - r));
+        memcpy(w->Nc + (size_t)r * k, m->Tr, sizeof(double) * (size_t)k * (c - r));
     }
     if (w->use_small) {
         sl_qr(w->Mc, d, c, w->tau1);
@@ -238,18 +265,21 @@ static int factor_qrs(metrics_work *w, const double *A, const double *B, lerr *e
 }
 
 // P = R1 R2^T for the upper triangles R1, R2: (n, n) of X: (ldx, >= n) cm and
-// Y: (ldy, >= n) cm (qr results): P_ab = sum_{c >= max(a, b)} R1_ac R2_bc.
-// P: (n, n) cm.
+// Y: (ldy, >= n) cm (qr results): P_ab = sum_{c >= max(a, b)} R1_ac R2_bc,
+// accumulated as rank-one updates P[0:c+1, 0:c+1] += R1[0:c+1, c] R2[0:c+1, c]^T
+// for c = 0 .. n-1 (contiguous columns: vector loops), which adds each entry's
+// terms in the order of the plain sum (the same bits).  P: (n, n) cm.
 static void upper_times_upper_t(const double *X, int ldx, const double *Y, int ldy, int n,
                                 double *P)
 {
-    for (int b = 0; b < n; b++)
-        for (int a = 0; a < n; a++) {
-            double t = 0.0;
-            for (int c = a > b ? a : b; c < n; c++)
-                t += X[a + (size_t)c * ldx] * Y[b + (size_t)c * ldy];
-            P[a + (size_t)b * n] = t;
+    memset(P, 0, sizeof(double) * (size_t)n * n);
+    for (int c = 0; c < n; c++) {
+        const double *xc = X + (size_t)c * ldx, *yc = Y + (size_t)c * ldy;
+        for (int b = 0; b <= c; b++) {
+            double *pb = P + (size_t)b * n, ybc = yc[b];
+            for (int a = 0; a <= c; a++) pb[a] += xc[a] * ybc;
         }
+    }
 }
 
 // G = R^T R for the upper triangle R: (n, n) of X: (ldx, >= n) cm (a qr
@@ -277,14 +307,6 @@ static int error_norms(metrics_work *w, const double *A, const double *B, double
         mm('N', 'N', d, k, tq, -1.0, m->Tl, m->Tr, 1.0, w->E);
         return norms_of(w->E, d, k, risk, err_op, e);
     }
-    if (w->use_small) {
-        upper_times_upper_t(w->Mc, d, w->Nc, k, s, w->small);
-        double f = fro(w->small, s, s);
-        *risk = 0.5 * f * f;
-        if (sl_op_norm(w->small, s, s, w->gram_s, w->Sv, w->ework, err_op))
-            return lerr_run(e, "eigenvalue solver failed while computing err_op");
-        return 0;
-    }
     upper_of(w->Mc, d, s, w->R1);
     upper_of(w->Nc, k, s, w->R2);
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, s, s, s, 1.0, w->R1, s, w->R2, s, 0.0,
@@ -301,21 +323,11 @@ static int error_norms(metrics_work *w, const double *A, const double *B, double
 // The top-q left singular subspace of a factor X: (n, r) whose QR is
 // QR: (n, >= r) cm, tau, into w->Q: (n, q) cm.  With X = Q_X R_X and
 // R_X = U S V^T (an (r, r) SVD), that subspace is Q_X U_q: O(n r^2) instead of
-// an (n, r) SVD.  Returns 1 (w->Q undefined) when s_q(X) = 0 (no subspace).
+// an (n, r) SVD (LAPACK path; alignments_small for the small one).  Returns 1
+// (w->Q undefined) when s_q(X) = 0 (no subspace).
 static int factor_subspace(metrics_work *w, const double *QR, const double *tau, int n, lerr *e)
 {
     int r = w->r, q = w->q;
-    if (w->use_small) {
-        // R's left singular vectors are the eigenvectors of R R^T: (r, r)
-        upper_times_upper_t(QR, n, QR, n, r, w->U);
-        if (sl_sym_eig(w->U, r, w->Sv, 1, w->ework))
-            return lerr_run(e, "eigenvalue solver failed while computing the alignment");
-        if (!(w->Sv[q - 1] > 0.0)) return 1;
-        memset(w->Q, 0, sizeof(double) * (size_t)n * q);
-        for (int j = 0; j < q; j++) memcpy(w->Q + (size_t)j * n, w->U + (size_t)j * r, sizeof(double) * r);
-        sl_qr_apply(QR, n, r, tau, w->Q, q);
-        return 0;
-    }
     upper_of(QR, n, r, w->Rf);
     if (svd_cm(w->Rf, r, r, w->Sv, w->U, w->work, w->lwork, w->iwork))
         return lerr_run(e, "SVD failed while computing the alignment");
@@ -331,8 +343,7 @@ static int factor_subspace(metrics_work *w, const double *QR, const double *tau,
 // row-major, i.e. (rs, n) cm) and span(w->Q: (n, q) cm, orthonormal):
 // ||(I - Uref Uref^T) Q||_op, with the residual formed explicitly so tiny
 // angles keep their accuracy.  nan when Uref is NULL (no such reference).
-static int residual_angle(metrics_work *w, const double *Uref, const double *Urefc, int n,
-                          double *out, lerr *e)
+static int residual_angle(metrics_work *w, const double *Uref, int n, double *out, lerr *e)
 {
     int q = w->q, rs = w->rs;
     if (!Uref) {
@@ -341,12 +352,6 @@ static int residual_angle(metrics_work *w, const double *Uref, const double *Ure
     }
     // C = Uref^T Q: (rs, q);  P = Q - Uref C
     memcpy(w->P, w->Q, sizeof(double) * (size_t)n * q);
-    if (w->use_small) {
-        sl_project_out(Urefc, n, rs, w->P, q, w->C);
-        if (sl_op_norm(w->P, n, q, w->gram, w->ev, w->ework, out))
-            return lerr_run(e, "eigenvalue solver failed while computing the alignment");
-        return 0;
-    }
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, rs, q, n, 1.0, Uref, rs, w->Q, n,
                 0.0, w->C, rs);
     cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, n, q, rs, -1.0, Uref, rs, w->C, rs,
@@ -360,8 +365,8 @@ static int residual_angle(metrics_work *w, const double *Uref, const double *Ure
 // the truth's Uref_t (both (n, rs) row-major; Uref_t may be NULL): nan when
 // the factor has no top-q subspace.
 static int alignments(metrics_work *w, const double *QR, const double *tau, int n,
-                      const double *Uref_g, const double *Uref_t, const double *Urefc_g,
-                      const double *Urefc_t, double *out_g, double *out_t, lerr *e)
+                      const double *Uref_g, const double *Uref_t, double *out_g, double *out_t,
+                      lerr *e)
 {
     int rc = factor_subspace(w, QR, tau, n, e);
     if (rc < 0) return rc;
@@ -369,8 +374,70 @@ static int alignments(metrics_work *w, const double *QR, const double *tau, int 
         *out_g = *out_t = NAN;
         return 0;
     }
-    if (residual_angle(w, Uref_g, Urefc_g, n, out_g, e)) return -1;
-    return residual_angle(w, Uref_t, Urefc_t, n, out_t, e);
+    if (residual_angle(w, Uref_g, n, out_g, e)) return -1;
+    return residual_angle(w, Uref_t, n, out_t, e);
+}
+
+// The small path's risk, err_op, rank_ab and four angles, after factor_qrs,
+// in two batches of eigenproblems (sl_eig_batch: their iterations
+// interleaved, each result the bits it gets alone):
+//   1. err_op = sqrt(lambda_max) of the Gram matrix of R1 R2^T: (s, s) (the
+//      file header), rank_ab from that of the (r, r) core (R_A R_B^T, the
+//      leading blocks), and each factor's left singular vectors as the
+//      eigenvectors of R R^T: (r, r) (R_A of A, R_B of B^T);
+//   2. per factor with s_q > 0, Q = Q_X [U_q; 0] and its residuals against
+//      the two references, explicitly formed (sl_project_out); each angle
+//      sqrt(lambda_max) of its residual's (q, q) Gram matrix.
+// Angles nan without a reference or for a factor with s_q = 0.
+static int row_small(metrics_work *w, metrics *out, int *rank, lerr *e)
+{
+    int d = w->d, k = w->k, r = w->r, s = w->s, q = w->q, rs = w->rs;
+    upper_times_upper_t(w->Mc, d, w->Nc, k, s, w->small);
+    double f = sl_norm(w->small, (size_t)s * s);
+    out->risk = 0.5 * f * f;
+    sl_gram(w->small, s, s, w->gram_s);
+    upper_times_upper_t(w->Mc, d, w->Nc, k, r, w->core);
+    sl_gram(w->core, r, r, w->gram_r);
+    upper_times_upper_t(w->Mc, d, w->Mc, d, r, w->U);
+    upper_times_upper_t(w->Nc, k, w->Nc, k, r, w->U2);
+    sl_eig b1[4] = {{.A = w->gram_s, .n = s, .want = SL_MAX, .w = w->ew[0], .e = w->ee[0]},
+                    {.A = w->gram_r, .n = r, .want = SL_RANK, .rel = RANK_REL_TOL, .w = w->ew[1],
+                     .e = w->ee[1]},
+                    {.A = w->U, .n = r, .want = SL_VECTORS, .w = w->ew[2], .e = w->ee[2]},
+                    {.A = w->U2, .n = r, .want = SL_VECTORS, .w = w->ew[3], .e = w->ee[3]}};
+    if (sl_eig_batch(b1, 4))
+        return lerr_run(e, "eigenvalue solver failed while computing the metrics");
+    out->err_op = sqrt(b1[0].lmax > 0.0 ? b1[0].lmax : 0.0);
+    *rank = b1[1].rank;
+
+    const double *QR[2] = {w->Mc, w->Nc}, *tau[2] = {w->tau1, w->tau2};
+    const double *refc[4] = {w->UGc, w->UDc, w->VGc, w->VDc};
+    double *angle[4] = {&out->align_a, &out->align_a_star, &out->align_b, &out->align_b_star};
+    sl_eig b2[4];
+    int nb = 0, slot[4];
+    for (int f2 = 0; f2 < 2; f2++) {
+        int n = f2 == 0 ? d : k;
+        const sl_eig *eig = &b1[2 + f2];
+        *angle[2 * f2] = *angle[2 * f2 + 1] = NAN;
+        if (!(eig->w[q - 1] > 0.0)) continue;   // no top-q subspace
+        memset(w->Q, 0, sizeof(double) * (size_t)n * q);   // Q = Q_X [U_q; 0]: (n, q) cm
+        for (int j = 0; j < q; j++)
+            memcpy(w->Q + (size_t)j * n, eig->A + (size_t)j * r, sizeof(double) * r);
+        sl_qr_apply(QR[f2], n, r, tau[f2], w->Q, q);
+        for (int t = 2 * f2; t < 2 * f2 + 2; t++) {
+            if (!refc[t]) continue;   // no such reference (the truth's, unknown)
+            memcpy(w->P, w->Q, sizeof(double) * (size_t)n * q);
+            sl_project_out(refc[t], n, rs, w->P, q, w->C);
+            sl_gram(w->P, n, q, w->agram[nb]);
+            b2[nb] = (sl_eig){.A = w->agram[nb], .n = q, .want = SL_MAX, .w = w->ew[nb],
+                              .e = w->ee[nb]};
+            slot[nb++] = t;
+        }
+    }
+    if (sl_eig_batch(b2, nb))
+        return lerr_run(e, "eigenvalue solver failed while computing the alignment");
+    for (int i = 0; i < nb; i++) *angle[slot[i]] = sqrt(b2[i].lmax > 0.0 ? b2[i].lmax : 0.0);
+    return 0;
 }
 
 // Number of values of S: (q) (decreasing) above RANK_REL_TOL S[0].
@@ -387,12 +454,6 @@ static int count_rank(const double *S, int q)
 static int rank_of_product(metrics_work *w, lerr *e)
 {
     int d = w->d, k = w->k, r = w->r;
-    if (w->use_small) {
-        upper_times_upper_t(w->Mc, d, w->Nc, k, r, w->core);
-        int rank = sl_gram_rank(w->core, r, r, RANK_REL_TOL, w->gram_s, w->Sv, w->ework);
-        if (rank < 0) return lerr_run(e, "eigenvalue solver failed while computing rank_ab");
-        return rank;
-    }
     upper_of(w->Mc, d, r, w->Rf);
     upper_of(w->Nc, k, r, w->U);
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, r, r, r, 1.0, w->Rf, r, w->U, r, 0.0,
@@ -451,13 +512,21 @@ int metrics_factors(metrics_work *w, const double *A, const double *B, const dou
 {
     int d = w->d, k = w->k, r = w->r;
     out->loss = out->batch_loss = loss;
-    if (factor_qrs(w, A, B, e) || error_norms(w, A, B, &out->risk, &out->err_op, e)) return -1;
-    if (alignments(w, w->Mc, w->tau1, d, w->UGr, w->UDr, w->UGc, w->UDc, &out->align_a,
-                   &out->align_a_star, e) ||
-        alignments(w, w->Nc, w->tau2, k, w->VGr, w->VDr, w->VGc, w->VDc, &out->align_b,
-                   &out->align_b_star, e))
+    int rank = -1;
+    if (factor_qrs(w, A, B, e)) return -1;
+    if (w->use_small) {
+        if (row_small(w, out, &rank, e)) return -1;
+    } else if (error_norms(w, A, B, &out->risk, &out->err_op, e) ||
+               alignments(w, w->Mc, w->tau1, d, w->UGr, w->UDr, &out->align_a,
+                          &out->align_a_star, e) ||
+               alignments(w, w->Nc, w->tau2, k, w->VGr, w->VDr, &out->align_b,
+                          &out->align_b_star, e)) {
         return -1;
-    double ga = fro(gA, d, r), gb = fro(gB, r, k);
+    }
+    // Frobenius norms: sl_norm on the small path (BLAS's call costs more
+    // than these 800-entry sums)
+    double (*fnorm)(const double *, int, int) = w->use_small ? fro_small : fro;
+    double ga = fnorm(gA, d, r), gb = fnorm(gB, r, k);
     out->grad_norm = sqrt(ga * ga + gb * gb);
     if (w->use_small) {   // A^T A = R_A^T R_A, B B^T = R_B^T R_B (factor_qrs)
         upper_t_times_upper(w->Mc, d, r, w->gram1);
@@ -470,10 +539,9 @@ int metrics_factors(metrics_work *w, const double *A, const double *B, const dou
     out->test_loss = model_test_loss(w->m, A, B);
     out->test_acc = model_test_acc(w->m, A, B);
     if (w->m->p->no_truth) out->risk = out->err_op = NAN;
-    int rank = rank_of_product(w, e);
-    if (rank < 0) return -1;
+    if (!w->use_small && (rank = rank_of_product(w, e)) < 0) return -1;
     if (w->Dw) mm('N', 'N', d, k, r, 1.0, A, B, 0.0, w->Dw);
-    double na = fro(A, d, r), nb = fro(B, r, k);
+    double na = fnorm(A, d, r), nb = fnorm(B, r, k);
     return regularised(w, w->Dw, 0.5 * w->m->wd * (na * na + nb * nb), rank, out, e);
 }
 

@@ -42,57 +42,61 @@ __attribute__((always_inline)) static inline double dot(const double *x, const d
     return (s0 + s2) + (s1 + s3);
 }
 
-// s[c] = x^T y_c for the nc <= 4 columns y_c = y + c ld: (n), each summed
-// exactly as dot() sums it (the same bits), the columns' partial sums
-// interleaved so that four independent chains of additions are in flight
-// and every x[i] is loaded once.
+// s[c] = x^T y_c for the NC <= 4 columns y_c = y + c ld: (n), each summed
+// exactly as dot() sums it (the same bits: lane l of a column's vector
+// accumulator is dot()'s partial sum s_l), the columns interleaved so that NC
+// independent chains of vector additions are in flight and every x[i] is
+// loaded once.  NC is a compile-time constant at every call (dots()).
+__attribute__((always_inline)) static inline void dots_nc(const double *x, const double *y,
+                                                         size_t ld, int NC, int n, double *s)
+{
+    v4d a[4] = {{0.0, 0.0, 0.0, 0.0}, {0.0, 0.0, 0.0, 0.0}, {0.0, 0.0, 0.0, 0.0},
+                {0.0, 0.0, 0.0, 0.0}};
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4d xi;
+        LOAD4(xi, x + i);
+        for (int c = 0; c < NC; c++) {
+            v4d u;
+            LOAD4(u, y + c * ld + i);
+            a[c] += xi * u;
+        }
+    }
+    for (; i < n; i++)
+        for (int c = 0; c < NC; c++) a[c][0] += x[i] * y[c * ld + i];
+    for (int c = 0; c < NC; c++) s[c] = (a[c][0] + a[c][2]) + (a[c][1] + a[c][3]);
+}
+
 __attribute__((always_inline)) static inline void dots(const double *x, const double *y, size_t ld,
                                                       int nc, int n, double *s)
 {
-    if (nc < 4) {
-        for (int c = 0; c < nc; c++) s[c] = dot(x, y + c * ld, n);
-        return;
+    switch (nc) {
+    case 4: dots_nc(x, y, ld, 4, n, s); break;
+    case 3: dots_nc(x, y, ld, 3, n, s); break;
+    case 2: dots_nc(x, y, ld, 2, n, s); break;
+    case 1: dots_nc(x, y, ld, 1, n, s); break;
+    default: break;
     }
-    const double *y0 = y, *y1 = y + ld, *y2 = y + 2 * ld, *y3 = y + 3 * ld;
-    v4d a0 = {0.0, 0.0, 0.0, 0.0}, a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        v4d xi, u0, u1, u2, u3;
-        LOAD4(xi, x + i), LOAD4(u0, y0 + i), LOAD4(u1, y1 + i);
-        LOAD4(u2, y2 + i), LOAD4(u3, y3 + i);
-        a0 += xi * u0;
-        a1 += xi * u1;
-        a2 += xi * u2;
-        a3 += xi * u3;
-    }
-    for (; i < n; i++) {
-        a0[0] += x[i] * y0[i];
-        a1[0] += x[i] * y1[i];
-        a2[0] += x[i] * y2[i];
-        a3[0] += x[i] * y3[i];
-    }
-    s[0] = (a0[0] + a0[2]) + (a0[1] + a0[3]);
-    s[1] = (a1[0] + a1[2]) + (a1[1] + a1[3]);
-    s[2] = (a2[0] + a2[2]) + (a2[1] + a2[3]);
-    s[3] = (a3[0] + a3[2]) + (a3[1] + a3[3]);
 }
 
 // y_c <- y_c - t[c] x for the nc <= 4 columns y_c = y + c ld: (n) (each entry
 // as a separate axpy computes it).
+__attribute__((always_inline)) static inline void axpys_nc(const double *x, double *y, size_t ld,
+                                                          int NC, int n, const double *t)
+{
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < NC; c++) y[c * ld + i] -= t[c] * x[i];
+}
+
 __attribute__((always_inline)) static inline void axpys(const double *x, double *y, size_t ld,
                                                        int nc, int n, const double *t)
 {
-    if (nc < 4) {
-        for (int c = 0; c < nc; c++)
-            for (int i = 0; i < n; i++) y[c * ld + i] -= t[c] * x[i];
-        return;
-    }
-    double *y0 = y, *y1 = y + ld, *y2 = y + 2 * ld, *y3 = y + 3 * ld;
-    for (int i = 0; i < n; i++) {
-        y0[i] -= t[0] * x[i];
-        y1[i] -= t[1] * x[i];
-        y2[i] -= t[2] * x[i];
-        y3[i] -= t[3] * x[i];
+    switch (nc) {
+    case 4: axpys_nc(x, y, ld, 4, n, t); break;
+    case 3: axpys_nc(x, y, ld, 3, n, t); break;
+    case 2: axpys_nc(x, y, ld, 2, n, t); break;
+    case 1: axpys_nc(x, y, ld, 1, n, t); break;
+    default: break;
     }
 }
 
@@ -104,6 +108,37 @@ static double norm2(const double *x, int n)
     if (s > 1e-290 && s < 1e290) return sqrt(s);
     double scale = 0.0, ssq = 1.0;
     for (int i = 0; i < n; i++) {
+        double v = fabs(x[i]);
+        if (v == 0.0) continue;
+        if (scale < v) {
+            ssq = 1.0 + ssq * (scale / v) * (scale / v);
+            scale = v;
+        } else {
+            ssq += (v / scale) * (v / scale);
+        }
+    }
+    return scale * sqrt(ssq);
+}
+
+// ||x||_2 of a long x: (n): the sum of squares in sixteen interleaved partial
+// sums (four vector accumulators: four independent chains of additions, where
+// dot()'s one chain waits on each addition), or scaled as norm2 when that sum
+// under- or overflows.
+WIDE_CLONES double sl_norm(const double *x, size_t n)   // x: (n)
+{
+    v4d a0 = {0.0, 0.0, 0.0, 0.0}, a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v4d x0, x1, x2, x3;
+        LOAD4(x0, x + i), LOAD4(x1, x + i + 4), LOAD4(x2, x + i + 8), LOAD4(x3, x + i + 12);
+        a0 += x0 * x0, a1 += x1 * x1, a2 += x2 * x2, a3 += x3 * x3;
+    }
+    for (; i < n; i++) a0[0] += x[i] * x[i];
+    v4d t = (a0 + a2) + (a1 + a3);
+    double s = (t[0] + t[2]) + (t[1] + t[3]);
+    if (s > 1e-290 && s < 1e290) return sqrt(s);
+    double scale = 0.0, ssq = 1.0;   // scaled, as norm2
+    for (i = 0; i < n; i++) {
         double v = fabs(x[i]);
         if (v == 0.0) continue;
         if (scale < v) {
@@ -186,30 +221,36 @@ WIDE_CLONES void sl_qr_apply(const double *QR, int m, int nr, const double *tau,
     }
 }
 
-// C = U^T P (dot products), then P <- P - U C column by column (axpys): the
-// residual of P against span(U), formed explicitly.
+// C = U^T P (dot products), then P <- P - U C (axpys): the residual of P
+// against span(U), formed explicitly.  Four columns of P at a time, each
+// entry summed as dot() sums it and updated in the order a = 0 .. p-1.
 WIDE_CLONES void sl_project_out(const double *U, int n, int p, double *P, int q,
-                    double *C)   // U: (n, p) cm, P: (n, q) cm, C: (p, q) cm
+                                double *C)   // U: (n, p) cm, P: (n, q) cm, C: (p, q) cm
 {
-    for (int j = 0; j < q; j++) {
-        double *pj = P + (size_t)j * n, *cj = C + (size_t)j * p;
-        for (int a = 0; a < p; a++) cj[a] = dot(U + (size_t)a * n, pj, n);
+    for (int j = 0; j < q; j += 4) {
+        int nc = q - j < 4 ? q - j : 4;
+        double *pj = P + (size_t)j * n, t[4];
         for (int a = 0; a < p; a++) {
-            const double *ua = U + (size_t)a * n;
-            double t = cj[a];
-            for (int i = 0; i < n; i++) pj[i] -= t * ua[i];
+            dots(U + (size_t)a * n, pj, (size_t)n, nc, n, t);
+            for (int c = 0; c < nc; c++) C[a + (size_t)(j + c) * p] = t[c];
+        }
+        for (int a = 0; a < p; a++) {
+            for (int c = 0; c < nc; c++) t[c] = C[a + (size_t)(j + c) * p];
+            axpys(U + (size_t)a * n, pj, (size_t)n, nc, n, t);
         }
     }
 }
 
-// G_ab = sum_i X_ia X_ib for b >= a, mirrored.
+// G_ab = sum_i X_ia X_ib for a <= b (as dot() sums it), mirrored.
 WIDE_CLONES void sl_gram(const double *X, int m, int n, double *G)   // X: (m, n) cm, G: (n, n) cm
 {
     for (int b = 0; b < n; b++) {
         const double *xb = X + (size_t)b * m;
-        for (int a = 0; a <= b; a++) {
-            double s = dot(X + (size_t)a * m, xb, m);
-            G[a + (size_t)b * n] = G[b + (size_t)a * n] = s;
+        for (int a = 0; a <= b; a += 4) {
+            int nc = b + 1 - a < 4 ? b + 1 - a : 4;
+            double t[4];
+            dots(xb, X + (size_t)a * m, (size_t)m, nc, m, t);
+            for (int c = 0; c < nc; c++) G[a + c + (size_t)b * n] = G[b + (size_t)(a + c) * n] = t[c];
         }
     }
 }
@@ -287,69 +328,107 @@ static void tridiagonalise(double *z, int n, double *d, double *e, int vectors)
 // |d[m]| + |d[m+1]|; if m > l, one QL sweep of plane rotations from m - 1 up to
 // l, shifted by the eigenvalue of the leading 2 x 2 closer to d[l].  With
 // vectors the rotations are accumulated into z: (n, n) cm.  Each absolute
-// eigenvalue error is about eps ||T||.  Returns 1 after 30 sweeps without
+// eigenvalue error is about eps ||T||.  Fails after 30 sweeps without
 // convergence for one eigenvalue.
-static int tridiagonal_ql(double *d, double *e, int n, double *z)
+//
+// Written as a state machine that advances by one plane rotation (or one
+// search for the next sweep) per ql_advance call, so that independent
+// problems can be advanced in turn (sl_eig_batch): each rotation is one long
+// chain of dependent operations (a square root, a division, then the next
+// rotation's input), and two interleaved chains take about the time of one.  The operations of each problem and their order are those of the
+// plain loop: the same bits whether solved alone or in a pair.
+typedef struct {
+    double *d, *e, *z;            // (n), (n), (n, n) cm or NULL
+    int n, l, m, i, iter, phase;  // phase: QL_FIND, QL_ROTATE, QL_DONE, QL_FAILED
+    double s, c, p, g;            // the sweep's running rotation and shift
+} ql_state;
+
+enum { QL_FIND, QL_ROTATE, QL_DONE, QL_FAILED };
+
+static void ql_start(ql_state *q, double *d, double *e, int n, double *z)
 {
     for (int i = 1; i < n; i++) e[i - 1] = e[i];
     e[n - 1] = 0.0;
-    for (int l = 0; l < n; l++) {
-        int iter = 0, m;
-        do {
+    *q = (ql_state){.d = d, .e = e, .z = z, .n = n, .phase = QL_FIND};
+}
+
+__attribute__((always_inline)) static inline void ql_advance(ql_state *q)
+{
+    double *d = q->d, *e = q->e;
+    int n = q->n, l = q->l, m;
+    if (q->phase == QL_FIND) {
+        for (;;) {   // the next l with a non-negligible e[l .. m-1]
             for (m = l; m < n - 1; m++) {
                 double dd = fabs(d[m]) + fabs(d[m + 1]);
                 if (fabs(e[m]) <= 0x1p-53 * dd) break;
             }
-            if (m == l) break;
-            if (iter++ == 30) return 1;
-            double g = (d[l + 1] - d[l]) / (2.0 * e[l]), r = pythag(g, 1.0);
-            g = d[m] - d[l] + e[l] / (g + copysign(r, g));
-            double s = 1.0, c = 1.0, p = 0.0;
-            int i;
-            for (i = m - 1; i >= l; i--) {
-                double f = s * e[i], b = c * e[i];
-                e[i + 1] = (r = pythag(f, g));
-                if (r == 0.0) {   // underflow: deflate and start again
-                    d[i + 1] -= p;
-                    e[m] = 0.0;
-                    break;
-                }
-                double rinv = 1.0 / r;
-                s = f * rinv;
-                c = g * rinv;
-                g = d[i + 1] - p;
-                r = (d[i] - g) * s + 2.0 * c * b;
-                d[i + 1] = g + (p = s * r);
-                g = c * r - b;
-                if (z) {
-                    double *zi = z + (size_t)i * n, *zi1 = z + (size_t)(i + 1) * n;
-                    for (int k = 0; k < n; k++) {
-                        f = zi1[k];
-                        zi1[k] = s * zi[k] + c * f;
-                        zi[k] = c * zi[k] - s * f;
-                    }
-                }
+            if (m != l) break;
+            q->iter = 0;
+            if (++l == n) {
+                q->l = l, q->phase = QL_DONE;
+                return;
             }
-            if (r == 0.0 && i >= l) continue;
-            d[l] -= p;
-            e[l] = g;
-            e[m] = 0.0;
-        } while (m != l);
+        }
+        q->l = l;
+        if (q->iter++ == 30) {
+            q->phase = QL_FAILED;
+            return;
+        }
+        double g = (d[l + 1] - d[l]) / (2.0 * e[l]), r = pythag(g, 1.0);
+        q->g = d[m] - d[l] + e[l] / (g + copysign(r, g));
+        q->s = 1.0, q->c = 1.0, q->p = 0.0;
+        q->m = m, q->i = m - 1, q->phase = QL_ROTATE;
+        return;
     }
-    return 0;
+    // one rotation of the sweep, in plane (i, i + 1)
+    int i = q->i;
+    m = q->m;
+    double s = q->s, c = q->c, p = q->p, g = q->g;
+    double f = s * e[i], b = c * e[i], r;
+    e[i + 1] = (r = pythag(f, g));
+    if (r == 0.0) {   // underflow: deflate and start again
+        d[i + 1] -= p;
+        e[m] = 0.0;
+        q->phase = QL_FIND;
+        return;
+    }
+    double rinv = 1.0 / r;
+    s = f * rinv;
+    c = g * rinv;
+    g = d[i + 1] - p;
+    r = (d[i] - g) * s + 2.0 * c * b;
+    d[i + 1] = g + (p = s * r);
+    g = c * r - b;
+    if (q->z) {
+        double *zi = q->z + (size_t)i * n, *zi1 = q->z + (size_t)(i + 1) * n;
+        for (int k = 0; k < n; k++) {
+            f = zi1[k];
+            zi1[k] = s * zi[k] + c * f;
+            zi[k] = c * zi[k] - s * f;
+        }
+    }
+    q->s = s, q->c = c, q->p = p, q->g = g, q->i = --i;
+    if (i < l) {   // sweep complete
+        d[l] -= p;
+        e[l] = g;
+        e[m] = 0.0;
+        q->phase = QL_FIND;
+    }
 }
 
-// A = Q T Q^T (tridiagonalise), T = P diag(w) P^T (tridiagonal_ql), the
-// eigenvectors Q P; then sorted into decreasing order (selection sort, columns
-// swapped alongside).
-int sl_sym_eig(double *A, int n, double *w, int vectors, double *e)   // A: (n, n) cm, w, e: (n)
+// Returns 1 without convergence (d then partly reduced), else 0.
+static int tridiagonal_ql(double *d, double *e, int n, double *z)
 {
-    double *z = A;
-    tridiagonalise(A, n, w, e, vectors);
-    if (tridiagonal_ql(w, e, n, vectors ? A : NULL)) {
-        for (int i = 0; i < n; i++) w[i] = NAN;
-        return 1;
-    }
+    ql_state q;
+    ql_start(&q, d, e, n, z);
+    while (q.phase < QL_DONE) ql_advance(&q);
+    return q.phase == QL_FAILED;
+}
+
+// Eigenvalues w: (n) into decreasing order, the columns of z: (n, n) cm (if
+// not NULL) alongside (selection sort).
+static void sort_decreasing(double *w, int n, double *z)
+{
     for (int i = 0; i < n - 1; i++) {
         int best = i;
         for (int j = i + 1; j < n; j++)
@@ -357,13 +436,12 @@ int sl_sym_eig(double *A, int n, double *w, int vectors, double *e)   // A: (n, 
         if (best == i) continue;
         double t = w[i];
         w[i] = w[best], w[best] = t;
-        if (vectors)
+        if (z)
             for (int k = 0; k < n; k++) {
                 t = Z(k, i);
                 Z(k, i) = Z(k, best), Z(k, best) = t;
             }
     }
-    return 0;
 }
 
 // Largest eigenvalue of the symmetric tridiagonal T (diagonal d: (n),
@@ -381,58 +459,158 @@ int sl_sym_eig(double *A, int n, double *w, int vectors, double *e)   // A: (n, 
 // iterations on average for n = 4..12).  Stops when a pivot is no longer
 // negative (x at lambda_max to rounding), x stops decreasing, or the step is
 // below eps x.  One division per pivot and no square root in the recurrence:
-// 3.5x faster than the full QL at n = 12.  Returns 1 without convergence in
-// 100 iterations (the caller falls back to QL).
-static int lambda_max_tridiagonal(const double *d, const double *e, int n, double *out)
+// 3.5x faster than the full QL at n = 12.  Fails without convergence in 100
+// iterations (the caller then falls back to QL).
+//
+// Written as a state machine advanced by one iteration per lag_advance call,
+// for sl_eig_batch's interleaving (see ql_state); the same operations alone
+// or interleaved.
+typedef struct {
+    const double *d, *e;   // (n), (n)
+    int n, it, phase;      // phase: LAG_RUN, LAG_DONE, LAG_FAILED
+    double bound, inv, x, out;
+} lag_state;
+
+enum { LAG_RUN, LAG_DONE, LAG_FAILED };
+
+static void lag_start(lag_state *q, const double *d, const double *e, int n)
 {
     double bound = 0.0;
     for (int i = 0; i < n; i++) {
         double g = fabs(d[i]) + (i > 0 ? fabs(e[i]) : 0.0) + (i + 1 < n ? fabs(e[i + 1]) : 0.0);
         if (g > bound) bound = g;
     }
-    *out = 0.0;
-    if (bound == 0.0) return 0;
-    double inv = 1.0 / bound, x = 1.0 + 0x1p-20;
-    for (int it = 0; it < 100; it++) {
-        double piv = d[0] * inv - x, dp = -1.0, dpp = 0.0, G = 0.0, H = 0.0;
-        for (int i = 0;; i++) {
-            if (!(piv < 0.0)) {
-                *out = x * bound;
-                return 0;
-            }
-            double r = 1.0 / piv, g = dp * r;
-            G += g;
-            H += g * g - dpp * r;
-            if (i + 1 == n) break;
-            double b2 = (e[i + 1] * inv) * (e[i + 1] * inv);
-            double next_dp = -1.0 + b2 * g * r, next_dpp = b2 * r * r * (dpp - 2.0 * dp * g);
-            piv = d[i + 1] * inv - x - b2 * r;
-            dp = next_dp, dpp = next_dpp;
-        }
-        double disc = (n - 1) * (n * H - G * G);
-        double step = n / (G + sqrt(disc > 0.0 ? disc : 0.0)), next = x - step;
-        *out = x * bound;
-        if (!(next < x)) return 0;
-        x = next;
-        *out = x * bound;
-        if (step <= 0x1p-53 * x) return 0;
-    }
-    return 1;
+    *q = (lag_state){.d = d, .e = e, .n = n, .bound = bound, .out = 0.0, .phase = LAG_DONE};
+    if (bound == 0.0) return;
+    q->inv = 1.0 / bound, q->x = 1.0 + 0x1p-20, q->phase = LAG_RUN;
 }
 
-// Tridiagonalise, then lambda_max_tridiagonal (QL if that does not converge).
+__attribute__((always_inline)) static inline void lag_advance(lag_state *q)
+{
+    if (q->it == 100) {   // no convergence: the caller falls back to QL
+        q->phase = LAG_FAILED;
+        return;
+    }
+    q->it++;
+    const double *d = q->d, *e = q->e;
+    int n = q->n;
+    double inv = q->inv, x = q->x, bound = q->bound;
+    double piv = d[0] * inv - x, dp = -1.0, dpp = 0.0, G = 0.0, H = 0.0;
+    for (int i = 0;; i++) {
+        if (!(piv < 0.0)) {
+            q->out = x * bound, q->phase = LAG_DONE;
+            return;
+        }
+        double r = 1.0 / piv, g = dp * r;
+        G += g;
+        H += g * g - dpp * r;
+        if (i + 1 == n) break;
+        double b2 = (e[i + 1] * inv) * (e[i + 1] * inv);
+        double next_dp = -1.0 + b2 * g * r, next_dpp = b2 * r * r * (dpp - 2.0 * dp * g);
+        piv = d[i + 1] * inv - x - b2 * r;
+        dp = next_dp, dpp = next_dpp;
+    }
+    double disc = (n - 1) * (n * H - G * G);
+    double step = n / (G + sqrt(disc > 0.0 ? disc : 0.0)), next = x - step;
+    q->out = x * bound;
+    if (!(next < x)) {
+        q->phase = LAG_DONE;
+        return;
+    }
+    q->x = x = next;
+    q->out = x * bound;
+    if (step <= 0x1p-53 * x) q->phase = LAG_DONE;
+}
+
+// #{eigenvalues of the tridiagonal (d, e) above x}: the LDL^T pivots of
+// T - x I,  p_0 = d_0 - x,  p_i = d_i - x - e_i^2 / p_{i-1},  have as many
+// negative entries as T has eigenvalues below x (Sylvester's law of inertia; a
+// zero pivot is taken as -tiny: x counts as above).
+static int count_above(const double *d, const double *e, int n, double x)
+{
+    double piv = d[0] - x;
+    int below = 0;
+    for (int i = 0;; i++) {
+        if (piv == 0.0) piv = -0x1p-1000;
+        below += piv < 0.0;
+        if (i + 1 == n) break;
+        piv = d[i + 1] - x - e[i + 1] * e[i + 1] / piv;
+    }
+    return n - below;
+}
+
+// A batch of eigenproblems (small_linalg.h): each tridiagonalised, then their
+// iterations (QL sweeps' rotations, Laguerre iterations) advanced in turn, one
+// step of each per round, until all are done; then each finished alone (sort,
+// rank count, QL where Laguerre did not converge).  Each problem's operations
+// are those it takes alone: the batch changes the time, not the bits.
+int sl_eig_batch(sl_eig *t, int count)
+{
+    ql_state ql[SL_EIG_BATCH_MAX];
+    lag_state lag[SL_EIG_BATCH_MAX];
+    int failed = 0;
+    for (int b = 0; b < count; b++) {
+        sl_eig *p = &t[b];
+        p->failed = 0, p->rank = 0, p->lmax = NAN;
+        tridiagonalise(p->A, p->n, p->w, p->e, p->want == SL_VECTORS);
+        if (p->want == SL_VECTORS || p->want == SL_VALUES)
+            ql_start(&ql[b], p->w, p->e, p->n, p->want == SL_VECTORS ? p->A : NULL);
+        else
+            lag_start(&lag[b], p->w, p->e, p->n);
+    }
+    for (int running = 1; running;) {
+        running = 0;
+        for (int b = 0; b < count; b++) {
+            if (t[b].want == SL_VECTORS || t[b].want == SL_VALUES) {
+                if (ql[b].phase < QL_DONE) ql_advance(&ql[b]), running = 1;
+            } else if (lag[b].phase == LAG_RUN) {
+                lag_advance(&lag[b]), running = 1;
+            }
+        }
+    }
+    for (int b = 0; b < count; b++) {
+        sl_eig *p = &t[b];
+        int n = p->n;
+        double *d = p->w;
+        if (p->want == SL_VECTORS || p->want == SL_VALUES) {
+            p->failed = ql[b].phase == QL_FAILED;
+            if (p->failed)
+                for (int i = 0; i < n; i++) d[i] = NAN;
+            else
+                sort_decreasing(d, n, p->want == SL_VECTORS ? p->A : NULL);
+        } else if (lag[b].phase == LAG_DONE) {
+            p->lmax = lag[b].out;
+            if (p->want == SL_RANK)
+                p->rank = p->lmax > 0.0 ? count_above(d, p->e, n, p->rel * p->rel * p->lmax) : 0;
+        } else if (tridiagonal_ql(d, p->e, n, NULL)) {   // Laguerre failed, and QL
+            p->failed = 1;
+        } else {
+            double lmax = d[0];
+            for (int i = 1; i < n; i++) lmax = d[i] > lmax ? d[i] : lmax;
+            p->lmax = lmax;
+            if (p->want == SL_RANK)
+                for (int i = 0; i < n && lmax > 0.0; i++) p->rank += d[i] > p->rel * p->rel * lmax;
+        }
+        failed |= p->failed;
+    }
+    return failed;
+}
+
+// A = Q T Q^T (tridiagonalise), T = P diag(w) P^T (tridiagonal_ql), the
+// eigenvectors Q P; then sorted into decreasing order (a batch of one).
+int sl_sym_eig(double *A, int n, double *w, int vectors, double *e)   // A: (n, n) cm, w, e: (n)
+{
+    sl_eig p = {.A = A, .n = n, .want = vectors ? SL_VECTORS : SL_VALUES, .w = w, .e = e};
+    return sl_eig_batch(&p, 1);
+}
+
+// Tridiagonalise, then Laguerre's iteration (QL if that does not converge).
 int sl_sym_eig_max(double *A, int n, double *out, double *d, double *e)   // A: (n, n) cm; d, e: (n)
 {
-    tridiagonalise(A, n, d, e, 0);
-    if (!lambda_max_tridiagonal(d, e, n, out)) return 0;
-    if (tridiagonal_ql(d, e, n, NULL)) {
-        *out = NAN;
-        return 1;
-    }
-    *out = d[0];
-    for (int i = 1; i < n; i++)
-        if (d[i] > *out) *out = d[i];
-    return 0;
+    sl_eig p = {.A = A, .n = n, .want = SL_MAX, .w = d, .e = e};
+    int rc = sl_eig_batch(&p, 1);
+    *out = p.lmax;
+    return rc;
 }
 
 // s_1 = sqrt(lambda_max(X^T X)).
@@ -447,35 +625,15 @@ int sl_op_norm(const double *X, int m, int n, double *gram, double *d, double *e
 }
 
 // rank = #{i : s_i > rel s_1} = #{i : lambda_i > rel^2 lambda_max} of G = X^T X:
-// lambda_max as in sl_sym_eig_max, then one Sturm count on the tridiagonal T:
-// the LDL^T pivots of T - x I, p_0 = d_0 - x, p_i = d_i - x - e_i^2 / p_{i-1},
-// have as many negative entries as T has eigenvalues below x (Sylvester's law
-// of inertia; a zero pivot is taken as -tiny: x counts as above).  The count is
-// exact for a matrix within about n eps ||G|| of G, as the eigenvalues are.
+// lambda_max as in sl_sym_eig_max, then one Sturm count (count_above) on the
+// tridiagonal T at rel^2 lambda_max.  The count is exact for a matrix within
+// about n eps ||G|| of G, as the eigenvalues are.
 int sl_gram_rank(const double *X, int m, int n, double rel, double *gram, double *d,
                  double *e)   // X: (m, n) cm, gram: (n, n), d, e: (n)
 {
     sl_gram(X, m, n, gram);
-    tridiagonalise(gram, n, d, e, 0);
-    double lmax;
-    if (lambda_max_tridiagonal(d, e, n, &lmax)) {
-        if (tridiagonal_ql(d, e, n, NULL)) return -1;
-        int rank = 0;
-        lmax = d[0];
-        for (int i = 1; i < n; i++) lmax = d[i] > lmax ? d[i] : lmax;
-        for (int i = 0; i < n && lmax > 0.0; i++) rank += d[i] > rel * rel * lmax;
-        return rank;
-    }
-    if (!(lmax > 0.0)) return 0;
-    double x = rel * rel * lmax, piv = d[0] - x;
-    int below = 0;
-    for (int i = 0;; i++) {
-        if (piv == 0.0) piv = -0x1p-1000;
-        below += piv < 0.0;
-        if (i + 1 == n) break;
-        piv = d[i + 1] - x - e[i + 1] * e[i + 1] / piv;
-    }
-    return n - below;
+    sl_eig p = {.A = gram, .n = n, .want = SL_RANK, .rel = rel, .w = d, .e = e};
+    return sl_eig_batch(&p, 1) ? -1 : p.rank;
 }
 
 // S_i = sqrt(lambda_i(X^T X)), a rounding-negative lambda read as 0.

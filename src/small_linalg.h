@@ -10,6 +10,8 @@
 #ifndef LORALAB_SMALL_LINALG_H
 #define LORALAB_SMALL_LINALG_H
 
+#include <stddef.h>
+
 // Householder QR X = Q R in place, in LAPACK dgeqrf's layout: R in the upper
 // triangle, the reflectors' vectors (unit first entry implied) below it,
 // tau: (n).  X: (m, n) cm, m >= n.
@@ -24,6 +26,10 @@ void sl_qr_apply(const double *QR, int m, int nr, const double *tau, double *Y, 
 // C: (p, q) cm receives U^T P.
 void sl_project_out(const double *U, int n, int p, double *P, int q, double *C);
 
+// ||x||_2 for x: (n) (a matrix's Frobenius norm): exact to a few ulp, scaled
+// against under- and overflow as dnrm2.
+double sl_norm(const double *x, size_t n);
+
 // G = X^T X (both triangles).  X: (m, n) cm, G: (n, n) cm.
 void sl_gram(const double *X, int m, int n, double *G);
 
@@ -33,6 +39,31 @@ void sl_gram(const double *X, int m, int n, double *G);
 // eigenvectors, column j belonging to w[j].  e: (n) scratch.  Returns 0, or 1
 // if the QL iteration did not converge (w then all nan).
 int sl_sym_eig(double *A, int n, double *w, int vectors, double *e);
+
+// One symmetric eigenproblem of a batch (sl_eig_batch): A: (n, n) cm (lower
+// triangle read, destroyed), w, e: (n) scratch.  want:
+//   SL_VECTORS  eigenvalues into w (decreasing), eigenvectors into A (as sl_sym_eig);
+//   SL_VALUES   eigenvalues only;
+//   SL_MAX      lambda_max into lmax (as sl_sym_eig_max);
+//   SL_RANK     lmax, and into rank the number of eigenvalues above
+//               rel^2 lmax (as sl_gram_rank, on a Gram matrix).
+// failed: 1 if the iteration did not converge (w or lmax nan, rank 0).
+enum { SL_VECTORS, SL_VALUES, SL_MAX, SL_RANK, SL_EIG_BATCH_MAX = 8 };
+typedef struct {
+    double *A;   // (n, n) cm
+    int n, want;
+    double rel;
+    double *w, *e;   // (n), (n)
+    double lmax;
+    int rank, failed;
+} sl_eig;
+
+// Solves the count <= SL_EIG_BATCH_MAX problems t[], their iterations
+// interleaved: each iteration is a chain of dependent divisions and square
+// roots, and independent chains advanced in turn overlap in the processor.
+// Each result is bit for bit the one the problem gets alone.  Returns 1 if any
+// failed.
+int sl_eig_batch(sl_eig *t, int count);
 
 // Largest eigenvalue *out of the symmetric A: (n, n) cm (lower triangle used,
 // A destroyed): tridiagonalisation, then Laguerre's iteration on the

@@ -10,8 +10,9 @@
 // (true sine 1e-10 .. 1e-16), tiny factors (scaled by 1e-3 .. 1e-6),
 // rank-deficient (B = 0: B's angles nan, rank_ab 0), near-converged (risk
 // ~1e-24).  Then the kernels alone: sl_qr against the long-double R, and
-// sl_sym_eig and sl_sym_eig_max against Jacobi eigenvalues; sl_gram_rank on
-// singular values graded across its threshold.
+// sl_sym_eig, sl_sym_eig_max and sl_eig_batch against Jacobi eigenvalues (the
+// batch also bit for bit against the single calls); sl_gram_rank on singular
+// values graded across its threshold; sl_norm against the long double norm.
 #include <float.h>
 #include <stdio.h>
 #include <math.h>
@@ -399,6 +400,27 @@ static void check_kernels(void)
             CHECK(fabs(t - X0[i + j * M]) <= 1e-14 * pow(10.0, -j) * 10,
                   "sl_qr: (Q R - X)[%d,%d] = %g", i, j, t - X0[i + j * M]);
         }
+    // sl_norm against the long double norm: lengths around its 16-wide blocks,
+    // and entries scaled to under- and overflow its plain sum of squares
+    {
+        const int lens[] = {1, 3, 15, 16, 17, 63, 800, 801};
+        const double scales[] = {1.0, 1e-160, 1e160, 1e-300};
+        double x[801];
+        for (int li = 0; li < 8; li++)
+            for (int si = 0; si < 4; si++) {
+                int len = lens[li];
+                gaussian_fill(rng, x, len, 1, 1.0);
+                ld ref = 0;
+                for (int i = 0; i < len; i++) {
+                    x[i] *= scales[si];
+                    ref += ((ld)x[i] / scales[si]) * ((ld)x[i] / scales[si]);
+                }
+                ref = sqrtl(ref) * scales[si];
+                double got = sl_norm(x, (size_t)len);
+                CHECK(fabsl(got - ref) <= 1e-14L * ref, "sl_norm length %d scale %g: %.17g, reference %.17Lg",
+                      len, scales[si], got, ref);
+            }
+    }
     // eigenproblems of n = 1 .. 16, including a repeated eigenvalue and zeros
     for (int n = 1; n <= 16; n++) {
         double Y[16 * 16], G[16 * 16], w[16], ework[16];
@@ -428,6 +450,39 @@ static void check_kernels(void)
             CHECK(sqrt(res) <= 8 * n * DBL_EPSILON * wl[0] && fabs(nv - 1) <= 1e-14,
                   "sl_sym_eig n = %d: vector %d residual %g, norm^2 %.17g", n, j, sqrt(res), nv);
         }
+        // sl_eig_batch on (A0: vectors, a second Gram matrix G2: vectors,
+        // A0: lambda_max, G2: rank at 1e-3): the second's eigenvalues against
+        // Jacobi, and every result bit for bit what the problem gets alone
+        // (the interleaving must not change it)
+        double Y2[16 * 16], P[4][16 * 16], G2[16 * 16], wb[4][16], eb[4][16];
+        gaussian_fill(rng, Y2, n, n, 1.0);
+        sl_gram(Y2, n, n, G2);
+        for (int i = 0; i < n * n; i++) S[i] = G2[i];
+        ld_jacobi(S, n, wl, V);
+        for (int b = 0; b < 4; b++) memcpy(P[b], b % 2 ? G2 : A0, sizeof(double) * n * n);
+        sl_eig batch[4] = {{.A = P[0], .n = n, .want = SL_VECTORS, .w = wb[0], .e = eb[0]},
+                           {.A = P[1], .n = n, .want = SL_VECTORS, .w = wb[1], .e = eb[1]},
+                           {.A = P[2], .n = n, .want = SL_MAX, .w = wb[2], .e = eb[2]},
+                           {.A = P[3], .n = n, .want = SL_RANK, .rel = 1e-3, .w = wb[3], .e = eb[3]}};
+        CHECK(sl_eig_batch(batch, 4) == 0, "sl_eig_batch n = %d failed", n);
+        for (int j = 0; j < n; j++)
+            CHECK(fabsl(wb[1][j] - wl[j]) <= 8 * n * DBL_EPSILON * wl[0],
+                  "sl_eig_batch n = %d: lambda_%d %.17g, Jacobi %.17Lg", n, j, wb[1][j], wl[j]);
+        int want_rank = 0;
+        for (int j = 0; j < n; j++) want_rank += wl[j] > 1e-6L * wl[0];
+        CHECK(batch[3].rank == want_rank, "sl_eig_batch n = %d: rank %d, Jacobi %d", n,
+              batch[3].rank, want_rank);
+        CHECK(memcmp(P[0], G, sizeof(double) * n * n) == 0 && memcmp(wb[0], w, sizeof(double) * n) == 0,
+              "sl_eig_batch n = %d: first problem differs from sl_sym_eig", n);
+        CHECK(batch[2].lmax == lmax, "sl_eig_batch n = %d: lambda_max %.17g, alone %.17g", n,
+              batch[2].lmax, lmax);
+        double G3[16 * 16], w3[16], e3[16];
+        memcpy(G3, G2, sizeof(double) * n * n);
+        CHECK(sl_gram_rank(Y2, n, n, 1e-3, G3, w3, e3) == batch[3].rank,
+              "sl_eig_batch n = %d: rank differs from sl_gram_rank", n);
+        sl_sym_eig(G2, n, w, 1, ework);
+        CHECK(memcmp(P[1], G2, sizeof(double) * n * n) == 0 && memcmp(wb[1], w, sizeof(double) * n) == 0,
+              "sl_eig_batch n = %d: second problem differs from sl_sym_eig", n);
     }
     // lambda_max of a double top eigenvalue, of graded and of zero matrices
     for (int kind = 0; kind < 3; kind++) {
