@@ -100,14 +100,12 @@ __attribute__((always_inline)) static inline void axpys(const double *x, double 
     }
 }
 
-// ||x||_2 for x: (n): the plain sum of squares, or a scaled accumulation
-// (as dnrm2) when that sum under- or overflows (entries beyond ~1e+-145).
-static double norm2(const double *x, int n)
+// ||x||_2 for x: (n) accumulated with scaling, as dnrm2: for sums of squares
+// that under- or overflow (entries beyond ~1e+-145).
+static double scaled_norm(const double *x, size_t n)
 {
-    double s = dot(x, x, n);
-    if (s > 1e-290 && s < 1e290) return sqrt(s);
     double scale = 0.0, ssq = 1.0;
-    for (int i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         double v = fabs(x[i]);
         if (v == 0.0) continue;
         if (scale < v) {
@@ -120,9 +118,17 @@ static double norm2(const double *x, int n)
     return scale * sqrt(ssq);
 }
 
+// ||x||_2 for x: (n): the plain sum of squares, or scaled_norm when that sum
+// under- or overflows.
+static double norm2(const double *x, int n)
+{
+    double s = dot(x, x, n);
+    return s > 1e-290 && s < 1e290 ? sqrt(s) : scaled_norm(x, (size_t)n);
+}
+
 // ||x||_2 of a long x: (n): the sum of squares in sixteen interleaved partial
 // sums (four vector accumulators: four independent chains of additions, where
-// dot()'s one chain waits on each addition), or scaled as norm2 when that sum
+// dot()'s one chain waits on each addition), or scaled_norm when that sum
 // under- or overflows.
 WIDE_CLONES double sl_norm(const double *x, size_t n)   // x: (n)
 {
@@ -136,19 +142,7 @@ WIDE_CLONES double sl_norm(const double *x, size_t n)   // x: (n)
     for (; i < n; i++) a0[0] += x[i] * x[i];
     v4d t = (a0 + a2) + (a1 + a3);
     double s = (t[0] + t[2]) + (t[1] + t[3]);
-    if (s > 1e-290 && s < 1e290) return sqrt(s);
-    double scale = 0.0, ssq = 1.0;   // scaled, as norm2
-    for (i = 0; i < n; i++) {
-        double v = fabs(x[i]);
-        if (v == 0.0) continue;
-        if (scale < v) {
-            ssq = 1.0 + ssq * (scale / v) * (scale / v);
-            scale = v;
-        } else {
-            ssq += (v / scale) * (v / scale);
-        }
-    }
-    return scale * sqrt(ssq);
+    return s > 1e-290 && s < 1e290 ? sqrt(s) : scaled_norm(x, n);
 }
 
 // sqrt(a^2 + b^2) without overflow or destructive underflow: directly when
