@@ -2,6 +2,7 @@
 // Jacobians of a two-layer network (see ntk_features.h for the operator).
 #include "ntk_features.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,8 +112,28 @@ static double *dup(const double *x, size_t len)
     return y;
 }
 
+double *ntk_features_alloc(size_t len)
+{
+    void *p = NULL;
+    size_t bytes = (len ? len : 1) * sizeof(double);
+    if (posix_memalign(&p, 64, bytes)) return dalloc(len);   // (unaligned: slower, same bits)
+    memset(p, 0, bytes);
+    return p;
+}
+
+// A Phi not on a cache line's boundary (calloc's large blocks start 16
+// bytes into a page) is copied to one that is: every row's AVX-512 loads
+// then read whole lines, never two halves (the bench's pass took 178 -> 155
+// us, medians of 4 alternated runs, shared 2-core machine).
 void ntk_features_set_dense(ntk_features *F, double *Phi, int n, int K, int d, int k)
 {
+    if ((uintptr_t)Phi % 64) {
+        size_t len = (size_t)n * K * d * k;
+        double *P = ntk_features_alloc(len);
+        memcpy(P, Phi, sizeof(double) * len);
+        free(Phi);
+        Phi = P;
+    }
     *F = (ntk_features){.kind = NTK_FEATURES_DENSE, .n = n, .K = K, .d = d, .k = k, .Phi = Phi};
 }
 
@@ -165,8 +186,8 @@ ntk_op *ntk_op_new(const ntk_features *F, int rmax)
     if (F->kind == NTK_FEATURES_DENSE) {
         op->z = dalloc(GROUP * K), op->u = dalloc(GROUP * K), op->s = dalloc(GROUP * K);
         op->grp = xcalloc(GROUP * K, sizeof *op->grp);
-        op->Mc = dalloc(NCHUNK * dk);
-        op->D = dalloc(dk), op->M = dalloc(dk);
+        op->Mc = ntk_features_alloc(NCHUNK * dk);
+        op->D = ntk_features_alloc(dk), op->M = ntk_features_alloc(dk);
         op->grow = dalloc((size_t)(F->d > 0 ? F->d : 1));
     } else {
         op->net = mlp_ntk_new(F->X, F->n, F->d, F->W1, F->k, F->V, F->K, op->rmax);
@@ -229,12 +250,13 @@ static void chunk_pass(ntk_op *op, int lo, int hi, const double *D, const double
 // The chunks run first to last and last to first on alternate passes: Phi
 // (4 MB for the bench's n = 256, K = 2, d k = 1024) does not fit a core's
 // L2 (2 MB), but the chunks a pass read last are the ones the next reads
-// first, and those still are in L2.  With four rows a pass and the BLAS-free
-// factored products (below), one factored pass at r = 12 on the bench's
-// shape took 278 -> 183 us (CPU time, medians of 5 alternated runs of 200
-// passes, shared 2-core machine; reading 4 MB alone took 139-255 us there
-// in the same hour, 1.5 MB 14-16 us: L2 holds 1.5 MB, the rest streams at
-// 16-30 GB/s).  Each chunk runs forward and keeps its own sum, so the bits
+// first, and those still are in L2.  With four rows a pass, the BLAS-free
+// factored products (below) and Phi on cache-line boundaries, one factored
+// pass at r = 12 on the bench's shape took 224 -> 156 us (CPU time, best of
+// 5 alternated runs of 300 passes; medians 231 -> 198 us: the 2-core
+// machine was shared).  Reading 4 MB alone took 139-255 us there in the same
+// hour, 1.5 MB 14-16 us: L2 holds about 1.5 MB of Phi, the rest streams at
+// 16-30 GB/s.  Each chunk runs forward and keeps its own sum, so the bits
 // do not depend on the direction (nor on the thread count); the points are
 // visited in the chunks' order, which a point rule must not depend on.  (The
 // bits of M changed with the chunks, by rounding only; those of Phi vec(D)

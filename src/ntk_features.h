@@ -45,7 +45,10 @@ typedef struct {
     double *W1, *V;      // mlp: (d, k), (k, K): the network the Jacobians are taken at
 } ntk_features;
 
-// Dense features; takes ownership of Phi: (n K, d k).
+// len doubles, zero, on a 64-byte boundary (for Phi); freed with free().
+double *ntk_features_alloc(size_t len);
+// Dense features; takes ownership of Phi: (n K, d k) (copied to a 64-byte
+// boundary when it is not on one).
 void ntk_features_set_dense(ntk_features *F, double *Phi, int n, int K, int d, int k);
 // The Jacobians wrt W1 of the network (W1: (d, h), V: (h, K)) at the inputs
 // X: (n, d); the three are copied.

@@ -305,7 +305,7 @@ static double *features(const spec *s, long seed, const char *stream, int n, int
     }
     char tag[96];
     snprintf(tag, sizeof tag, "%s|K=%d|dk=%d", stream, K, dk);
-    double *Phi = dalloc((size_t)n * K * dk);
+    double *Phi = ntk_features_alloc((size_t)n * K * dk);
     gsl_rng *rng = stream_new(seed, tag);
     int rc = 0;
     if (!strcmp(s->teacher.features, "orthogonal") && !strcmp(stream, "ntk-features")) {

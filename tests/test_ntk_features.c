@@ -24,7 +24,9 @@
 //    (D = A B, a point rule, gA = M B^T, gB = A^T M), each twice in a row
 //    (both directions), on shapes with tails (d k = 35, K = 3, r = 5) and
 //    without (d k = 64, K = 2, r = 4), all points and a batch of 5; and the
-//    teacher's loss and gradient have the same bits on a second evaluation.
+//    teacher's loss and gradient have the same bits on a second evaluation;
+//    a dense Phi is held on a 64-byte boundary.
+#include <stdint.h>
 #include <string.h>
 
 #include <gsl/gsl_rng.h>
@@ -360,7 +362,9 @@ static void test_dense_bits(int n, int K, int d, int k, int r)
     fill(Dd, d, k, "bits-d"), fill(w, n, K, "bits-w");
     memcpy(Pc, P, sizeof(double) * (size_t)n * K * dk);
     ntk_features F;
-    ntk_features_set_dense(&F, Pc, n, K, d, k);
+    ntk_features_set_dense(&F, Pc, n, K, d, k);   // (Pc: copied when not 64-byte aligned)
+    CHECK((uintptr_t)F.Phi % 64 == 0 && !memcmp(F.Phi, P, sizeof(double) * (size_t)n * K * dk),
+          "dense Phi not on a cache line (%p) or not the rows given", (void *)F.Phi);
     ntk_op *op = ntk_op_new(&F, r);
     static const int rows5[5] = {11, 2, 7, 0, 5};
     lerr e = {0};
