@@ -170,7 +170,7 @@ struct ntk_op {
     double *Mc;            // (NCHUNK, d k): the chunks' partial sums of M
     int backward;          // the next dense pass takes the chunks last to first
     double *D, *M;         // (d, k): A B and mat(Phi^T s) of a factored pass
-    double *grow;          // (d): a column of A (grad_right)
+    double *Bt;            // (k, rmax rounded up to a multiple of 8): B^T (grad_left)
     // mlp
     mlp_ntk *net;          // the structured products (mlp.h)
     double *Z, *U, *S;     // (n, K): outputs, directional outputs, weights
@@ -188,7 +188,7 @@ ntk_op *ntk_op_new(const ntk_features *F, int rmax)
         op->grp = xcalloc(GROUP * K, sizeof *op->grp);
         op->Mc = ntk_features_alloc(NCHUNK * dk);
         op->D = ntk_features_alloc(dk), op->M = ntk_features_alloc(dk);
-        op->grow = dalloc((size_t)(F->d > 0 ? F->d : 1));
+        op->Bt = ntk_features_alloc((size_t)F->k * ((op->rmax + 7) / 8 * 8));
     } else {
         op->net = mlp_ntk_new(F->X, F->n, F->d, F->W1, F->k, F->V, F->K, op->rmax);
         size_t nK = (size_t)(F->n > 0 ? F->n : 1) * K;
@@ -200,7 +200,7 @@ ntk_op *ntk_op_new(const ntk_features *F, int rmax)
 void ntk_op_free(ntk_op *op)
 {
     if (!op) return;
-    free(op->z), free(op->u), free(op->s), free(op->D), free(op->M), free(op->grow);
+    free(op->z), free(op->u), free(op->s), free(op->D), free(op->M), free(op->Bt);
     free(op->grp), free(op->Mc);
     mlp_ntk_free(op->net);
     free(op->Z), free(op->U), free(op->S);
@@ -307,51 +307,117 @@ void ntk_op_pass(ntk_op *op, const double *D, const double *dD, ntk_point_fn poi
     if (M) mlp_ntk_adjoint(op->net, op->S, M);   // X^T ((S V^T) . sigma')
 }
 
-// The small products of a factored dense pass, by the kernels above rather
-// than three dgemm calls, which at these shapes (d = k = 32, r <= 32) cost
-// more than the products: the pass alone on 16 points, one BLAS thread,
-// took 12.0 -> 11.0 us at r = 1 and 26.5 -> 23.8 us at r = 32 (medians of
-// 4 alternated runs on the shared 2-core machine).  Each entry is summed in
-// a fixed order (dot4, axpy4), whatever the thread count.
-// D = A B: row i of D = sum_l A_il B_l (the rows of B, l = 0, 1, ...).
+// The small products of a factored dense pass, written here rather than
+// three dgemm calls, which at these shapes (d = k = 32, r <= 32) cost more
+// than the products: the pass alone on 8 points (one BLAS thread, best of
+// 4 alternated runs of 1000 passes, shared 2-core machine; main's pass,
+// with dgemm, against this one) took 6.7 -> 5.7 us at r = 1, 12.1 -> 7.8
+// us at r = 12, 22.0 -> 11.5 us at r = 32.
+// Each entry is summed in a fixed order, whatever the thread count.
+// D = A B: D_ij summed from 0 over l = 0, 1, ... (the order of axpys of
+// the rows of B), 32 columns at a time in four independent vectors.
 // A: (d, r), B: (r, k), D: (d, k).
-static void factor_product(const double *A, const double *B, int d, int r, int k, double *D)
+WIDE_CLONES static void factor_product(const double *A, const double *B, int d, int r, int k,
+                                       double *D)
 {
-    memset(D, 0, sizeof(double) * (size_t)d * k);
-    const double *Brows[4];
-    for (int i = 0; i < d; i++)
-        for (int l = 0; l < r; l += 4) {
-            int nr = r - l < 4 ? r - l : 4;
-            for (int q = 0; q < nr; q++) Brows[q] = B + (size_t)(l + q) * k;
-            axpy4(D + (size_t)i * k, A + (size_t)i * r + l, Brows, nr, k);
+    for (int i = 0; i < d; i++) {
+        const double *a = A + (size_t)i * r;
+        double *y = D + (size_t)i * k;
+        int j = 0;
+        for (; j + 32 <= k; j += 32) {
+            v8 v0 = {0}, v1 = {0}, v2 = {0}, v3 = {0}, u;
+            for (int l = 0; l < r; l++) {
+                const double *b = B + (size_t)l * k + j;
+                double w = a[l];
+                LOAD8(u, b), v0 = v0 + w * u;
+                LOAD8(u, b + 8), v1 = v1 + w * u;
+                LOAD8(u, b + 16), v2 = v2 + w * u;
+                LOAD8(u, b + 24), v3 = v3 + w * u;
+            }
+            STORE8(y + j, v0), STORE8(y + j + 8, v1), STORE8(y + j + 16, v2);
+            STORE8(y + j + 24, v3);
         }
-}
-
-// gA = M B^T: gA_il = <row i of M, row l of B>.  M: (d, k), B: (r, k),
-// gA: (d, r).
-static void grad_left(const double *M, const double *B, int d, int r, int k, double *gA)
-{
-    const double *Brows[4];
-    for (int l = 0; l < r; l += 4) {
-        int nr = r - l < 4 ? r - l : 4;
-        for (int q = 0; q < nr; q++) Brows[q] = B + (size_t)(l + q) * k;
-        for (int i = 0; i < d; i++) dot4(Brows, nr, M + (size_t)i * k, k, gA + (size_t)i * r + l);
+        for (; j + 8 <= k; j += 8) {
+            v8 v = {0}, u;
+            for (int l = 0; l < r; l++) LOAD8(u, B + (size_t)l * k + j), v = v + a[l] * u;
+            STORE8(y + j, v);
+        }
+        for (; j < k; j++) {
+            double t = 0.0;
+            for (int l = 0; l < r; l++) t = t + a[l] * B[(size_t)l * k + j];
+            y[j] = t;
+        }
     }
 }
 
-// gB = A^T M: row l of gB = sum_i A_il M_i (the rows of M, i = 0, 1, ...).
-// A: (d, r), M: (d, k), gB: (r, k); w: (d) scratch for a column of A.
-static void grad_right(const double *A, const double *M, int d, int r, int k, double *w,
-                       double *gB)
+// gA = M B^T: gA_il = <B_l, M_i> in dot4's order (partial sum u of eight
+// takes the entries j = u mod 8 below k - k mod 8, the tree over them, plus
+// the tail), for eight l at a time: vector p_u holds partial sum u of the
+// eight entries (i, l0 .. l0 + 7), from Bt = B^T with its columns padded
+// with zeros to a multiple of eight.  M: (d, k), B: (r, k), gA: (d, r);
+// Bt: (k, r rounded up to a multiple of 8), scratch.
+WIDE_CLONES static void grad_left(const double *M, const double *B, int d, int r, int k,
+                                  double *Bt, double *gA)
 {
-    memset(gB, 0, sizeof(double) * (size_t)r * k);
-    const double *Mrows[4];
+    int rp = (r + 7) / 8 * 8, m = k - k % 8;
+    for (int j = 0; j < k; j++)
+        for (int l = 0; l < rp; l++) Bt[(size_t)j * rp + l] = l < r ? B[(size_t)l * k + j] : 0.0;
+    for (int i = 0; i < d; i++) {
+        const double *x = M + (size_t)i * k;
+        for (int l0 = 0; l0 < rp; l0 += 8) {
+            v8 p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0}, p4 = {0}, p5 = {0}, p6 = {0}, p7 = {0};
+            v8 t = {0}, u;
+            const double *c = Bt + l0;
+            for (int j = 0; j < m; j += 8) {
+                const double *cj = c + (size_t)j * rp;
+                LOAD8(u, cj), p0 += u * x[j];
+                LOAD8(u, cj + rp), p1 += u * x[j + 1];
+                LOAD8(u, cj + 2 * rp), p2 += u * x[j + 2];
+                LOAD8(u, cj + 3 * rp), p3 += u * x[j + 3];
+                LOAD8(u, cj + 4 * rp), p4 += u * x[j + 4];
+                LOAD8(u, cj + 5 * rp), p5 += u * x[j + 5];
+                LOAD8(u, cj + 6 * rp), p6 += u * x[j + 6];
+                LOAD8(u, cj + 7 * rp), p7 += u * x[j + 7];
+            }
+            for (int j = m; j < k; j++) LOAD8(u, c + (size_t)j * rp), t += u * x[j];
+            v8 g = (((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7))) + t;
+            for (int q = 0; q < 8 && l0 + q < r; q++) gA[(size_t)i * r + l0 + q] = g[q];
+        }
+    }
+}
+
+// gB = A^T M: gB_lj summed from 0 over i = 0, 1, ... (the order of axpys
+// of the rows of M), 32 columns at a time in four independent vectors.
+// A: (d, r), M: (d, k), gB: (r, k).
+WIDE_CLONES static void grad_right(const double *A, const double *M, int d, int r, int k,
+                                   double *gB)
+{
     for (int l = 0; l < r; l++) {
-        for (int i = 0; i < d; i++) w[i] = A[(size_t)i * r + l];
-        for (int i = 0; i < d; i += 4) {
-            int nr = d - i < 4 ? d - i : 4;
-            for (int q = 0; q < nr; q++) Mrows[q] = M + (size_t)(i + q) * k;
-            axpy4(gB + (size_t)l * k, w + i, Mrows, nr, k);
+        double *y = gB + (size_t)l * k;
+        int j = 0;
+        for (; j + 32 <= k; j += 32) {
+            v8 v0 = {0}, v1 = {0}, v2 = {0}, v3 = {0}, u;
+            for (int i = 0; i < d; i++) {
+                const double *m = M + (size_t)i * k + j;
+                double w = A[(size_t)i * r + l];
+                LOAD8(u, m), v0 = v0 + w * u;
+                LOAD8(u, m + 8), v1 = v1 + w * u;
+                LOAD8(u, m + 16), v2 = v2 + w * u;
+                LOAD8(u, m + 24), v3 = v3 + w * u;
+            }
+            STORE8(y + j, v0), STORE8(y + j + 8, v1), STORE8(y + j + 16, v2);
+            STORE8(y + j + 24, v3);
+        }
+        for (; j + 8 <= k; j += 8) {
+            v8 v = {0}, u;
+            for (int i = 0; i < d; i++)
+                LOAD8(u, M + (size_t)i * k + j), v = v + A[(size_t)i * r + l] * u;
+            STORE8(y + j, v);
+        }
+        for (; j < k; j++) {
+            double t = 0.0;
+            for (int i = 0; i < d; i++) t = t + A[(size_t)i * r + l] * M[(size_t)i * k + j];
+            y[j] = t;
         }
     }
 }
@@ -371,8 +437,8 @@ int ntk_op_pass_factors(ntk_op *op, const double *A, const double *B, int r, ntk
     if (F->kind == NTK_FEATURES_DENSE) {
         factor_product(A, B, d, r, k, op->D);
         dense_pass(op, op->D, NULL, point, ctx, want ? op->M : NULL);
-        if (gA) grad_left(op->M, B, d, r, k, gA);
-        if (gB) grad_right(A, op->M, d, r, k, op->grow, gB);
+        if (gA) grad_left(op->M, B, d, r, k, op->Bt, gA);
+        if (gB) grad_right(A, op->M, d, r, k, gB);
         return 0;
     }
     if (mlp_ntk_apply_factors(op->net, A, B, r, op->Z, e)) return -1;

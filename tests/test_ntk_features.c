@@ -22,10 +22,10 @@
 //    exactly the bits of the summation orders ntk_features.c documents,
 //    written here as scalar loops: Phi vec(D), Phi^T w, and a factored pass
 //    (D = A B, a point rule, gA = M B^T, gB = A^T M), each twice in a row
-//    (both directions), on shapes with tails (d k = 35, K = 3, r = 5) and
-//    without (d k = 64, K = 2, r = 4), all points and a batch of 5; and the
-//    teacher's loss and gradient have the same bits on a second evaluation;
-//    a dense Phi is held on a 64-byte boundary.
+//    (both directions), on shapes with tails (d k = 35, K = 3, r = 5; k = 37,
+//    r = 9) and without (d k = 64, K = 2, r = 4), all points and a batch of
+//    5; the teacher's loss and gradient have the same bits on a second
+//    evaluation; a dense Phi is held on a 64-byte boundary.
 #include <stdint.h>
 #include <string.h>
 
@@ -441,5 +441,6 @@ int main(void)
     test_teacher(1);
     test_dense_bits(13, 3, 5, 7, 5);
     test_dense_bits(21, 2, 4, 16, 4);
+    test_dense_bits(12, 2, 3, 37, 9);
     return check_summary("test_ntk_features");
 }
