@@ -7,7 +7,10 @@
 //   restart (beta = 0) whenever F(X_j+1) > F(X_j)     (O'Donoghue & Candes)
 //   theta_j+1 = (1 + sqrt(1 + 4 theta_j^2)) / 2, beta = (theta_j - 1) / theta_j+1.
 // Lip is estimated by power iteration on v -> grad L(v) - grad L(0) (exact for
-// quadratic losses; a starting point for the others).  Optimality (theory/THEORY.md
+// quadratic losses; a starting point for the others).  The acceptance test
+// evaluates L and grad L at X_j+1 together (one fused pass of the ntk
+// operator), and the gradient is kept for the residual below: two passes an
+// iteration, not three (the same iterates, bit for bit).  Optimality (theory/THEORY.md
 // section 7): ||grad L(delta*)||_op <= lambda and <grad L, delta*> = -lambda ||delta*||_*.
 #include "convex.h"
 
@@ -111,7 +114,7 @@ int convex_solve(const problem *p, double lambda, int steps, double tol, convex_
     if (!o.m) return -1;
     size_t n = o.n;
     double *X = dalloc(n), *Xp = dalloc(n), *Y = dalloc(n), *G = dalloc(n), *Xn = dalloc(n);
-    double *gX = dalloc(n);
+    double *gX = dalloc(n), *gXn = dalloc(n);
     double lip, LY, LX = NAN, Ln, nucn, FX, theta = 1.0;
     int rc = lipschitz(&o, &lip, e);
     double t = lip > 0 ? 1.0 / lip : 1.0;
@@ -126,7 +129,7 @@ int convex_solve(const problem *p, double lambda, int steps, double tol, convex_
         for (int bt = 0; bt < 60; bt++) {   // backtracking on t
             for (size_t i = 0; i < n; i++) Xn[i] = Y[i] - t * G[i];
             if ((rc = svt(Xn, o.d, o.k, t * lambda, &nucn, e))) break;
-            if ((rc = model_eval_dense(o.m, Xn, &Ln, NULL, e))) break;
+            if ((rc = grad_at(&o, Xn, &Ln, gXn, e))) break;   // gXn: kept if Xn is taken
             double lin = 0.0, sq = 0.0;
             for (size_t i = 0; i < n; i++) {
                 double dlt = Xn[i] - Y[i];
@@ -146,9 +149,11 @@ int convex_solve(const problem *p, double lambda, int steps, double tol, convex_
         theta = th;
         memcpy(Xp, X, sizeof(double) * n);
         memcpy(X, Xn, sizeof(double) * n);
+        memcpy(gX, gXn, sizeof(double) * n);
+        LX = Ln;
         FX = Fn;
-        // residual of the proximal-gradient map at X
-        if ((rc = grad_at(&o, X, &LX, gX, e))) break;
+        // residual of the proximal-gradient map at X (gradient from the
+        // acceptance test's evaluation: the same bits as evaluating again)
         for (size_t i = 0; i < n; i++) Y[i] = X[i] - t * gX[i];
         if ((rc = svt(Y, o.d, o.k, t * lambda, NULL, e))) break;
         double res = fro_diff(X, Y, o.d, o.k) / (t * fmax(1.0, fro(gX, o.d, o.k)));
@@ -159,12 +164,11 @@ int convex_solve(const problem *p, double lambda, int steps, double tol, convex_
             break;
         }
     }
-    if (!rc) rc = grad_at(&o, X, &LX, gX, e);
-    if (!rc) rc = certify(&o, X, gX, out, e);
+    if (!rc) rc = certify(&o, X, gX, out, e);   // gX, LX: always those of X
     out->f_star = LX + lambda * nuclear(X, o.d, o.k);
     out->iters = it;
     out->delta = X;
-    free(Xp), free(Y), free(G), free(Xn), free(gX);
+    free(Xp), free(Y), free(G), free(Xn), free(gX), free(gXn);
     model_free(o.m);
     if (rc) {
         free(X);

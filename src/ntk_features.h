@@ -13,18 +13,22 @@
 //          (n K, d h) array exists anywhere.
 //
 // The operator's one primitive is a pass over the evaluated points (all n,
-// or a batch: ntk_op_set_rows), in their order b = 0 .. nb-1:
+// or a batch: ntk_op_set_rows), b = 0 .. nb-1 (the mlp backend visits them
+// in that order; the dense one in runs of consecutive b, the runs first to
+// last or last to first: a point rule must not depend on the order):
 //   z_b = Phi_i vec(D),  u_b = Phi_i vec(dD)      (K each; i the point's index)
 //   s_b = point(ctx, b, i, z_b, u_b)              (the caller's per-point rule)
 //   M   = sum_b Phi_i^T s_b = mat(Phi^T s): (d, k)
 // which gives a loss and its gradient (s = dl/dz), a curvature product
 // (s = d2l/dz2 u) or the plain products Phi vec(D) and Phi^T w.  The dense
 // backend fuses it: each point's K rows of Phi are read from memory once
-// (for z, u) and again from cache (for M), the memory floor of a step.  The
-// mlp backend makes the nb outputs in three block products, calls point for
-// each, then makes M (or, for a factored delta, the gradients M B^T and
-// A^T M without M) in three more.  Sums run in a fixed order: the same bits
-// whatever the thread count.
+// (for z, u) and again from cache (for M), the memory floor of a step; the
+// direction alternates so that the part of Phi the last pass read last is
+// read first, from L2 (ntk_features.c: dense_pass).  The mlp backend makes
+// the nb outputs in three block products, calls point for each, then makes
+// M (or, for a factored delta, the gradients M B^T and A^T M without M) in
+// three more.  Sums run in a fixed order: the same bits whatever the thread
+// count or the direction.
 #ifndef LORALAB_NTK_FEATURES_H
 #define LORALAB_NTK_FEATURES_H
 
@@ -41,7 +45,10 @@ typedef struct {
     double *W1, *V;      // mlp: (d, k), (k, K): the network the Jacobians are taken at
 } ntk_features;
 
-// Dense features; takes ownership of Phi: (n K, d k).
+// len doubles, zero, on a 64-byte boundary (for Phi); freed with free().
+double *ntk_features_alloc(size_t len);
+// Dense features; takes ownership of Phi: (n K, d k) (copied to a 64-byte
+// boundary when it is not on one).
 void ntk_features_set_dense(ntk_features *F, double *Phi, int n, int K, int d, int k);
 // The Jacobians wrt W1 of the network (W1: (d, h), V: (h, K)) at the inputs
 // X: (n, d); the three are copied.

@@ -72,6 +72,7 @@ typedef struct {
 typedef struct {
     ntk_op *op;           // the train features' operator (batch: ntk_op_set_rows)
     ntk_op *op_test;      // the test set's (NULL without one)
+    double *l, *l_test;   // (N), (n_test): the points' losses of a pass (loss_ctx)
 } ntk_run;
 
 // One point's loss of outputs z: (K) against its target (y: (K) values,
@@ -100,28 +101,38 @@ static double point_loss(const ntk_data *T, const double *z, const double *y, in
 
 // The per-point rule of a loss evaluation over n evaluated points of a set
 // (base f0: (., K), targets y: (., K) or label: (.)): z_i <- f0_i + Phi_i
-// vec(D), L += l(z_i), s_i = sign dl/dz_i / n -- so the pass's M is
-// sign grad L (sign -1: J = -grad L).
+// vec(D), l_b = l(z_i), s_i = sign dl/dz_i / n -- so the pass's M is
+// sign grad L (sign -1: J = -grad L).  The dense pass visits the points in
+// an order of its own (ntk_features.h), so the losses are kept by position
+// and summed in order after it (loss_total): the same bits either way.
 typedef struct {
     const ntk_data *T;
     const double *f0, *y;
     const int *label;
     int n;
     double sign;
-    double L;             // sum of the points' losses so far
+    double *l;            // (n): the points' losses by position
 } loss_ctx;
 
 static void loss_point(void *ctx, int b, int i, double *z, const double *u, double *s)
 {
-    (void)b, (void)u;
+    (void)u;
     loss_ctx *c = ctx;
     int K = c->T->K;
     const double *f0 = c->f0 + (size_t)i * K;
     for (int o = 0; o < K; o++) z[o] = f0[o] + z[o];
-    c->L += point_loss(c->T, z, c->y ? c->y + (size_t)i * K : NULL, c->label ? c->label[i] : 0,
-                       c->n, s);
+    c->l[b] = point_loss(c->T, z, c->y ? c->y + (size_t)i * K : NULL,
+                         c->label ? c->label[i] : 0, c->n, s);
     if (s && c->sign < 0)
         for (int o = 0; o < K; o++) s[o] = -s[o];
+}
+
+// (1/n) sum_b l_b, in the order b = 0, 1, ...
+static double loss_total(const loss_ctx *c)
+{
+    double L = 0.0;
+    for (int b = 0; b < c->n; b++) L += c->l[b];
+    return L / c->n;
 }
 
 // L = (1/n) sum_b l(z_b) over the train set's evaluated points (the batch, or
@@ -132,9 +143,9 @@ static int ntk_eval_dense(model *m, const double *D, double *loss, double *J, le
     (void)e;
     const ntk_data *T = m->p->impl;
     ntk_run *w = m->impl;
-    loss_ctx c = {T, T->f0, T->y, T->label, ntk_op_points(w->op), -1.0, 0.0};
+    loss_ctx c = {T, T->f0, T->y, T->label, ntk_op_points(w->op), -1.0, w->l};
     ntk_op_pass(w->op, D, NULL, loss_point, &c, J);
-    *loss = c.L / c.n;
+    *loss = loss_total(&c);
     return 0;
 }
 
@@ -187,9 +198,9 @@ static int ntk_eval_factors(model *m, const double *A, const double *B, double *
 {
     const ntk_data *T = m->p->impl;
     ntk_run *w = m->impl;
-    loss_ctx c = {T, T->f0, T->y, T->label, ntk_op_points(w->op), 1.0, 0.0};
+    loss_ctx c = {T, T->f0, T->y, T->label, ntk_op_points(w->op), 1.0, w->l};
     if (ntk_op_pass_factors(w->op, A, B, m->r, loss_point, &c, gA, gB, e)) return -1;
-    *loss = c.L / c.n;
+    *loss = loss_total(&c);
     return 0;
 }
 
@@ -206,9 +217,9 @@ static double ntk_test_loss(model *m, const double *D)
     const ntk_data *T = m->p->impl;
     ntk_run *w = m->impl;
     if (!w->op_test) return NAN;
-    loss_ctx c = {T, T->f0t, T->yt, T->labelt, m->p->n_test, 1.0, 0.0};
+    loss_ctx c = {T, T->f0t, T->yt, T->labelt, m->p->n_test, 1.0, w->l_test};
     ntk_op_pass(w->op_test, D, NULL, loss_point, &c, NULL);
-    return c.L / c.n;
+    return loss_total(&c);
 }
 
 static int ntk_model_init(model *m, lerr *e)
@@ -218,7 +229,11 @@ static int ntk_model_init(model *m, lerr *e)
     const ntk_data *T = p->impl;
     ntk_run *w = xcalloc(1, sizeof *w);
     w->op = ntk_op_new(&T->feat, m->r);
-    if (p->n_test > 0) w->op_test = ntk_op_new(&T->feat_t, m->r);
+    w->l = dalloc((size_t)(p->n > 0 ? p->n : 1));
+    if (p->n_test > 0) {
+        w->op_test = ntk_op_new(&T->feat_t, m->r);
+        w->l_test = dalloc((size_t)p->n_test);
+    }
     m->impl = w;
     return 0;
 }
@@ -228,6 +243,7 @@ static void ntk_model_free(model *m)
     ntk_run *w = m->impl;
     if (!w) return;
     ntk_op_free(w->op), ntk_op_free(w->op_test);
+    free(w->l), free(w->l_test);
     free(w);
 }
 
@@ -289,7 +305,7 @@ static double *features(const spec *s, long seed, const char *stream, int n, int
     }
     char tag[96];
     snprintf(tag, sizeof tag, "%s|K=%d|dk=%d", stream, K, dk);
-    double *Phi = dalloc((size_t)n * K * dk);
+    double *Phi = ntk_features_alloc((size_t)n * K * dk);
     gsl_rng *rng = stream_new(seed, tag);
     int rc = 0;
     if (!strcmp(s->teacher.features, "orthogonal") && !strcmp(stream, "ntk-features")) {
@@ -416,9 +432,9 @@ static double ntk_test_loss_factors(model *m, const double *A, const double *B)
     ntk_run *w = m->impl;
     lerr e = {0};
     if (!w->op_test) return NAN;
-    loss_ctx c = {T, T->f0t, T->yt, T->labelt, m->p->n_test, 1.0, 0.0};
+    loss_ctx c = {T, T->f0t, T->yt, T->labelt, m->p->n_test, 1.0, w->l_test};
     if (ntk_op_pass_factors(w->op_test, A, B, m->r, loss_point, &c, NULL, NULL, &e)) return NAN;
-    return c.L / c.n;
+    return loss_total(&c);
 }
 
 // The per-point rule of the test accuracy: z_i <- f0_i + z_i; a hit when

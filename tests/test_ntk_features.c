@@ -17,6 +17,16 @@
 //    naive evaluation with Phi, and the curvature central differences of J.
 // 3. The convex reference min L + lambda ||delta||_* solved on both: the same
 //    F*, rank and certificate.
+// 4. The dense backend's kernels (four rows a pass, chunks of points taken
+//    in alternating directions, the factored products without BLAS) give
+//    exactly the bits of the summation orders ntk_features.c documents,
+//    written here as scalar loops: Phi vec(D), Phi^T w, and a factored pass
+//    (D = A B, a point rule, gA = M B^T, gB = A^T M), each twice in a row
+//    (both directions), on shapes with tails (d k = 35, K = 3, r = 5; k = 37,
+//    r = 9) and without (d k = 64, K = 2, r = 4), all points and a batch of
+//    5; the teacher's loss and gradient have the same bits on a second
+//    evaluation; a dense Phi is held on a 64-byte boundary.
+#include <stdint.h>
 #include <string.h>
 
 #include <gsl/gsl_rng.h>
@@ -233,6 +243,10 @@ static void test_teacher(int ce)
         double Ld, Lm, Jd[DH], Jm[DH];
         CHECK(!model_eval_dense(md, Dm, &Ld, Jd, &e) && !model_eval_dense(mmod, Dm, &Lm, Jm, &e),
               "%s", e.msg);
+        double L2, J2[DH];   // again (the dense pass runs the other way): the same bits
+        CHECK(!model_eval_dense(md, Dm, &L2, J2, &e), "%s", e.msg);
+        CHECK(!memcmp(&L2, &Ld, sizeof L2) && !memcmp(J2, Jd, sizeof J2),
+              "%s%s: a second evaluation differs (loss %.17g vs %.17g)", loss, how, L2, Ld);
         double Lw = naive_loss(Phi, f0, label, rows, nb, Dm, ce);
         CHECK(close_rel(Ld, Lw, TOL, 0) && close_rel(Lm, Lw, TOL, 0),
               "%s%s: dense loss %.17g, mlp %.17g, naive %.17g", loss, how, Ld, Lm, Lw);
@@ -287,11 +301,146 @@ static void test_teacher(int ce)
     problem_free(pd), problem_free(pm);
 }
 
+// 4. <a, b> over n entries in the documented order: partial sum u of eight
+// takes the entries j = u mod 8 below n - n mod 8, the fixed tree over them,
+// plus the tail summed in order.
+static double ref_dot(const double *a, const double *b, int n)
+{
+    double p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int m = n - n % 8;
+    for (int j = 0; j < m; j++) p[j % 8] += a[j] * b[j];
+    double tail = 0.0;
+    for (int j = m; j < n; j++) tail += a[j] * b[j];
+    return (((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]))) + tail;
+}
+
+// The point rule of section 4: s_c = 0.75 z_c - 0.1 c + 0.01 i (or the
+// weights w_b when ctx is not NULL).
+static void rule_point(void *ctx, int b, int i, double *z, const double *u, double *s)
+{
+    (void)u;
+    const int *K = ctx;
+    for (int c = 0; c < *K && s; c++) s[c] = 0.75 * z[c] - 0.1 * c + 0.01 * i;
+    (void)b;
+}
+
+// The pass by loops in the documented order: z_b = <row, D> (ref_dot);
+// M = ((M_0 + M_1) + (M_2 + M_3)) + ((M_4 + M_5) + (M_6 + M_7)) over eight
+// chunks of positions [c nb / 8, (c + 1) nb / 8), each chunk's M_c summed
+// from 0 over its points and their rows in order, s by rule_point.
+static void ref_pass(const double *P, int K, int dk, const int *rows, int nb, const double *D,
+                     double *z, double *M)
+{
+    double *Mc = dalloc((size_t)8 * dk), *s = dalloc((size_t)K);
+    for (int c = 0; c < 8; c++)
+        for (int b = (int)((long)c * nb / 8); b < (int)((long)(c + 1) * nb / 8); b++) {
+            int i = rows ? rows[b] : b;
+            for (int o = 0; o < K; o++) z[b * K + o] = ref_dot(P + (size_t)(i * K + o) * dk, D, dk);
+            rule_point(&K, b, i, z + b * K, NULL, s);
+            for (int o = 0; o < K; o++)
+                for (int j = 0; j < dk; j++)
+                    Mc[c * dk + j] = Mc[c * dk + j] + s[o] * P[(size_t)(i * K + o) * dk + j];
+        }
+    for (int j = 0; j < dk; j++) {
+        const double *m = Mc + j;
+        M[j] = ((m[0] + m[dk]) + (m[2 * dk] + m[3 * dk])) +
+               ((m[4 * dk] + m[5 * dk]) + (m[6 * dk] + m[7 * dk]));
+    }
+    free(Mc), free(s);
+}
+
+static void test_dense_bits(int n, int K, int d, int k, int r)
+{
+    int dk = d * k;
+    double *P = dalloc((size_t)n * K * dk), *Pc = dalloc((size_t)n * K * dk);
+    double *Ad = dalloc((size_t)d * r), *Bd = dalloc((size_t)r * k), *AB = dalloc(dk);
+    double *z = dalloc((size_t)n * K), *zw = dalloc((size_t)n * K), *w = dalloc((size_t)n * K);
+    double *M = dalloc(dk), *Mw = dalloc(dk), *Dd = dalloc(dk);
+    double *gA = dalloc((size_t)d * r), *gB = dalloc((size_t)r * k);
+    double *gAw = dalloc((size_t)d * r), *gBw = dalloc((size_t)r * k);
+    fill(P, n * K, dk, "bits-phi"), fill(Ad, d, r, "bits-a"), fill(Bd, r, k, "bits-b");
+    fill(Dd, d, k, "bits-d"), fill(w, n, K, "bits-w");
+    memcpy(Pc, P, sizeof(double) * (size_t)n * K * dk);
+    ntk_features F;
+    ntk_features_set_dense(&F, Pc, n, K, d, k);   // (Pc: copied when not 64-byte aligned)
+    CHECK((uintptr_t)F.Phi % 64 == 0 && !memcmp(F.Phi, P, sizeof(double) * (size_t)n * K * dk),
+          "dense Phi not on a cache line (%p) or not the rows given", (void *)F.Phi);
+    ntk_op *op = ntk_op_new(&F, r);
+    static const int rows5[5] = {11, 2, 7, 0, 5};
+    lerr e = {0};
+    for (int batched = 0; batched < 2; batched++) {
+        const int *rows = batched ? rows5 : NULL;
+        int nb = batched ? 5 : n;
+        ntk_op_set_rows(op, rows, nb);
+        // D = A B: entry (i, j) summed from 0 over l in order
+        for (int i = 0; i < d; i++)
+            for (int j = 0; j < k; j++) {
+                double t = 0.0;
+                for (int l = 0; l < r; l++) t = t + Ad[i * r + l] * Bd[l * k + j];
+                AB[i * k + j] = t;
+            }
+        ref_pass(P, K, dk, rows, nb, AB, zw, Mw);
+        // gA_il = <M_i, B_l> (ref_dot); gB_lj summed from 0 over i in order
+        for (int i = 0; i < d; i++)
+            for (int l = 0; l < r; l++) gAw[i * r + l] = ref_dot(Bd + l * k, Mw + i * k, k);
+        for (int l = 0; l < r; l++)
+            for (int j = 0; j < k; j++) {
+                double t = 0.0;
+                for (int i = 0; i < d; i++) t = t + Ad[i * r + l] * Mw[i * k + j];
+                gBw[l * k + j] = t;
+            }
+        for (int twice = 0; twice < 2; twice++) {
+            const char *how = batched ? "batch" : "all points";
+            CHECK(!ntk_op_pass_factors(op, Ad, Bd, r, rule_point, &K, gA, gB, &e), "%s", e.msg);
+            CHECK(!memcmp(gA, gAw, sizeof(double) * d * r) &&
+                      !memcmp(gB, gBw, sizeof(double) * r * k),
+                  "K=%d dk=%d r=%d %s, pass %d: factored gradients not the documented bits "
+                  "(off by %g, %g)", K, dk, r, how, twice, rel_diff(gA, gAw, d * r),
+                  rel_diff(gB, gBw, r * k));
+            ntk_op_apply(op, Dd, z);
+            for (int b = 0; b < nb; b++) {
+                int i = rows ? rows[b] : b;
+                for (int o = 0; o < K; o++)
+                    zw[b * K + o] = ref_dot(P + (size_t)(i * K + o) * dk, Dd, dk);
+            }
+            CHECK(!memcmp(z, zw, sizeof(double) * nb * K),
+                  "K=%d dk=%d %s, pass %d: Phi vec(D) not the documented bits (off by %g)", K,
+                  dk, how, twice, rel_diff(z, zw, nb * K));
+            ntk_op_adjoint(op, w, M);
+            // Phi^T w: the chunks' sums of w_b-weighted rows, then the tree
+            double *Mc = dalloc((size_t)8 * dk);
+            for (int c = 0; c < 8; c++)
+                for (int b = (int)((long)c * nb / 8); b < (int)((long)(c + 1) * nb / 8); b++)
+                    for (int o = 0; o < K; o++) {
+                        const double *row = P + (size_t)((rows ? rows[b] : b) * K + o) * dk;
+                        for (int j = 0; j < dk; j++)
+                            Mc[c * dk + j] = Mc[c * dk + j] + w[b * K + o] * row[j];
+                    }
+            for (int j = 0; j < dk; j++) {
+                const double *m = Mc + j;
+                Mw[j] = ((m[0] + m[dk]) + (m[2 * dk] + m[3 * dk])) +
+                        ((m[4 * dk] + m[5 * dk]) + (m[6 * dk] + m[7 * dk]));
+            }
+            free(Mc);
+            CHECK(!memcmp(M, Mw, sizeof(double) * dk),
+                  "K=%d dk=%d %s, pass %d: Phi^T w not the documented bits (off by %g)", K, dk,
+                  how, twice, rel_diff(M, Mw, dk));
+        }
+    }
+    ntk_op_free(op);
+    ntk_features_clear(&F);
+    free(P), free(Ad), free(Bd), free(AB), free(z), free(zw), free(w), free(M), free(Mw);
+    free(Dd), free(gA), free(gB), free(gAw), free(gBw);
+}
+
 int main(void)
 {
     setup();
     test_operator();
     test_teacher(0);
     test_teacher(1);
+    test_dense_bits(13, 3, 5, 7, 5);
+    test_dense_bits(21, 2, 4, 16, 4);
+    test_dense_bits(12, 2, 3, 37, 9);
     return check_summary("test_ntk_features");
 }
