@@ -314,40 +314,44 @@ void ntk_op_pass(ntk_op *op, const double *D, const double *dD, ntk_point_fn poi
 // with dgemm, against this one) took 6.7 -> 5.7 us at r = 1, 12.1 -> 7.8
 // us at r = 12, 22.0 -> 11.5 us at r = 32.
 // Each entry is summed in a fixed order, whatever the thread count.
-// D = A B: D_ij summed from 0 over l = 0, 1, ... (the order of axpys of
-// the rows of B), 32 columns at a time in four independent vectors.
-// A: (d, r), B: (r, k), D: (d, k).
-WIDE_CLONES static void factor_product(const double *A, const double *B, int d, int r, int k,
-                                       double *D)
+// y = sum_{l < n} w_l Z_l for the weights w_l = w[l ws] and the rows
+// Z_l = Z + l k: (k): each y_j summed from 0 over l = 0, 1, ... (the order
+// of axpys of the rows), 32 columns at a time in four independent vectors.
+// y: (k).
+WIDE_CLONES static void rows_combination(const double *w, size_t ws, const double *Z, int n,
+                                         int k, double *y)
 {
-    for (int i = 0; i < d; i++) {
-        const double *a = A + (size_t)i * r;
-        double *y = D + (size_t)i * k;
-        int j = 0;
-        for (; j + 32 <= k; j += 32) {
-            v8 v0 = {0}, v1 = {0}, v2 = {0}, v3 = {0}, u;
-            for (int l = 0; l < r; l++) {
-                const double *b = B + (size_t)l * k + j;
-                double w = a[l];
-                LOAD8(u, b), v0 = v0 + w * u;
-                LOAD8(u, b + 8), v1 = v1 + w * u;
-                LOAD8(u, b + 16), v2 = v2 + w * u;
-                LOAD8(u, b + 24), v3 = v3 + w * u;
-            }
-            STORE8(y + j, v0), STORE8(y + j + 8, v1), STORE8(y + j + 16, v2);
-            STORE8(y + j + 24, v3);
+    int j = 0;
+    for (; j + 32 <= k; j += 32) {
+        v8 v0 = {0}, v1 = {0}, v2 = {0}, v3 = {0}, u;
+        for (int l = 0; l < n; l++) {
+            const double *b = Z + (size_t)l * k + j;
+            double c = w[(size_t)l * ws];
+            LOAD8(u, b), v0 = v0 + c * u;
+            LOAD8(u, b + 8), v1 = v1 + c * u;
+            LOAD8(u, b + 16), v2 = v2 + c * u;
+            LOAD8(u, b + 24), v3 = v3 + c * u;
         }
-        for (; j + 8 <= k; j += 8) {
-            v8 v = {0}, u;
-            for (int l = 0; l < r; l++) LOAD8(u, B + (size_t)l * k + j), v = v + a[l] * u;
-            STORE8(y + j, v);
-        }
-        for (; j < k; j++) {
-            double t = 0.0;
-            for (int l = 0; l < r; l++) t = t + a[l] * B[(size_t)l * k + j];
-            y[j] = t;
-        }
+        STORE8(y + j, v0), STORE8(y + j + 8, v1), STORE8(y + j + 16, v2);
+        STORE8(y + j + 24, v3);
     }
+    for (; j + 8 <= k; j += 8) {
+        v8 v = {0}, u;
+        for (int l = 0; l < n; l++) LOAD8(u, Z + (size_t)l * k + j), v = v + w[(size_t)l * ws] * u;
+        STORE8(y + j, v);
+    }
+    for (; j < k; j++) {
+        double t = 0.0;
+        for (int l = 0; l < n; l++) t = t + w[(size_t)l * ws] * Z[(size_t)l * k + j];
+        y[j] = t;
+    }
+}
+
+// D = A B: row i of D is the combination of the rows of B with weights
+// A_i (rows_combination).  A: (d, r), B: (r, k), D: (d, k).
+static void factor_product(const double *A, const double *B, int d, int r, int k, double *D)
+{
+    for (int i = 0; i < d; i++) rows_combination(A + (size_t)i * r, 1, B, r, k, D + (size_t)i * k);
 }
 
 // gA = M B^T: gA_il = <B_l, M_i> in dot4's order (partial sum u of eight
@@ -386,40 +390,11 @@ WIDE_CLONES static void grad_left(const double *M, const double *B, int d, int r
     }
 }
 
-// gB = A^T M: gB_lj summed from 0 over i = 0, 1, ... (the order of axpys
-// of the rows of M), 32 columns at a time in four independent vectors.
-// A: (d, r), M: (d, k), gB: (r, k).
-WIDE_CLONES static void grad_right(const double *A, const double *M, int d, int r, int k,
-                                   double *gB)
+// gB = A^T M: row l of gB is the combination of the rows of M with weights
+// column l of A (rows_combination).  A: (d, r), M: (d, k), gB: (r, k).
+static void grad_right(const double *A, const double *M, int d, int r, int k, double *gB)
 {
-    for (int l = 0; l < r; l++) {
-        double *y = gB + (size_t)l * k;
-        int j = 0;
-        for (; j + 32 <= k; j += 32) {
-            v8 v0 = {0}, v1 = {0}, v2 = {0}, v3 = {0}, u;
-            for (int i = 0; i < d; i++) {
-                const double *m = M + (size_t)i * k + j;
-                double w = A[(size_t)i * r + l];
-                LOAD8(u, m), v0 = v0 + w * u;
-                LOAD8(u, m + 8), v1 = v1 + w * u;
-                LOAD8(u, m + 16), v2 = v2 + w * u;
-                LOAD8(u, m + 24), v3 = v3 + w * u;
-            }
-            STORE8(y + j, v0), STORE8(y + j + 8, v1), STORE8(y + j + 16, v2);
-            STORE8(y + j + 24, v3);
-        }
-        for (; j + 8 <= k; j += 8) {
-            v8 v = {0}, u;
-            for (int i = 0; i < d; i++)
-                LOAD8(u, M + (size_t)i * k + j), v = v + A[(size_t)i * r + l] * u;
-            STORE8(y + j, v);
-        }
-        for (; j < k; j++) {
-            double t = 0.0;
-            for (int i = 0; i < d; i++) t = t + A[(size_t)i * r + l] * M[(size_t)i * k + j];
-            y[j] = t;
-        }
-    }
+    for (int l = 0; l < r; l++) rows_combination(A + l, (size_t)r, M, d, k, gB + (size_t)l * k);
 }
 
 // Dense: D = A B, the fused pass, then gA = M B^T, gB = A^T M (O(d k r)
