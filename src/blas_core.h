@@ -2,8 +2,8 @@
 //
 // OpenBLAS built for many CPUs (DYNAMIC_ARCH, as Debian's package is) picks
 // its kernels when it is loaded, from the CPU it detects.  A CPU newer than
-// the library (for Debian 12's OpenBLAS 0.3.21: Intel Xeons of family 6,
-// model 143 and 207, with AVX-512) is not recognised, and OpenBLAS falls back
+// the library (for Debian 12's OpenBLAS 0.3.21: the Intel Xeon of family 6,
+// model 207, with AVX-512, we develop on) is not recognised, and OpenBLAS falls back
 // to its generic Prescott kernels (SSE3): dgemm several times slower (measured
 // on such a Xeon, one thread, n = 1024: 12-15 GFLOP/s against 36-38 with the
 // Haswell kernels and 64-66 with SkylakeX).  The variable OPENBLAS_CORETYPE,
