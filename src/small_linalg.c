@@ -100,6 +100,24 @@ __attribute__((always_inline)) static inline void axpys(const double *x, double 
     }
 }
 
+// y_c <- y_c - tau v (v^T y_c) for the nc columns y_c = y + c ld: (len) and
+// the reflector v: (len) with v_0 = 1 implied (the stored v[0] is not read),
+// four columns at a time: each column's v^T y summed as dot() sums it.
+__attribute__((always_inline)) static inline void reflect(const double *v, int len, double tau,
+                                                         double *y, size_t ld, int nc)
+{
+    for (int c = 0; c < nc; c += 4) {
+        int w = nc - c < 4 ? nc - c : 4;
+        double *yc = y + (size_t)c * ld, t[4];
+        dots(v + 1, yc + 1, ld, w, len - 1, t);
+        for (int b = 0; b < w; b++) {
+            t[b] = (yc[(size_t)b * ld] + t[b]) * tau;
+            yc[(size_t)b * ld] -= t[b];
+        }
+        axpys(v + 1, yc + 1, ld, w, len - 1, t);
+    }
+}
+
 // ||x||_2 for x: (n) accumulated with scaling, as dnrm2: for sums of squares
 // that under- or overflow (entries beyond ~1e+-145).
 static double scaled_norm(const double *x, size_t n)
@@ -180,16 +198,7 @@ WIDE_CLONES void sl_qr(double *X, int m, int n, double *tau)   // X: (m, n) cm, 
         double sc = 1.0 / (alpha - beta);
         for (int i = 1; i < len; i++) x[i] *= sc;
         x[0] = beta;
-        for (int c = j + 1; c < n; c += 4) {   // four trailing columns at a time
-            int nc = n - c < 4 ? n - c : 4;
-            double *y = X + (size_t)c * m + j, t[4];
-            dots(x + 1, y + 1, (size_t)m, nc, len - 1, t);
-            for (int b = 0; b < nc; b++) {
-                t[b] = (y[(size_t)b * m] + t[b]) * tau[j];
-                y[(size_t)b * m] -= t[b];
-            }
-            axpys(x + 1, y + 1, (size_t)m, nc, len - 1, t);
-        }
+        reflect(x, len, tau[j], X + (size_t)(j + 1) * m + j, (size_t)m, n - j - 1);
     }
 }
 
@@ -202,16 +211,7 @@ WIDE_CLONES void sl_qr_apply(const double *QR, int m, int nr, const double *tau,
         if (tau[j] == 0.0) continue;
         const double *v = QR + (size_t)j * m + j;
         int len = m - j;
-        for (int col = 0; col < c; col += 4) {   // four columns at a time
-            int nc = c - col < 4 ? c - col : 4;
-            double *y = Y + (size_t)col * m + j, t[4];
-            dots(v + 1, y + 1, (size_t)m, nc, len - 1, t);
-            for (int b = 0; b < nc; b++) {
-                t[b] = (y[(size_t)b * m] + t[b]) * tau[j];
-                y[(size_t)b * m] -= t[b];
-            }
-            axpys(v + 1, y + 1, (size_t)m, nc, len - 1, t);
-        }
+        reflect(v, len, tau[j], Y + (size_t)j, (size_t)m, c);
     }
 }
 
