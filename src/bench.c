@@ -416,6 +416,19 @@ static int run_once(const char *yaml, const char *name, const char *dir, int thr
     return rc;
 }
 
+// In a child, after its runs: remove its folder dir, and on failure (rc)
+// name the workload and the error and exit 1.
+static void child_done(const char *dir, const char *name, int rc, const lerr *e)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {}
+    if (rc) {
+        fprintf(stderr, "loralab bench %s: %s\n", name, e->msg);
+        _exit(1);
+    }
+}
+
 // In a child: warm-up + reps timed runs; writes the median timing to fd.
 static void child(const char *yaml, const char *name, int threads, int workers,
                   char *const *sets, int nsets, int reps, int fd)
@@ -428,13 +441,7 @@ static void child(const char *yaml, const char *name, int threads, int workers,
     int rc = run_once(yaml, name, dir, threads, workers, sets, nsets, &t, &e);
     for (int r = 0; r < reps && !rc; r++)
         rc = run_once(yaml, name, dir, threads, workers, sets, nsets, &all[r], &e);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {}
-    if (rc) {
-        fprintf(stderr, "loralab bench %s: %s\n", name, e.msg);
-        _exit(1);
-    }
+    child_done(dir, name, rc, &e);
     double v[4][64];
     for (int r = 0; r < reps; r++)
         v[0][r] = all[r].wall, v[1][r] = all[r].setup, v[2][r] = all[r].step, v[3][r] = all[r].cpu;
@@ -513,13 +520,7 @@ static void child_pair(const char *yaml, const char *name, char *const *sets_a, 
         rc = run_once(yaml, name, dir, 1, 1, sets_a, na, &a[r], &e);
         if (!rc) rc = run_once(yaml, name, dir, 1, 1, sets_b, nb, &b[r], &e);
     }
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {}
-    if (rc) {
-        fprintf(stderr, "loralab bench %s: %s\n", name, e.msg);
-        _exit(1);
-    }
+    child_done(dir, name, rc, &e);
     double v[10][64];
     for (int r = 0; r < reps; r++) {
         v[0][r] = a[r].wall, v[1][r] = a[r].setup, v[2][r] = a[r].step, v[3][r] = a[r].cpu;
