@@ -336,9 +336,9 @@ static double read_rate(const double *x, size_t n, int threads)
 // no AVX), several times slower at dgemm; loralab then chooses others itself
 // (blas_core.h) unless told not to.  When the kernels in use are still older
 // than what this CPU runs (LORALAB_BLAS_CORE=keep, OPENBLAS_CORETYPE set by
-// hand, or an OpenBLAS without DYNAMIC_ARCH), *hint is the OPENBLAS_CORETYPE
+// hand, or an OpenBLAS without DYNAMIC_ARCH), the result is the OPENBLAS_CORETYPE
 // to try (AVX-512: SkylakeX; AVX2: Haswell), else NULL.
-static const char *blas_core_hint(const char *core, const char **hint)
+static const char *blas_core_hint(const char *core)
 {
     static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
     static const char *const avx2[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake",
@@ -348,8 +348,7 @@ static const char *blas_core_hint(const char *core, const char **hint)
     const char *const *list = big ? avx512 : avx2;
     int n = big ? (int)(sizeof avx512 / sizeof *avx512) : (int)(sizeof avx2 / sizeof *avx2);
     for (int i = 0; best && i < n; i++) known |= !strcmp(core, list[i]);
-    *hint = best && !known ? best : NULL;
-    return core;
+    return best && !known ? best : NULL;
 }
 
 // Sum the columns setup_seconds and step_seconds and `steps` over summary.csv.
@@ -1036,8 +1035,7 @@ int bench_main(char *const *args, int nargs)
            "%.1f GFLOP/s on %d; stream (read-sum, median of 5): %.1f GB/s on one core, "
            "%.1f GB/s on %d; medians of %d runs after a warm-up\n",
            cores, one, all, cores, bw_one / 1e9, bw_all / 1e9, cores, reps);
-    const char *hint;
-    blas_core_hint(openblas_get_corename(), &hint);
+    const char *hint = blas_core_hint(openblas_get_corename());
     printf("OpenBLAS kernels: %s", blas_core_description());
     if (hint)
         printf(" (generic for this CPU, which has %s: OpenBLAS did not recognise it; "
