@@ -9,7 +9,9 @@
 #     full fine-tuning (every step a dense evaluation over all N rows);
 #   - ntk with spectral init (d = 130, k = 100: the SVD of G is dgesdd's);
 #   - mlp (a two-layer network pretrained on a small .npy data set written
-#     here by python3) with spectral init and with full fine-tuning.
+#     here by python3) with spectral init and with full fine-tuning, and the
+#     ntk teacher on that network's kernel (features: mlp: products over all
+#     N rows at every step).
 # N is a few thousand rows: OpenBLAS 0.3.21's threaded dgemm, dgeqrf, dpotrf
 # and dgesdd give other last bits than its single-threaded ones at these
 # sizes, so a set-up or a dense step left to them fails here.  The cell in a
@@ -97,7 +99,9 @@ PY
   mlp="{model: mlp, data: $TMP/data, hidden: 48, source_classes: [1, 3], target_classes: [0, 2], n: 5000, n_test: 1000}"
   cell mlp "$mlp" "$spectral" 'method: gd'
   cell mlp-full "$mlp" '' 'method: full'
-  for c in mlp mlp-full; do
+  cell ntk-mlp "{model: ntk, features: mlp, data: $TMP/data, hidden: 48, source_classes: [1, 3], target_classes: [0, 2], n: 5000, n_test: 0}" \
+    "$spectral" 'method: gd'
+  for c in mlp mlp-full ntk-mlp; do
     echo 'pretrain: {epochs: 1, batch: 500, lr: 0.01}' >>"$TMP/$c.yaml"
     check "$c"
   done
