@@ -65,6 +65,7 @@ int blas_budget(void)
 #define MM_CHUNK 4096
 #define MM_MAX_CHUNKS 16
 #define MM_CHUNK_MAX_MN 65536
+#define TRMM_COLS 256   // columns of Y per dtrmm (trmm_upper_fixed)
 
 typedef struct {
     char ta, tb;
@@ -157,7 +158,7 @@ typedef struct {
 static void trmm_piece(void *ctx, int t)
 {
     trmm_job *j = ctx;
-    int j0 = t * MM_TILE_ROWS, nj = j->c - j0 < MM_TILE_ROWS ? j->c - j0 : MM_TILE_ROWS;
+    int j0 = t * TRMM_COLS, nj = j->c - j0 < TRMM_COLS ? j->c - j0 : TRMM_COLS;
     blas_serial_begin();
     cblas_dtrmm(CblasRowMajor, CblasLeft, CblasUpper, j->trans == 'N' ? CblasNoTrans : CblasTrans,
                 CblasNonUnit, j->d, nj, j->alpha, j->R, j->d, j->Y + j0, j->c);
@@ -170,7 +171,7 @@ void trmm_upper_fixed(char trans, int d, int c, double alpha, const double *R, d
     trmm_job j = {trans, d, c, alpha, R, Y};
     int threads = blas_budget();
     blas_serial_begin();
-    par_for((c + MM_TILE_ROWS - 1) / MM_TILE_ROWS, threads, trmm_piece, &j);
+    par_for((c + TRMM_COLS - 1) / TRMM_COLS, threads, trmm_piece, &j);
     blas_serial_end();
 }
 

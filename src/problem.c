@@ -182,7 +182,7 @@ int problem_truth_svd(problem *p, lerr *e)
 // The whole set-up runs BLAS on one thread (linalg.h: blas_serial_begin): its
 // LAPACK calls (QR of the data, SVDs of G and Delta, Cholesky of X^T X) and
 // its products then have bits that depend on the sizes only, not on the
-// thread count; the large products (mm_fixed, trmm_fixed, gram_inputs) use
+// thread count; the large products (mm_fixed, trmm_upper_fixed, gram_inputs) use
 // the machine's threads through fixed pieces.
 static int problem_make(int i, const spec *s, long seed, const char *cache_dir, problem **out,
                         lerr *e)
