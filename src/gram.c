@@ -72,7 +72,8 @@ int gram_inputs(long seed, const char *stream, int n, int d, int threads, double
     j.S[0] = S;
     for (int l = 1; l < lanes; l++) j.S[l] = dalloc((size_t)d * d);
     blas_serial_begin();   // BLAS back at its count (not `threads`) at the end
-    if (threads > 1 && lanes > 1) par_for(lanes, threads, gram_lane, &j);
+    if (threads > 1 && lanes > 1)
+        par_for(lanes, threads, gram_lane, &j);
     else
         for (int l = 0; l < lanes; l++) gram_lane(&j, l);
     blas_serial_end();
