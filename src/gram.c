@@ -17,10 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linalg.h"
 #include "par.h"
 #include "teacher_data.h"
-
-void openblas_set_num_threads(int n);
 
 #define GRAM_LANES 2
 
@@ -72,13 +71,12 @@ int gram_inputs(long seed, const char *stream, int n, int d, int threads, double
     memset(S, 0, sizeof(double) * (size_t)d * d);
     j.S[0] = S;
     for (int l = 1; l < lanes; l++) j.S[l] = dalloc((size_t)d * d);
-    if (threads > 1 && lanes > 1) {
-        openblas_set_num_threads(1);
+    blas_serial_begin();   // BLAS back at its count (not `threads`) at the end
+    if (threads > 1 && lanes > 1)
         par_for(lanes, threads, gram_lane, &j);
-        openblas_set_num_threads(threads);
-    } else {
+    else
         for (int l = 0; l < lanes; l++) gram_lane(&j, l);
-    }
+    blas_serial_end();
     for (int l = 1; l < lanes; l++) {
         cblas_daxpy(d * d, 1.0, j.S[l], 1, S, 1);
         free(j.S[l]);

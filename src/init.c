@@ -171,5 +171,8 @@ int init_factors(const spec *s, const problem *p, long seed, double *A, double *
     int i = find_init(s->init.method);
     if (i < 0) return init_check(s, e);
     init_ctx c = {.p = p, .s = s, .d = p->d, .k = p->k, .r = s->lora.rank, .seed = seed};
-    return inits[i].fn(&c, A, B, shift, e);
+    blas_serial_begin();   // LAPACK and products: bits independent of the thread count
+    int rc = inits[i].fn(&c, A, B, shift, e);
+    blas_serial_end();
+    return rc;
 }

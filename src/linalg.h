@@ -13,6 +13,51 @@
 void mm(char ta, char tb, int m, int n, int p, double alpha, const double *A,
         const double *B, double beta, double *C);
 
+// ---------------------------------------------------------------------------
+// Results that do not depend on BLAS's thread count.
+//
+// OpenBLAS's threaded drivers block a long sum differently from its
+// single-threaded ones (0.3.21, measured on its Prescott, Haswell and SkylakeX
+// kernels: dgemm, dpotrf, dgeqrf, dgesdd, dsyevd all change their last bits
+// between 1 and 2 threads), so a product or factorisation on OpenBLAS's own
+// threads gives bits that depend on OPENBLAS_NUM_THREADS.  Two remedies:
+//   - a serial section runs BLAS on one thread (LAPACK included): the bits
+//     then depend on the sizes only;
+//   - mm_fixed / trmm_upper_fixed cut a large product into pieces that depend on the
+//     sizes only, each one single-threaded BLAS call, and spread the pieces
+//     over the thread budget with par_for: the same bits for any thread count,
+//     at about the speed of BLAS's own threads.
+// Every LAPACK call below (svd_thin and what uses it, the spd solves, the
+// column-major kernels) runs in a serial section, and fro / fro_dot add ddot
+// over fixed pieces of 8192 entries (OpenBLAS splits a longer ddot among its
+// threads).
+
+// BLAS on one thread until the matching blas_serial_end; sections nest and
+// are counted per thread (a par_for worker inside another thread's section
+// finds BLAS at one thread and changes nothing).  BLAS's count is global to
+// the process: begin the outermost section where no other thread calls BLAS.
+void blas_serial_begin(void);
+void blas_serial_end(void);
+// The threads code may spread fixed pieces over: BLAS's thread count outside
+// any serial section (inside one, the count it had when the outermost began).
+int blas_budget(void);
+
+// mm with bits that do not depend on the thread count (same arguments).
+// C is cut into tiles of up to 256 x 1024, each made by one single-threaded
+// dgemm over the whole sum; a C of one tile (and at most 65536 entries) with a
+// long sum (p >= 8192) instead splits the sum into q = min(ceil(p / 4096), 16)
+// consecutive pieces of ceil(p / q) terms, P_c = op(A)_c op(B)_c, added in
+// piece order: C = beta C + alpha (P_0 + P_1 + ...).  The pieces run on up to
+// blas_budget() threads (par_for).  Call from outside par_for workers.
+void mm_fixed(char ta, char tb, int m, int n, int p, double alpha, const double *A,
+              const double *B, double beta, double *C);
+
+// Y <- alpha op(R) Y in place, R: (d, d) upper triangular, op(R) = R ('N') or
+// R^T ('T'), Y: (d, c); column blocks of 256 columns of Y, each one
+// single-threaded dtrmm on up to blas_budget() threads: bits independent of
+// the thread count.
+void trmm_upper_fixed(char trans, int d, int c, double alpha, const double *R, double *Y);
+
 // Frobenius norm of a (m, n) matrix, and of the difference X - Y.
 double fro(const double *X, int m, int n);
 double fro_diff(const double *X, const double *Y, int m, int n);

@@ -304,7 +304,7 @@ int mlp_ft_new(const double *X, const int *y, int N, int d, const double *W0, in
     ft->N = N, ft->d = d, ft->h = h, ft->K = K, ft->rmax = rmax < 1 ? 1 : rmax;
     ft->loss = loss;
     ft->XW0 = dalloc((size_t)N * h);
-    mm('N', 'N', N, h, d, 1.0, X, W0, 0.0, ft->XW0);   // once per fine-tuning run
+    mm_fixed('N', 'N', N, h, d, 1.0, X, W0, 0.0, ft->XW0);   // once per fine-tuning run
     ft->n_now = N;
     ft->w = mlp_work_new(d, h, K);
     ft->XA = dalloc((size_t)MLP_ROWS * ft->rmax);
@@ -446,7 +446,9 @@ void mlp_ft_full_gradient(mlp_ft *ft, double *G)
 // ---------------------------------------------------------------------------
 // The NTK features (mlp.h).  The data sets the ntk teacher uses are small
 // (N up to a few thousand), so each product is made on whole (N, .) buffers
-// allocated once.
+// allocated once, by mm_fixed (linalg.h): its pieces depend on the sizes
+// only, so the ntk teacher's steps give the same bits for any BLAS thread
+// count.
 
 struct mlp_ntk {
     const double *X;     // (N, d)
@@ -473,7 +475,7 @@ mlp_ntk *mlp_ntk_new(const double *X, int N, int d, const double *W1, int h, con
     t->P = dalloc((size_t)N * h);
     t->XA = dalloc((size_t)N * t->rmax);
     t->T = dalloc((size_t)N * t->rmax);
-    mm('N', 'N', N, h, d, 1.0, X, W1, 0.0, t->P);   // Z = X W1
+    mm_fixed('N', 'N', N, h, d, 1.0, X, W1, 0.0, t->P);   // Z = X W1
     relu(t->P, t->S, (size_t)N * h);
     t->Xe = X, t->Se = t->S, t->n = N;
     return t;
@@ -519,10 +521,10 @@ int mlp_ntk_apply_factors(mlp_ntk *t, const double *A, const double *B, int r, d
 {
     if (ntk_rank(t, r, e)) return -1;
     int N = t->n, h = t->h;
-    mm('N', 'N', N, r, t->d, 1.0, t->Xe, A, 0.0, t->XA);
-    mm('N', 'N', N, h, r, 1.0, t->XA, B, 0.0, t->P);
+    mm_fixed('N', 'N', N, r, t->d, 1.0, t->Xe, A, 0.0, t->XA);
+    mm_fixed('N', 'N', N, h, r, 1.0, t->XA, B, 0.0, t->P);
     mask(t->P, t->Se, (size_t)N * h);
-    mm('N', 'N', N, t->K, h, 1.0, t->P, t->V, 0.0, out);
+    mm_fixed('N', 'N', N, t->K, h, 1.0, t->P, t->V, 0.0, out);
     return 0;
 }
 
@@ -530,15 +532,15 @@ int mlp_ntk_apply_factors(mlp_ntk *t, const double *A, const double *B, int r, d
 void mlp_ntk_apply_dense(mlp_ntk *t, const double *D, double *out)
 {
     int N = t->n, h = t->h;
-    mm('N', 'N', N, h, t->d, 1.0, t->Xe, D, 0.0, t->P);
+    mm_fixed('N', 'N', N, h, t->d, 1.0, t->Xe, D, 0.0, t->P);
     mask(t->P, t->Se, (size_t)N * h);
-    mm('N', 'N', N, t->K, h, 1.0, t->P, t->V, 0.0, out);
+    mm_fixed('N', 'N', N, t->K, h, 1.0, t->P, t->V, 0.0, out);
 }
 
 // P = (w V^T) . S: (N, h), the hidden-layer image of output weights w: (N, K).
 static void ntk_hidden(mlp_ntk *t, const double *w)
 {
-    mm('N', 'T', t->n, t->h, t->K, 1.0, w, t->V, 0.0, t->P);
+    mm_fixed('N', 'T', t->n, t->h, t->K, 1.0, w, t->V, 0.0, t->P);
     mask(t->P, t->Se, (size_t)t->n * t->h);
 }
 
@@ -546,7 +548,7 @@ static void ntk_hidden(mlp_ntk *t, const double *w)
 void mlp_ntk_adjoint(mlp_ntk *t, const double *w, double *out)
 {
     ntk_hidden(t, w);
-    mm('T', 'N', t->d, t->h, t->n, 1.0, t->Xe, t->P, 0.0, out);
+    mm_fixed('T', 'N', t->d, t->h, t->n, 1.0, t->Xe, t->P, 0.0, out);
 }
 
 // P = (w V^T) . S;  gA = X^T (P B^T);  gB = (X A)^T P.
@@ -557,12 +559,12 @@ int mlp_ntk_adjoint_factors(mlp_ntk *t, const double *w, const double *A, const 
     int N = t->n, d = t->d, h = t->h;
     ntk_hidden(t, w);
     if (gA) {
-        mm('N', 'T', N, r, h, 1.0, t->P, B, 0.0, t->T);
-        mm('T', 'N', d, r, N, 1.0, t->Xe, t->T, 0.0, gA);
+        mm_fixed('N', 'T', N, r, h, 1.0, t->P, B, 0.0, t->T);
+        mm_fixed('T', 'N', d, r, N, 1.0, t->Xe, t->T, 0.0, gA);
     }
     if (gB) {
-        mm('N', 'N', N, r, d, 1.0, t->Xe, A, 0.0, t->XA);
-        mm('T', 'N', r, h, N, 1.0, t->XA, t->P, 0.0, gB);
+        mm_fixed('N', 'N', N, r, d, 1.0, t->Xe, A, 0.0, t->XA);
+        mm_fixed('T', 'N', r, h, N, 1.0, t->XA, t->P, 0.0, gB);
     }
     return 0;
 }
@@ -577,8 +579,8 @@ void mlp_ntk_gram(mlp_ntk *t, double *Kmat)
         for (int c = 0; c < K; c++)
             for (int j = 0; j < h; j++)
                 U[((size_t)i * K + c) * h + j] = t->V[(size_t)j * K + c] * t->Se[(size_t)i * h + j];
-    mm('N', 'T', NK, NK, h, 1.0, U, U, 0.0, Kmat);
-    mm('N', 'T', N, N, t->d, 1.0, t->Xe, t->Xe, 0.0, XX);
+    mm_fixed('N', 'T', NK, NK, h, 1.0, U, U, 0.0, Kmat);
+    mm_fixed('N', 'T', N, N, t->d, 1.0, t->Xe, t->Xe, 0.0, XX);
     for (int a = 0; a < NK; a++)
         for (int b = 0; b < NK; b++) Kmat[(size_t)a * NK + b] *= XX[(size_t)(a / K) * N + b / K];
     free(U), free(XX);

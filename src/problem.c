@@ -11,8 +11,6 @@
 #include "registry.h"
 #include "svd_top.h"
 
-int openblas_get_num_threads(void);
-
 // ---------------------------------------------------------------------------
 // Registry: one row per teacher.
 
@@ -181,21 +179,35 @@ int problem_truth_svd(problem *p, lerr *e)
     return rc ? lerr_prefix(e, "truth subspaces: ") : 0;
 }
 
+// The whole set-up runs BLAS on one thread (linalg.h: blas_serial_begin): its
+// LAPACK calls (QR of the data, SVDs of G and Delta, Cholesky of X^T X) and
+// its products then have bits that depend on the sizes only, not on the
+// thread count; the large products (mm_fixed, trmm_upper_fixed, gram_inputs) use
+// the machine's threads through fixed pieces.
+static int problem_make(int i, const spec *s, long seed, const char *cache_dir, problem **out,
+                        lerr *e)
+{
+    int rc = teachers[i].make(s, seed, cache_dir, out, e);
+    if (rc) return rc;
+    (*out)->f_star = NAN;   // until a convex solve sets it
+    if (!(*out)->pretrained)
+        (*out)->pre_train_loss = (*out)->pre_train_acc = (*out)->pre_test_acc = NAN;
+    rc = svd_of_g(*out, svd_needed(s, (*out)->rstar), seed, e);
+    if (!rc && teachers[i].target_shift) rc = problem_truth_svd(*out, e);
+    if (rc) {
+        problem_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int problem_new(const spec *s, long seed, const char *cache_dir, problem **out, lerr *e)
 {
     for (int i = 0; i < NTEACHERS; i++)
         if (strcmp(teachers[i].name, s->teacher.model) == 0) {
-            int rc = teachers[i].make(s, seed, cache_dir, out, e);
-            if (rc) return rc;
-            (*out)->f_star = NAN;   // until a convex solve sets it
-            if (!(*out)->pretrained)
-                (*out)->pre_train_loss = (*out)->pre_train_acc = (*out)->pre_test_acc = NAN;
-            rc = svd_of_g(*out, svd_needed(s, (*out)->rstar), seed, e);
-            if (!rc && teachers[i].target_shift) rc = problem_truth_svd(*out, e);
-            if (rc) {
-                problem_free(*out);
-                *out = NULL;
-            }
+            blas_serial_begin();
+            int rc = problem_make(i, s, seed, cache_dir, out, e);
+            blas_serial_end();
             return rc;
         }
     return lerr_input(e, "unknown teacher '%s' (valid: %s)", s->teacher.model, teacher_names());
@@ -268,7 +280,8 @@ model *model_new(const problem *p, int r, const double *Aoff, const double *Boff
     model *m = xcalloc(1, sizeof *m);
     m->p = p;
     m->r = r;
-    m->threads = openblas_get_num_threads();
+    m->threads = blas_budget();
+    blas_serial_begin();   // as problem_new: bits independent of the thread count
     m->roff = roff;
     m->tq = p->dq + roff;
     m->Tl = dalloc((size_t)d * m->tq);
@@ -291,13 +304,15 @@ model *model_new(const problem *p, int r, const double *Aoff, const double *Boff
         m->XtBase = dalloc((size_t)nt * k);
         m->XtA = dalloc((size_t)nt * (rr > roff ? rr : roff));
         m->Zt = dalloc((size_t)nt * k);
-        mm('N', 'N', nt, k, d, 1.0, p->Xt, p->W0, 0.0, m->XtBase);
+        mm_fixed('N', 'N', nt, k, d, 1.0, p->Xt, p->W0, 0.0, m->XtBase);
         if (roff > 0) {
-            mm('N', 'N', nt, roff, d, 1.0, p->Xt, Aoff, 0.0, m->XtA);
-            mm('N', 'N', nt, k, roff, -1.0, m->XtA, Boff, 1.0, m->XtBase);
+            mm_fixed('N', 'N', nt, roff, d, 1.0, p->Xt, Aoff, 0.0, m->XtA);
+            mm_fixed('N', 'N', nt, k, roff, -1.0, m->XtA, Boff, 1.0, m->XtBase);
         }
     }
-    if (p->ops->model_init(m, e)) {
+    int rc = p->ops->model_init(m, e);
+    blas_serial_end();
+    if (rc) {
         model_free(m);
         return NULL;
     }
@@ -329,16 +344,16 @@ double model_test_loss(model *m, const double *A, const double *B)
     if (p->ops->test_loss_dense) {
         if (!A) return p->ops->test_loss_dense(m, B);
         if (!m->Dbuf) m->Dbuf = dalloc((size_t)d * k);   // once per run
-        mm('N', 'N', d, k, m->r, 1.0, A, B, 0.0, m->Dbuf);
+        mm_fixed('N', 'N', d, k, m->r, 1.0, A, B, 0.0, m->Dbuf);
         return p->ops->test_loss_dense(m, m->Dbuf);
     }
     size_t len = (size_t)nt * k;
     memcpy(m->Zt, m->XtBase, sizeof(double) * len);
     if (A) {
-        mm('N', 'N', nt, m->r, d, 1.0, p->Xt, A, 0.0, m->XtA);
-        mm('N', 'N', nt, k, m->r, 1.0, m->XtA, B, 1.0, m->Zt);
+        mm_fixed('N', 'N', nt, m->r, d, 1.0, p->Xt, A, 0.0, m->XtA);
+        mm_fixed('N', 'N', nt, k, m->r, 1.0, m->XtA, B, 1.0, m->Zt);
     } else {
-        mm('N', 'N', nt, k, d, 1.0, p->Xt, B, 1.0, m->Zt);
+        mm_fixed('N', 'N', nt, k, d, 1.0, p->Xt, B, 1.0, m->Zt);
     }
     if (p->act) p->act(m->Zt, m->Zt, NULL, len, p->slope);
     double acc = 0.0;

@@ -2,7 +2,8 @@
 // (see svd_top.h).
 //
 // (No cblas.h here: random.h may not share a file with it.  Products go
-// through mm() from linalg.h, QR and norms through LAPACKE.)
+// through mm_fixed() from linalg.h, QR and norms through LAPACKE, with BLAS
+// on one thread: the bits do not depend on the thread count.)
 #include "svd_top.h"
 
 #include <lapacke.h>
@@ -81,8 +82,8 @@ static double max_first(const double *r, int k)
 // no division by s_1 takes place.
 //
 // M: (m, n); U: (m, q); S: (q); Vt: (q, n).
-int svd_top(const double *M, int m, int n, int q, double *U, double *S, double *Vt,
-            svd_top_opts *o, lerr *e)
+static int svd_top_run(const double *M, int m, int n, int q, double *U, double *S,
+                       double *Vt, svd_top_opts *o, lerr *e)
 {
     int mn = m < n ? m : n;
     if (m < 1 || n < 1 || q < 1 || q > mn)
@@ -116,15 +117,15 @@ int svd_top(const double *M, int m, int n, int q, double *U, double *S, double *
     gsl_rng *rng = stream_new(seed, tag);
     gaussian_fill(rng, B, b, n, 1.0);
     gsl_rng_free(rng);
-    mm('N', 'T', m, b, n, 1.0, M, B, 0.0, Y);
+    mm_fixed('N', 'T', m, b, n, 1.0, M, B, 0.0, Y);
 
     int rc = 0, it = 0;
     for (;;) {
         if ((rc = orthonormalise(Y, m, b, tau, e))) break;             // Y := Q_k
-        mm('T', 'N', b, n, m, 1.0, Y, M, 0.0, B);                      // B = Q_k^T M
+        mm_fixed('T', 'N', b, n, m, 1.0, Y, M, 0.0, B);                      // B = Q_k^T M
         if ((rc = svd_thin(B, b, n, Ub, Sb, Vb, e))) break;            // B = Ub Sb Vb^T
-        mm('N', 'N', m, b, b, 1.0, Y, Ub, 0.0, Uf);                    // U = Q_k Ub
-        mm('N', 'T', m, b, n, 1.0, M, Vb, 0.0, Y);                     // Y = M Vb
+        mm_fixed('N', 'N', m, b, b, 1.0, Y, Ub, 0.0, Uf);                    // U = Q_k Ub
+        mm_fixed('N', 'T', m, b, n, 1.0, M, Vb, 0.0, Y);                     // Y = M Vb
         col_resid(Y, b, Uf, b, Sb, m, q, R, rn);
         it++;
         if (max_first(rn, nconv) <= tol * Sb[0] || it >= max_iter) break;
@@ -137,7 +138,7 @@ int svd_top(const double *M, int m, int n, int q, double *U, double *S, double *
         memcpy(Vt, Vb, sizeof(double) * (size_t)q * n);
         // right residuals u_i^T M - s_i v_i^T, as rows of W = U^T M - diag(S) Vt: (q, n)
         double *W = dalloc((size_t)q * n);
-        mm('T', 'N', q, n, m, 1.0, U, M, 0.0, W);
+        mm_fixed('T', 'N', q, n, m, 1.0, U, M, 0.0, W);
         double right = 0.0;
         for (int i = 0; i < q; i++) {
             double *w = W + (size_t)i * n;
@@ -155,5 +156,16 @@ int svd_top(const double *M, int m, int n, int q, double *U, double *S, double *
         }
     }
     free(Y), free(B), free(Vb), free(Ub), free(Sb), free(Uf), free(tau), free(R), free(rn);
+    return rc;
+}
+
+// BLAS on one thread for the QRs and small SVDs (linalg.h); the products with
+// M still use the machine's threads, through mm_fixed's fixed pieces.
+int svd_top(const double *M, int m, int n, int q, double *U, double *S, double *Vt,
+            svd_top_opts *o, lerr *e)
+{
+    blas_serial_begin();
+    int rc = svd_top_run(M, m, n, q, U, S, Vt, o, e);
+    blas_serial_end();
     return rc;
 }

@@ -133,10 +133,9 @@ static void rs_times(const linear_data *L, int d, int c, const double *X, double
 {
     if (L->m == d) {
         memcpy(out, X, sizeof(double) * (size_t)d * c);
-        cblas_dtrmm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, d, c,
-                    1.0, L->Rs, d, out, c);
+        trmm_upper_fixed('N', d, c, 1.0, L->Rs, out);
     } else {
-        mm('N', 'N', L->m, c, d, 1.0, L->Rs, X, 0.0, out);
+        mm_fixed('N', 'N', L->m, c, d, 1.0, L->Rs, X, 0.0, out);
     }
 }
 
@@ -146,10 +145,9 @@ static void rst_times(const linear_data *L, int d, int c, double alpha, const do
 {
     if (L->m == d) {
         memcpy(out, Y, sizeof(double) * (size_t)d * c);
-        cblas_dtrmm(CblasRowMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, d, c,
-                    alpha, L->Rs, d, out, c);
+        trmm_upper_fixed('T', d, c, alpha, L->Rs, out);
     } else {
-        mm('T', 'N', d, c, L->m, alpha, L->Rs, Y, 0.0, out);
+        mm_fixed('T', 'N', d, c, L->m, alpha, L->Rs, Y, 0.0, out);
     }
 }
 
@@ -340,9 +338,9 @@ static int linear_eval_dense(model *mo, const double *D, double *loss, double *J
             const double *y = L->Y + (size_t)w->brows[b] * k;
             for (int j = 0; j < k; j++) w->Zg[(size_t)b * k + j] -= y[j];
         }
-        mm('N', 'N', nb, k, d, 1.0, w->Xg, D, 1.0, w->Zg);
+        mm_fixed('N', 'N', nb, k, d, 1.0, w->Xg, D, 1.0, w->Zg);
         *loss = half_sq(w->Zg, (size_t)nb * k) / nb;
-        if (J) mm('T', 'N', d, k, nb, -1.0 / nb, w->Xg, w->Zg, 0.0, J);
+        if (J) mm_fixed('T', 'N', d, k, nb, -1.0 / nb, w->Xg, w->Zg, 0.0, J);
         return 0;
     }
     if (!w->Full) w->Full = dalloc((size_t)m * k);                 // once per run
@@ -399,11 +397,11 @@ static int linear_set_batch(model *mo, const int *rows, int nb, lerr *e)
     w->nb = rows ? nb : 0;
     if (!rows || w->XB) return 0;
     w->XB = dalloc((size_t)n * k);
-    mm('N', 'N', n, k, d, 1.0, L->X, p->W0, 0.0, w->XB);
+    mm_fixed('N', 'N', n, k, d, 1.0, L->X, p->W0, 0.0, w->XB);
     if (mo->roff > 0) {
         double *XAo = dalloc((size_t)n * mo->roff);
-        mm('N', 'N', n, mo->roff, d, 1.0, L->X, mo->Aoff, 0.0, XAo);
-        mm('N', 'N', n, k, mo->roff, -1.0, XAo, mo->Boff, 1.0, w->XB);
+        mm_fixed('N', 'N', n, mo->roff, d, 1.0, L->X, mo->Aoff, 0.0, XAo);
+        mm_fixed('N', 'N', n, k, mo->roff, -1.0, XAo, mo->Boff, 1.0, w->XB);
         free(XAo);
     }
     w->Xs = dalloc((size_t)LB_ROWS * d);
@@ -493,7 +491,7 @@ static int gram_stats(const spec *s, long seed, problem *p, linear_data *L, lerr
     int n = p->n, d = p->d, k = p->k;
     L->m = d;
     L->Rs = dalloc((size_t)d * d);
-    int threads = openblas_get_num_threads();
+    int threads = blas_budget();   // set-up runs BLAS on one thread (problem.c)
     if (gram_inputs(seed, "x", n, d, threads, L->Rs, NULL)) {
         lerr_run(e, "interrupted while accumulating X^T X");
         e->kind = LERR_INTERRUPTED;

@@ -247,6 +247,9 @@ static int nl_eval_factors(model *m, const double *A, const double *B, double *l
 //   Z = X D + XB (X D skipped when D = 0, as for G = J(W0));  R as above;
 //   J = -X^T R / n,
 // over all n = N rows, or over a batch's n = nb rows gathered into Xg, XBg, Yg.
+// The products are mm_fixed's (linalg.h), whose pieces depend on the sizes
+// only: G = J(W0) and every full fine-tuning step give the same bits for any
+// thread count.
 static int nl_eval_dense(model *m, const double *Dw, double *loss, double *J, lerr *e)
 {
     (void)e;
@@ -270,11 +273,11 @@ static int nl_eval_dense(model *m, const double *Dw, double *loss, double *J, le
     }
     size_t dk = (size_t)d * k, nk = (size_t)n * k, i = 0;
     while (i < dk && Dw[i] == 0.0) i++;
-    if (i < dk) mm('N', 'N', n, k, d, 1.0, X, Dw, 0.0, w->Z);      // Z = X D (+ XB below)
+    if (i < dk) mm_fixed('N', 'N', n, k, d, 1.0, X, Dw, 0.0, w->Z);   // Z = X D (+ XB below)
     else memset(w->Z, 0, sizeof(double) * nk);
     *loss = residual(p, w->Z, XB, Y, nk, J != NULL) / (2.0 * n);
     if (!J) return 0;
-    mm('T', 'N', d, k, n, -1.0 / n, X, w->Z, 0.0, J);              // J = -X^T R / n
+    mm_fixed('T', 'N', d, k, n, -1.0 / n, X, w->Z, 0.0, J);        // J = -X^T R / n
     return 0;
 }
 
@@ -307,10 +310,10 @@ static int nl_model_init(model *m, lerr *e)
     w->XA = dalloc((size_t)n * (r > m->roff ? r : m->roff));
     w->RB = dalloc((size_t)n * r);
     w->Z = dalloc((size_t)n * k);
-    mm('N', 'N', n, k, d, 1.0, D->X, p->W0, 0.0, w->XB);
+    mm_fixed('N', 'N', n, k, d, 1.0, D->X, p->W0, 0.0, w->XB);
     if (m->roff > 0) {
-        mm('N', 'N', n, m->roff, d, 1.0, D->X, m->Aoff, 0.0, w->XA);
-        mm('N', 'N', n, k, m->roff, -1.0, w->XA, m->Boff, 1.0, w->XB);
+        mm_fixed('N', 'N', n, m->roff, d, 1.0, D->X, m->Aoff, 0.0, w->XA);
+        mm_fixed('N', 'N', n, k, m->roff, -1.0, w->XA, m->Boff, 1.0, w->XB);
     }
     w->p = p;
     w->nchunks = (n + NL_CHUNK - 1) / NL_CHUNK;
