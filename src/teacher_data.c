@@ -137,7 +137,7 @@ double *teacher_labels(const spec *s, long seed, const char *stream, const probl
     double *Wn = dalloc((size_t)d * k);
     for (size_t i = 0; i < (size_t)d * k; i++) Wn[i] = p->W0[i] + p->Delta[i];
     double *Y = dalloc((size_t)n * k);
-    mm('N', 'N', n, k, d, 1.0, X, Wn, 0.0, Y);
+    mm_fixed('N', 'N', n, k, d, 1.0, X, Wn, 0.0, Y);
     free(Wn);
     if (act) act(Y, Y, NULL, (size_t)n * k, s->teacher.leaky_slope);
     if (noise > 0) {
