@@ -307,8 +307,8 @@ static int error_norms(metrics_work *w, const double *A, const double *B, double
     const model *m = w->m;
     int d = w->d, k = w->k, r = w->r, tq = m->tq, s = w->s;
     if (!w->R1) {
-        mm('N', 'N', d, k, r, 1.0, A, B, 0.0, w->E);
-        mm('N', 'N', d, k, tq, -1.0, m->Tl, m->Tr, 1.0, w->E);
+        mm_fixed('N', 'N', d, k, r, 1.0, A, B, 0.0, w->E);
+        mm_fixed('N', 'N', d, k, tq, -1.0, m->Tl, m->Tr, 1.0, w->E);
         return norms_of(w->E, d, k, risk, err_op, e);
     }
     upper_of(w->Mc, d, s, w->R1);
@@ -536,15 +536,15 @@ int metrics_factors(metrics_work *w, const double *A, const double *B, const dou
         upper_t_times_upper(w->Mc, d, r, w->gram1);
         upper_t_times_upper(w->Nc, k, r, w->gram2);
     } else {
-        mm('T', 'N', r, r, d, 1.0, A, A, 0.0, w->gram1);
-        mm('N', 'T', r, r, k, 1.0, B, B, 0.0, w->gram2);
+        mm_fixed('T', 'N', r, r, d, 1.0, A, A, 0.0, w->gram1);
+        mm_fixed('N', 'T', r, r, k, 1.0, B, B, 0.0, w->gram2);
     }
     out->balance = fro_diff(w->gram1, w->gram2, r, r);
     out->test_loss = model_test_loss(w->m, A, B);
     out->test_acc = model_test_acc(w->m, A, B);
     if (w->m->p->no_truth) out->risk = out->err_op = NAN;
     if (!w->use_small && (rank = rank_of_product(w, e)) < 0) return -1;
-    if (w->Dw) mm('N', 'N', d, k, r, 1.0, A, B, 0.0, w->Dw);
+    if (w->Dw) mm_fixed('N', 'N', d, k, r, 1.0, A, B, 0.0, w->Dw);
     double na = fnorm(A, d, r), nb = fnorm(B, r, k);
     return regularised(w, w->Dw, 0.5 * w->m->wd * (na * na + nb * nb), rank, out, e);
 }
@@ -556,7 +556,7 @@ int metrics_dense(metrics_work *w, const double *D, const double *J, double loss
     int d = w->d, k = w->k, tq = m->tq;
     out->loss = out->batch_loss = loss;
     memcpy(w->E, D, sizeof(double) * (size_t)d * k);
-    mm('N', 'N', d, k, tq, -1.0, m->Tl, m->Tr, 1.0, w->E);
+    mm_fixed('N', 'N', d, k, tq, -1.0, m->Tl, m->Tr, 1.0, w->E);
     if (m->p->no_truth) out->risk = out->err_op = NAN;
     else if (norms_of(w->E, d, k, &out->risk, &out->err_op, e)) return -1;
     // the subspaces of the shift D itself play the roles of A and B^T
