@@ -356,11 +356,13 @@ static void ft_block(mlp_ft *ft, int b0, int m, const double *A, const double *B
     mm('N', 'N', m, ft->K, h, 1.0, w->Z, ft->V, 0.0, w->F);          // F = H V
 }
 
-static int ft_rank(const mlp_ft *ft, int r, lerr *e)
+// LERR_RUN when the rank r is outside 1 .. rmax (what the buffers were made
+// for); `what` names the view ("LoRA", "NTK").
+static int check_rank(const char *what, int r, int rmax, lerr *e)
 {
-    if (r < 1 || r > ft->rmax)
-        return lerr_run(e, "mlp: LoRA rank %d outside 1 .. %d (the rank the buffers were made for)",
-                        r, ft->rmax);
+    if (r < 1 || r > rmax)
+        return lerr_run(e, "mlp: %s rank %d outside 1 .. %d (the rank the buffers were made for)",
+                        what, r, rmax);
     return 0;
 }
 
@@ -369,7 +371,7 @@ static int ft_rank(const mlp_ft *ft, int r, lerr *e)
 int mlp_ft_eval_factors(mlp_ft *ft, const double *A, const double *B, int r, double *L,
                         double *gA, double *gB, lerr *e)
 {
-    if (ft_rank(ft, r, e)) return -1;
+    if (check_rank("LoRA", r, ft->rmax, e)) return -1;
     mlp_work *w = ft->w;
     int n = ft->n_now, d = ft->d, h = ft->h, K = ft->K;
     double scale = 1.0 / n, sum = 0.0;
@@ -418,7 +420,7 @@ void mlp_ft_eval_dense(mlp_ft *ft, const double *D, double *L, double *gD)
 int mlp_ft_accuracy(mlp_ft *ft, const double *A, const double *B, int r, const double *D,
                     double *acc, lerr *e)
 {
-    if (A && ft_rank(ft, r, e)) return -1;
+    if (A && check_rank("LoRA", r, ft->rmax, e)) return -1;
     int n = ft->n_now;
     long right = 0;
     for (int b0 = 0; b0 < n; b0 += MLP_ROWS) {
@@ -507,19 +509,10 @@ void mlp_ntk_set_rows(mlp_ntk *t, const int *rows, int nb)
 }
 
 // out = (((X A) B) . S) V.
-// LERR_RUN when r is outside 1 .. rmax.
-static int ntk_rank(const mlp_ntk *t, int r, lerr *e)
-{
-    if (r < 1 || r > t->rmax)
-        return lerr_run(e, "mlp: NTK rank %d outside 1 .. %d (the rank the buffers were made for)",
-                        r, t->rmax);
-    return 0;
-}
-
 int mlp_ntk_apply_factors(mlp_ntk *t, const double *A, const double *B, int r, double *out,
                           lerr *e)
 {
-    if (ntk_rank(t, r, e)) return -1;
+    if (check_rank("NTK", r, t->rmax, e)) return -1;
     int N = t->n, h = t->h;
     mm_fixed('N', 'N', N, r, t->d, 1.0, t->Xe, A, 0.0, t->XA);
     mm_fixed('N', 'N', N, h, r, 1.0, t->XA, B, 0.0, t->P);
@@ -555,7 +548,7 @@ void mlp_ntk_adjoint(mlp_ntk *t, const double *w, double *out)
 int mlp_ntk_adjoint_factors(mlp_ntk *t, const double *w, const double *A, const double *B,
                             int r, double *gA, double *gB, lerr *e)
 {
-    if (ntk_rank(t, r, e)) return -1;
+    if (check_rank("NTK", r, t->rmax, e)) return -1;
     int N = t->n, d = t->d, h = t->h;
     ntk_hidden(t, w);
     if (gA) {

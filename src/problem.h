@@ -129,8 +129,9 @@ struct model {
     double *XtBase;            // (n_test, k) Xt base
     double *XtA, *Zt;          // (n_test, r), (n_test, k) test-loss buffers
     double *Dbuf;              // (d, k) A B for test_loss_dense
-    int threads;               // threads an own_threads step uses: BLAS's
-                               //   thread count when the model was made
+    int threads;               // threads an own_threads step uses: the
+                               //   machine's BLAS threads when the model was made
+                               //   (blas_budget, also inside a serial section)
     void *impl;                // teacher's per-run buffers
 };
 
